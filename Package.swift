@@ -1,0 +1,79 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// C libraries enter through system-library targets (pkg-config names) whose module maps
+/// carry a small shim header for the macros and variadic functions Swift cannot call.
+func systemLibrary(_ name: String, pkg: String, apt: String) -> Target {
+    .systemLibrary(name: name, path: "Sources/CSystem/\(name)", pkgConfig: pkg, providers: [.apt([apt])])
+}
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "nacho",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "nacho", targets: ["nacho"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.78.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
+        .package(url: "https://github.com/vapor/websocket-kit", from: "2.15.0"),
+    ],
+    targets: [
+        // C libraries of the media stack.
+        systemLibrary("COpenSSL", pkg: "openssl", apt: "libssl-dev"),
+        systemLibrary("CSRTP", pkg: "libsrtp2", apt: "libsrtp2-dev"),
+        systemLibrary("COpus", pkg: "opus", apt: "libopus-dev"),
+        systemLibrary("CVPX", pkg: "vpx", apt: "libvpx-dev"),
+        systemLibrary("CALSA", pkg: "alsa", apt: "libasound2-dev"),
+        systemLibrary("CV4L2", pkg: "libv4l2", apt: "libv4l-dev"),
+
+        // Layers, bottom up.
+        .target(name: "ORTC", swiftSettings: strict),
+        .target(
+            name: "SocketIO",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "WebSocketKit", package: "websocket-kit"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Signaling",
+            dependencies: ["ORTC", "SocketIO", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "NachoCLI",
+            dependencies: [
+                "ORTC", "Signaling", "SocketIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "nacho", dependencies: ["NachoCLI"], swiftSettings: strict),
+
+        // Tests mirror the sources.
+        .testTarget(name: "ORTCTests", dependencies: ["ORTC"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SocketIOTests", dependencies: ["SocketIO"]),
+        .testTarget(name: "SignalingTests", dependencies: ["Signaling", "ORTC", "SocketIO"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "CLibrariesTests",
+            dependencies: ["COpenSSL", "CSRTP", "COpus", "CVPX", "CALSA", "CV4L2"]
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["NachoCLI", "Signaling", "ORTC"],
+            exclude: ["README.md"]
+        ),
+    ]
+)

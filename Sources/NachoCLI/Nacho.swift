@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Signaling
+
+/// The `nacho` command: a headless participant for mediasoup rooms.
+public struct NachoCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "nacho",
+        abstract: "A headless participant for mediasoup rooms.",
+        discussion: """
+            Exit codes: 0 ok, 64 usage or configuration error, 69 cannot reach the server \
+            (or the link dropped), 74 media failure, 75 server did not answer in time, \
+            76 protocol error (malformed data from the server), 77 server refused, 1 other failure.
+            """,
+        version: "0.1.0",
+        subcommands: [JoinCommand.self, ListProducersCommand.self, RecordCommand.self]
+    )
+
+    public init() {}
+}
+
+/// Entry point: runs the command and turns failures into one stderr line and an exit code.
+public enum Nacho {
+    public static func main() async {
+        do {
+            var command = try NachoCommand.parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            exit(NachoExitCode.ok.rawValue)
+        } catch let failure as NachoFailure {
+            FileHandle.standardError.write(Data("nacho: error: \(failure.message)\n".utf8))
+            exit(failure.code.rawValue)
+        } catch let error as RoomError {
+            let failure = NachoFailure(error)
+            FileHandle.standardError.write(Data("nacho: error: \(failure.message)\n".utf8))
+            exit(failure.code.rawValue)
+        } catch {
+            // Help, version and usage errors: ArgumentParser prints and picks the code (64 for usage).
+            NachoCommand.exit(withError: error)
+        }
+    }
+}
+
+/// Logging goes to stderr, so stdout stays machine-readable.
+enum LoggingSetup {
+    nonisolated(unsafe) private static var done = false
+    private static let lock = NSLock()
+
+    static func bootstrap(level: Logger.Level) -> Logger {
+        lock.lock()
+        if !done {
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+            done = true
+        }
+        lock.unlock()
+        var logger = Logger(label: "nacho")
+        logger.logLevel = level
+        return logger
+    }
+}

@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Signaling
+import SocketIO
+
+/// Options every subcommand shares: where the servers are, which room, who we are.
+public struct ServerOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("JSON configuration file; flags win over its values.", valueName: "file"))
+    public var config: String?
+
+    @Option(help: ArgumentHelp("Edge server URL (receive side), e.g. ws://127.0.0.1:3000.", valueName: "url"))
+    public var edge: String?
+
+    @Option(help: ArgumentHelp("Origin server URL (send side).", valueName: "url"))
+    public var origin: String?
+
+    @Option(help: ArgumentHelp("One URL for both edge and origin.", valueName: "url"))
+    public var server: String?
+
+    @Option(help: ArgumentHelp("Room id.", valueName: "id"))
+    public var room: String?
+
+    @Option(help: ArgumentHelp("This participant's member number.", valueName: "n"))
+    public var member: String?
+
+    @Option(help: ArgumentHelp("Seconds to wait for each server answer (default 10).", valueName: "seconds"))
+    public var requestTimeout: Double?
+
+    @Flag(help: "Do not verify the server's TLS certificate (test servers only).")
+    public var insecure: Bool = false
+
+    @Option(help: ArgumentHelp("Auth token sent on connect (prefer the config file or NACHO_AUTH_TOKEN: flags show up in ps).", valueName: "token"))
+    public var authToken: String?
+
+    @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical (default warning).", valueName: "level"))
+    public var logLevel: String?
+
+    public init() {}
+
+    public mutating func validate() throws {
+        if let t = requestTimeout, !(t > 0 && t <= 3600) {
+            throw ValidationError("--request-timeout must be between 0 and 3600 seconds")
+        }
+        if let level = logLevel, Logger.Level(rawValue: level) == nil {
+            throw ValidationError("--log-level must be one of: \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        for (flag, value) in [("--room", room), ("--member", member)] {
+            if let value, value.isEmpty || value.contains(where: { $0.isWhitespace || $0.isNewline }) {
+                throw ValidationError("\(flag) must be a non-empty id without spaces")
+            }
+        }
+    }
+
+    /// Merges file and flags; missing essentials are usage errors.
+    public func resolve(needsOrigin: Bool = false) throws -> ResolvedSettings {
+        let file = try config.map(NachoConfigurationFile.load(path:))
+        let edgeText = edge ?? server ?? file?.edge ?? file?.server
+        let originText = origin ?? server ?? file?.origin ?? file?.server ?? edgeText
+        guard let edgeText else {
+            throw NachoFailure(.usage, "no edge server: pass --edge URL or --server URL, or set \"edge\" in the config file")
+        }
+        let edgeURL = try Self.url(edgeText, flag: "edge")
+        let originURL = try Self.url(originText ?? edgeText, flag: "origin")
+        guard let room = room ?? file?.room?.value, !room.isEmpty else {
+            throw NachoFailure(.usage, "no room: pass --room ID or set \"room\" in the config file")
+        }
+        guard let member = member ?? file?.member?.value, !member.isEmpty else {
+            throw NachoFailure(.usage, "no member number: pass --member N or set \"member\" in the config file")
+        }
+        let names: ProtocolNames
+        do {
+            names = try ProtocolNames(events: file?.events ?? [:], fields: file?.fields ?? [:])
+        } catch let error as RoomError {
+            throw NachoFailure(error)
+        }
+        var auth = file?.auth
+        if let token = authToken ?? ProcessInfo.processInfo.environment["NACHO_AUTH_TOKEN"] {
+            auth = ["token": .string(token)]
+        }
+        let timeout = requestTimeout ?? file?.requestTimeout ?? 10
+        guard timeout > 0 else { throw NachoFailure(.usage, "requestTimeout must be positive") }
+        return ResolvedSettings(
+            edgeURL: edgeURL, originURL: originURL, room: room, member: member,
+            edgeJoinType: file?.joinTypes?.edge ?? "consumer",
+            originJoinType: file?.joinTypes?.origin ?? "producer",
+            auth: auth, requestTimeout: .milliseconds(Int(timeout * 1000)),
+            verifyTLS: insecure ? false : (file?.tlsVerify ?? true),
+            names: names, numericIds: file?.numericIds ?? false,
+            audio: file?.audio ?? .init(), video: file?.video ?? .init())
+    }
+
+    /// The log level from the flag, else the config file, else `warning`.
+    public func resolvedLogLevel() -> Logger.Level {
+        if let logLevel, let level = Logger.Level(rawValue: logLevel) { return level }
+        if let path = config, let file = try? NachoConfigurationFile.load(path: path),
+           let text = file.logLevel, let level = Logger.Level(rawValue: text) { return level }
+        return .warning
+    }
+
+    static func url(_ text: String, flag: String) throws -> URL {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(),
+              ["ws", "wss", "http", "https"].contains(scheme), url.host?.isEmpty == false else {
+            throw NachoFailure(.usage, "\(flag) URL \(text.debugDescription) is not a ws://, wss://, http:// or https:// URL with a host")
+        }
+        return url
+    }
+}

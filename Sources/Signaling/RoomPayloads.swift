@@ -1,0 +1,104 @@
+import ORTC
+import SocketIO
+
+/// A member present in the room, as `join` lists them.
+public struct Peer: Sendable, Hashable {
+    public var memberNo: String
+    public var type: String?
+}
+
+/// The `join` answer. Servers send `peers` as an array or as a JSON-encoded string, and
+/// member numbers as strings or numbers: all are accepted.
+public struct JoinAnswer: Sendable, Hashable {
+    public var roomId: String?
+    public var peers: [Peer]
+
+    public init(roomId: String?, peers: [Peer]) {
+        self.roomId = roomId
+        self.peers = peers
+    }
+
+    public init(parsing value: JSONValue) throws {
+        guard case .object(let object) = value else {
+            throw RoomPayloadError("expected an object, got \(value.summary)")
+        }
+        roomId = object["room_id"].flatMap(Self.identifier)
+        var peersValue = object["peers"] ?? .array([])
+        if case .string(let text) = peersValue {
+            do {
+                peersValue = try JSONValue(parsing: Substring(text))
+            } catch {
+                throw RoomPayloadError("peers is a string that is not JSON")
+            }
+        }
+        guard case .array(let items) = peersValue else {
+            throw RoomPayloadError("peers is not a list")
+        }
+        peers = items.compactMap { item in
+            guard let member = item["member_no"].flatMap(Self.identifier) else { return nil }
+            return Peer(memberNo: member, type: item["type"]?.stringValue)
+        }
+    }
+
+    /// An id sent as a string or as a number.
+    static func identifier(_ value: JSONValue) -> String? {
+        switch value {
+        case .string(let s): return s
+        case .int(let i): return String(i)
+        case .double(let d) where d == d.rounded(): return String(Int(d))
+        default: return nil
+        }
+    }
+}
+
+/// One entry of `newProducers`. Some servers send only `producer_id` (+ `producer_socket_id`):
+/// `kind` is then learned from the `consume` answer and members are told apart by socket id.
+public struct ProducerInfo: Sendable, Hashable, Codable {
+    public var producerId: String
+    public var memberNo: String?
+    public var kind: MediaKind?
+    public var producerSocketId: String?
+
+    public init(producerId: String, memberNo: String? = nil, kind: MediaKind? = nil, producerSocketId: String? = nil) {
+        self.producerId = producerId
+        self.memberNo = memberNo
+        self.kind = kind
+        self.producerSocketId = producerSocketId
+    }
+
+    /// Who owns the producer: the member number, else the socket id the server gave.
+    public var owner: String? { memberNo ?? producerSocketId }
+
+    public static func list(parsing value: JSONValue) throws -> [ProducerInfo] {
+        var value = value
+        // Tolerate a single object, or the list wrapped in {"producers": [...]}.
+        if case .object(let o) = value { value = o["producers"] ?? .array([value]) }
+        guard case .array(let items) = value else {
+            throw RoomPayloadError("newProducers is not a list")
+        }
+        return try items.map { item in
+            guard let id = item["producer_id"].flatMap(JoinAnswer.identifier), !id.isEmpty else {
+                throw RoomPayloadError("newProducers entry without producer_id: \(item.summary)")
+            }
+            return ProducerInfo(
+                producerId: id,
+                memberNo: item["member_no"].flatMap(JoinAnswer.identifier),
+                kind: item["kind"]?.stringValue.flatMap(MediaKind.init(rawValue:)),
+                producerSocketId: item["producer_socket_id"]?.stringValue)
+        }
+    }
+}
+
+/// What the server tells the client unasked.
+public enum RoomEvent: Sendable {
+    case newProducers([ProducerInfo])
+    case consumerClosed(consumerId: String)
+    /// The link ended; the stream finishes after this.
+    case disconnected(RoomError)
+}
+
+/// A payload that does not have the shape the protocol promises.
+public struct RoomPayloadError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,3 @@
+import NachoCLI
+
+await Nacho.main()

@@ -1,0 +1,90 @@
+"""Run the test room server: `python -m roomserver [options]`.
+
+Prints one JSON line on stdout once listening: {"edge": URL, "origin": URL, "control": URL}.
+Binds 127.0.0.1 only; ports are free ones unless given.
+"""
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+
+from aiohttp import web
+
+from .rooms import Rooms
+from .server import RoomServer
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="roomserver", description=__doc__)
+    p.add_argument("--edge-port", type=int, default=0)
+    p.add_argument("--origin-port", type=int, default=0)
+    p.add_argument("--control-port", type=int, default=0)
+    p.add_argument("--room", default="42", help="room the virtual members are in")
+    p.add_argument("--virtual-members", type=int, default=0, help="members producing audio+video from the start")
+    p.add_argument("--fault", action="append", help="EVENT=error|noack|empty|garbage, or connect=refuse")
+    p.add_argument("--variant", action="append",
+                   help="peers-string | minimal-producers | all-producers (server behaviours seen in the wild)")
+    p.add_argument("--event-name", action="append", help="CANONICAL=WIRE event rename")
+    p.add_argument("--field-name", action="append", help="CANONICAL=WIRE field rename")
+    p.add_argument("--auth-token", help="require this token in the CONNECT auth payload")
+    p.add_argument("--ping-interval", type=float, default=25)
+    p.add_argument("--ping-timeout", type=float, default=20)
+    p.add_argument("--log-level", default="WARNING")
+    return p.parse_args(argv)
+
+
+async def serve(options):
+    rooms = Rooms()
+    server = RoomServer(options, rooms=rooms)
+    for n in range(options.virtual_members):
+        rooms.add_virtual_member(options.room, str(1001 + n))
+
+    runners = []
+
+    async def start(app, port):
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", port)
+        await site.start()
+        runners.append(runner)
+        return site._server.sockets[0].getsockname()[1]
+
+    edge_port = await start(server.make_app("edge"), options.edge_port)
+    origin_port = await start(server.make_app("origin"), options.origin_port)
+
+    control = web.Application()
+
+    async def state(request):
+        return web.json_response(server.state())
+
+    async def drop(request):
+        await server.drop_all()
+        return web.json_response({"dropped": True})
+
+    control.router.add_get("/state", state)
+    control.router.add_post("/drop", drop)
+    control_port = await start(control, options.control_port)
+
+    print(json.dumps({"edge": "ws://127.0.0.1:%d" % edge_port, "origin": "ws://127.0.0.1:%d" % origin_port,
+                      "control": "http://127.0.0.1:%d" % control_port, "room": options.room}), flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    for runner in runners:
+        await runner.cleanup()
+
+
+def main(argv=None):
+    options = parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=options.log_level.upper(), stream=sys.stderr,
+                        format="roomserver %(levelname)s %(name)s: %(message)s")
+    asyncio.run(serve(options))
+
+
+if __name__ == "__main__":
+    main()
