@@ -24,7 +24,7 @@ public struct JoinCommand: AsyncParsableCommand {
     public func run() async throws {
         let logger = LoggingSetup.bootstrap(level: server.resolvedLogLevel())
         let settings = try server.resolve()
-        try await SignalingRehearsal.run(settings: settings, logger: logger, command: "join")
+        try await SignalingRehearsal.run(settings: settings, duration: media.duration, logger: logger, command: "join")
     }
 }
 
@@ -61,36 +61,69 @@ public struct MediaOptions: ParsableArguments {
     }
 }
 
-/// What `join` and `record` can do until the media transport lands: the whole signaling
-/// sequence on the edge, with consume answers validated by the device, then a clear stop.
+/// What `join` and `record` can do until the media transport lands: the whole edge signaling
+/// sequence, consume answers checked by the device, new producers consumed as they appear,
+/// reconnection with backoff when the link drops; then a clear stop.
 enum SignalingRehearsal {
-    static func run(settings: ResolvedSettings, logger: Logger, command: String) async throws {
-        let session = RoomSession(configuration: settings.session(.edge), logger: logger)
-        do {
-            try await session.connect()
+    static func run(settings: ResolvedSettings, duration: Double?, logger: Logger, command: String) async throws {
+        let deadline = duration.map { ContinuousClock.now + .milliseconds(Int($0 * 1000)) }
+        let tally = ConsumerTally()
+        let reconnects = try await RoomSupervisor.run(configuration: settings.session(.edge), logger: logger) { session, attempt in
             let entrance = try await RoomEntrance.enter(session, roomId: settings.room, memberNo: settings.member,
                                                         joinType: settings.edgeJoinType, logger: logger)
             let transport = try await session.createWebRtcTransport(producing: false, consuming: true)
-            let producers = try await ProducerListing.collect(session, ownMember: settings.member,
-                                                              timeout: settings.requestTimeout, settle: .zero)
-            for producer in producers {
+            let consume: @Sendable (ProducerInfo) async throws -> Void = { producer in
                 let answer = try await session.consume(transportId: transport.id, producerId: producer.producerId,
                                                        rtpCapabilities: entrance.device.recvRtpCapabilities)
+                let consumer: ConsumerOptions
                 do {
-                    let consumer = try entrance.device.validateConsumer(answer)
-                    logger.notice("consumer ready", metadata: [
-                        "member": "\(producer.owner ?? "?")", "kind": "\(consumer.kind)", "consumer": "\(consumer.id)",
-                    ])
+                    consumer = try entrance.device.validateConsumer(answer)
                 } catch {
                     throw RoomError.from(error, step: "edge consume")
                 }
+                tally.add(consumer.id)
+                logger.notice("consumer ready", metadata: [
+                    "member": "\(producer.owner ?? "?")", "kind": "\(consumer.kind)", "consumer": "\(consumer.id)",
+                ])
+            }
+            let events = session.events
+            for producer in try await ProducerListing.collect(session, ownMember: settings.member,
+                                                               timeout: settings.requestTimeout, settle: .zero) {
+                try await consume(producer)
+            }
+            guard let deadline else {
+                try? await session.exitRoom()
+                return
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await event in events {
+                        switch event {
+                        case .newProducers(let list):
+                            for producer in list where producer.memberNo != settings.member { try await consume(producer) }
+                        case .consumerClosed(let id):
+                            logger.notice("consumer closed by the server", metadata: ["consumer": "\(id)"])
+                        case .disconnected(let error):
+                            throw error
+                        }
+                    }
+                    throw RoomError.connectionLost(step: "edge session", "event stream ended")
+                }
+                group.addTask { try await Task.sleep(until: deadline, clock: .continuous) }
+                defer { group.cancelAll() }
+                try await group.next()
             }
             try? await session.exitRoom()
-            await session.close()
-            throw NachoFailure(.mediaFailure, "\(command): signaling done (\(producers.count) remote producers), but this build has no media transport yet (ICE/DTLS/SRTP)")
-        } catch {
-            await session.close()
-            throw error
         }
+        let summary = "signaling done (\(tally.count) consumers\(reconnects > 0 ? ", \(reconnects) reconnections" : ""))"
+        throw NachoFailure(.mediaFailure, "\(command): \(summary), but this build has no media transport yet (ICE/DTLS/SRTP)")
     }
+}
+
+/// Counts consumers across sessions and tasks.
+final class ConsumerTally: @unchecked Sendable {
+    private let lock = NSLock()
+    private var ids = Set<String>()
+    func add(_ id: String) { lock.withLock { _ = ids.insert(id) } }
+    var count: Int { lock.withLock { ids.count } }
 }

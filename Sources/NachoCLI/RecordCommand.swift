@@ -34,6 +34,6 @@ public struct RecordCommand: AsyncParsableCommand {
     public func run() async throws {
         let logger = LoggingSetup.bootstrap(level: server.resolvedLogLevel())
         let settings = try server.resolve()
-        try await SignalingRehearsal.run(settings: settings, logger: logger, command: "record")
+        try await SignalingRehearsal.run(settings: settings, duration: duration, logger: logger, command: "record")
     }
 }

@@ -71,6 +71,11 @@ public struct SocketIOPacket: Sendable, Equatable {
         if rest.isEmpty {
             self.data = nil
         } else {
+            // Payloads are objects or arrays (a connect error may be a bare string in v4 servers);
+            // anything else is ambiguous with the ack id digits before it.
+            guard let opener = rest.first, opener == "[" || opener == "{" || (opener == "\"" && type == .connectError) else {
+                throw SocketIOError.malformedPacket("Socket.IO packet payload is not an object or array: \(Self.clip(text))")
+            }
             do {
                 self.data = try JSONValue(parsing: rest)
             } catch {
@@ -92,8 +97,14 @@ public struct SocketIOPacket: Sendable, Equatable {
             guard ackId != nil, case .array? = data else {
                 throw SocketIOError.malformedPacket("Socket.IO ack without id or arguments")
             }
-        case .connect, .disconnect, .connectError:
+        case .connect:
+            if let data, data.objectValue == nil {
+                throw SocketIOError.malformedPacket("Socket.IO connect payload is not an object")
+            }
+        case .connectError:
             break
+        case .disconnect:
+            if data != nil { throw SocketIOError.malformedPacket("Socket.IO disconnect with a payload") }
         }
     }
 

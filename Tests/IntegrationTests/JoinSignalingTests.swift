@@ -1,0 +1,31 @@
+import Foundation
+import XCTest
+
+/// `nacho join` runs the edge sequence for real: consumes every remote producer, consumes
+/// producers that appear later, and re-runs the room sequence after a signaling drop.
+final class JoinSignalingTests: XCTestCase {
+    func testConsumesEveryRemoteProducer() throws {
+        let server = try RoomServerProcess(["--virtual-members", "2"])
+        let run = try Nacho.run(["join", "--edge", server.edge, "--room", "42", "--member", "7", "--no-audio", "--no-video"])
+        assertOneLineError(run, code: 74, mentions: "join: signaling done (4 consumers)")
+        let consumers = try XCTUnwrap(try server.state()["consumers"] as? [[String: Any]])
+        XCTAssertEqual(consumers.count, 0, "exitRoom released them")
+        let stats = try XCTUnwrap(try server.state()["stats"] as? [String: Any])
+        let requests = try XCTUnwrap(stats["requests"] as? [String: Int])
+        XCTAssertEqual(requests["consume"], 4)
+        XCTAssertEqual(requests["exitRoom"], 1)
+    }
+
+    func testReconnectsAndRejoinsAfterADrop() throws {
+        let server = try RoomServerProcess(["--virtual-members", "1"])
+        let run = try Nacho.run(["join", "--edge", server.edge, "--room", "42", "--member", "7", "--duration", "6"]) { _ in
+            Thread.sleep(forTimeInterval: 2.5)
+            try server.post("drop")
+        }
+        XCTAssertEqual(run.status, 74, run.stderr)
+        XCTAssertTrue(run.stderr.contains("1 reconnections"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("signaling lost, reconnecting"), run.stderr)
+        let stats = try XCTUnwrap(try server.state()["stats"] as? [String: Any])
+        XCTAssertEqual(stats["joins"] as? Int, 2, "the room sequence ran again")
+    }
+}
