@@ -34,6 +34,8 @@ let package = Package(
         systemLibrary("CV4L2", pkg: "libv4l2", apt: "libv4l-dev"),
 
         // Layers, bottom up.
+        .target(name: "Bytes", swiftSettings: strict),
+        .target(name: "RTP", dependencies: ["Bytes"], swiftSettings: strict),
         .target(name: "ORTC", swiftSettings: strict),
         .target(
             name: "SocketIO",
@@ -65,6 +67,7 @@ let package = Package(
         // Tests mirror the sources.
         .testTarget(name: "ORTCTests", dependencies: ["ORTC"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SocketIOTests", dependencies: ["SocketIO"]),
+        .testTarget(name: "RTPTests", dependencies: ["RTP", "Bytes"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "ORTC", "SocketIO"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "CLibrariesTests",
