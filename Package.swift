@@ -36,6 +36,7 @@ let package = Package(
         // Layers, bottom up.
         .target(name: "Bytes", swiftSettings: strict),
         .target(name: "RTP", dependencies: ["Bytes"], swiftSettings: strict),
+        .target(name: "ICE", dependencies: ["Bytes", "COpenSSL"], swiftSettings: strict),
         .target(name: "ORTC", swiftSettings: strict),
         .target(
             name: "SocketIO",
@@ -67,6 +68,7 @@ let package = Package(
         // Tests mirror the sources.
         .testTarget(name: "ORTCTests", dependencies: ["ORTC"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SocketIOTests", dependencies: ["SocketIO"]),
+        .testTarget(name: "ICETests", dependencies: ["ICE", "Bytes"]),
         .testTarget(name: "RTPTests", dependencies: ["RTP", "Bytes"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "ORTC", "SocketIO"], resources: [.copy("Fixtures")]),
         .testTarget(

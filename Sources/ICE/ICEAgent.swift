@@ -1,0 +1,224 @@
+import Bytes
+
+/// ICE as the controlling agent against an ICE-lite server (RFC 8445 §2.5, mediasoup), without
+/// I/O: feed it received STUN datagrams and the time, send what it returns, call `tick` at
+/// `nextDeadline`. It checks the remote candidates by priority with USE-CANDIDATE (the lite
+/// peer nominates what succeeds), retransmits per RFC 8489, keeps consent fresh (RFC 7675)
+/// well inside mediasoup's 30 s timeout, and reports a lost connection when answers stop.
+public struct ICEAgent: Sendable {
+    public struct Configuration: Sendable {
+        public var localUfrag: String
+        public var localPassword: String
+        public var remoteUfrag: String
+        public var remotePassword: String
+        public var tieBreaker: UInt64
+        /// First retransmission timeout of a check (doubles up to `maxRTO`).
+        public var initialRTO: Duration = .milliseconds(250)
+        public var maxRTO: Duration = .seconds(2)
+        /// Give up connecting after this long.
+        public var connectTimeout: Duration = .seconds(10)
+        /// Mean interval of consent checks (randomized ±20 %, RFC 7675 §5.1).
+        public var consentInterval: Duration = .seconds(5)
+        /// Consent is lost when no check succeeded for this long.
+        public var consentTimeout: Duration = .seconds(30)
+
+        public init(localUfrag: String, localPassword: String, remoteUfrag: String, remotePassword: String, tieBreaker: UInt64) {
+            self.localUfrag = localUfrag
+            self.localPassword = localPassword
+            self.remoteUfrag = remoteUfrag
+            self.remotePassword = remotePassword
+            self.tieBreaker = tieBreaker
+        }
+    }
+
+    public enum Output: Sendable, Equatable {
+        case send([UInt8], to: ICEEndpoint)
+        /// A pair works; media goes to this endpoint from now on.
+        case connected(ICEEndpoint)
+        /// No candidate answered in time.
+        case failed(String)
+        /// Consent expired: the server stopped answering.
+        case connectionLost(String)
+    }
+
+    public enum State: Sendable, Equatable { case new, checking, connected, failed, lost }
+
+    private struct Transaction {
+        var id: [UInt8]
+        var candidate: ICERemoteCandidate
+        var bytes: [UInt8]
+        var nextSend: ContinuousClock.Instant
+        var rto: Duration
+        var attemptsLeft: Int
+        var isConsent: Bool
+    }
+
+    public let configuration: Configuration
+    public private(set) var state: State = .new
+    public private(set) var selected: ICEEndpoint?
+    private var candidates: [ICERemoteCandidate]
+    private var transactions: [Transaction] = []
+    private var startedAt: ContinuousClock.Instant?
+    private var lastConsent: ContinuousClock.Instant?
+    private var nextConsentCheck: ContinuousClock.Instant?
+    private var random: SplitMixRandom
+
+    /// The PRIORITY a peer-reflexive candidate of ours would have (RFC 8445 §5.1.2.1).
+    public static let localPriority: UInt32 = (110 << 24) | (65535 << 8) | 255
+
+    public init(configuration: Configuration, remoteCandidates: [ICERemoteCandidate], seed: UInt64) {
+        self.configuration = configuration
+        self.candidates = remoteCandidates.sorted { $0.priority > $1.priority }
+        self.random = SplitMixRandom(seed: seed)
+    }
+
+    /// Starts checks on every candidate of `transport`, best first.
+    public mutating func start(now: ContinuousClock.Instant, transport: ICEEndpoint.Transport = .udp) -> [Output] {
+        state = .checking
+        startedAt = now
+        var out: [Output] = []
+        var offset = Duration.zero
+        for candidate in candidates where candidate.endpoint.transport == transport {
+            // Pace the first checks (RFC 8445 Ta), best candidate immediately.
+            var t = newTransaction(for: candidate, consent: false, now: now + offset)
+            if offset == .zero {
+                out.append(.send(t.bytes, to: candidate.endpoint))
+                t.nextSend = now + t.rto
+                t.attemptsLeft -= 1
+            }
+            transactions.append(t)
+            offset += .milliseconds(50)
+        }
+        if transactions.isEmpty {
+            state = .failed
+            out.append(.failed("no \(transport) candidate to check"))
+        }
+        return out
+    }
+
+    /// The remote candidates of a transport (to know whether a fallback is possible).
+    public func hasCandidates(_ transport: ICEEndpoint.Transport) -> Bool {
+        candidates.contains { $0.endpoint.transport == transport }
+    }
+
+    public var nextDeadline: ContinuousClock.Instant? {
+        var deadlines = transactions.map(\.nextSend)
+        if let nextConsentCheck { deadlines.append(nextConsentCheck) }
+        if state == .checking, let startedAt { deadlines.append(startedAt + configuration.connectTimeout) }
+        if state == .connected, let lastConsent { deadlines.append(lastConsent + configuration.consentTimeout) }
+        return deadlines.min()
+    }
+
+    public mutating func tick(now: ContinuousClock.Instant) -> [Output] {
+        var out: [Output] = []
+        switch state {
+        case .checking:
+            if let startedAt, now >= startedAt + configuration.connectTimeout {
+                state = .failed
+                transactions.removeAll()
+                return [.failed("no answer to ICE connectivity checks within \(configuration.connectTimeout)")]
+            }
+        case .connected:
+            if let lastConsent, now >= lastConsent + configuration.consentTimeout {
+                state = .lost
+                transactions.removeAll()
+                nextConsentCheck = nil
+                return [.connectionLost("no answer to ICE consent checks for \(configuration.consentTimeout)")]
+            }
+            if let next = nextConsentCheck, now >= next, let selected, let candidate = candidates.first(where: { $0.endpoint == selected }) {
+                var t = newTransaction(for: candidate, consent: true, now: now)
+                out.append(.send(t.bytes, to: candidate.endpoint))
+                t.nextSend = now + t.rto
+                t.attemptsLeft -= 1
+                transactions.append(t)
+                scheduleConsent(after: now)
+            }
+        case .new, .failed, .lost:
+            return []
+        }
+        for index in transactions.indices where transactions[index].nextSend <= now {
+            if transactions[index].attemptsLeft <= 0 {
+                transactions[index].nextSend = now + .seconds(3600)  // wait for the overall timeout
+                continue
+            }
+            out.append(.send(transactions[index].bytes, to: transactions[index].candidate.endpoint))
+            transactions[index].attemptsLeft -= 1
+            transactions[index].rto = min(transactions[index].rto * 2, configuration.maxRTO)
+            transactions[index].nextSend = now + transactions[index].rto
+        }
+        transactions.removeAll { $0.attemptsLeft <= 0 && $0.isConsent }
+        return out
+    }
+
+    /// Handles a STUN datagram. Requests from the peer are answered; responses to our checks
+    /// move the state forward. Anything unauthenticated is dropped.
+    public mutating func handle(_ bytes: ArraySlice<UInt8>, from endpoint: ICEEndpoint, now: ContinuousClock.Instant) -> [Output] {
+        guard let message = try? STUNMessage(parsing: bytes), STUNMessage.verifyFingerprint(bytes) else { return [] }
+        switch message.messageClass {
+        case .request:
+            return answer(message, raw: bytes, from: endpoint)
+        case .success, .error:
+            guard let index = transactions.firstIndex(where: { $0.id == message.transactionID }) else { return [] }
+            guard STUNMessage.verifyIntegrity(bytes, key: Array(configuration.remotePassword.utf8)) else { return [] }
+            let transaction = transactions.remove(at: index)
+            if message.messageClass == .error {
+                // 487 would mean a role conflict; a lite server never has one. Let the
+                // other candidates or the timeout decide.
+                return []
+            }
+            lastConsent = now
+            guard state == .checking else { return [] }
+            state = .connected
+            selected = transaction.candidate.endpoint
+            transactions.removeAll()
+            scheduleConsent(after: now)
+            return [.connected(transaction.candidate.endpoint)]
+        case .indication:
+            return []
+        }
+    }
+
+    private mutating func answer(_ request: STUNMessage, raw: ArraySlice<UInt8>, from endpoint: ICEEndpoint) -> [Output] {
+        let localPassword = Array(configuration.localPassword.utf8)
+        guard request.method == STUNMessage.Method.binding.rawValue,
+              request.username?.hasPrefix(configuration.localUfrag + ":") == true,
+              STUNMessage.verifyIntegrity(raw, key: localPassword),
+              let address = STUNAddress(ipv4: endpoint.host, port: UInt16(clamping: endpoint.port)) else { return [] }
+        let response = STUNMessage(class: .success, transactionID: request.transactionID,
+                                   attributes: [.xorMappedAddress(address, transactionID: request.transactionID)])
+        return [.send(response.serialize(integrityKey: localPassword, fingerprint: true), to: endpoint)]
+    }
+
+    private mutating func newTransaction(for candidate: ICERemoteCandidate, consent: Bool, now: ContinuousClock.Instant) -> Transaction {
+        let id = (0..<12).map { _ in UInt8.random(in: 0...255, using: &random) }
+        var attributes: [STUNAttribute] = [
+            .username("\(configuration.remoteUfrag):\(configuration.localUfrag)"),
+            .priority(Self.localPriority),
+            .iceControlling(tieBreaker: configuration.tieBreaker),
+        ]
+        if !consent { attributes.append(.useCandidateFlag) }
+        let request = STUNMessage(class: .request, transactionID: id, attributes: attributes)
+        let bytes = request.serialize(integrityKey: Array(configuration.remotePassword.utf8), fingerprint: true)
+        return Transaction(id: id, candidate: candidate, bytes: bytes, nextSend: now, rto: configuration.initialRTO,
+                           attemptsLeft: consent ? 3 : 7, isConsent: consent)
+    }
+
+    private mutating func scheduleConsent(after now: ContinuousClock.Instant) {
+        let base = configuration.consentInterval
+        let factor = Double.random(in: 0.8...1.2, using: &random)
+        nextConsentCheck = now + base * factor
+    }
+}
+
+/// A seeded generator so the agent's choices (transaction ids, jitter) are reproducible in tests.
+struct SplitMixRandom: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
