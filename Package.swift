@@ -37,6 +37,7 @@ let package = Package(
         .target(name: "Bytes", swiftSettings: strict),
         .target(name: "RTP", dependencies: ["Bytes"], swiftSettings: strict),
         .target(name: "ICE", dependencies: ["Bytes", "COpenSSL"], swiftSettings: strict),
+        .target(name: "SRTP", dependencies: ["CSRTP"], swiftSettings: strict),
         .target(name: "ORTC", swiftSettings: strict),
         .target(
             name: "SocketIO",
@@ -69,6 +70,7 @@ let package = Package(
         .testTarget(name: "ORTCTests", dependencies: ["ORTC"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SocketIOTests", dependencies: ["SocketIO"]),
         .testTarget(name: "ICETests", dependencies: ["ICE", "Bytes"]),
+        .testTarget(name: "SRTPTests", dependencies: ["SRTP", "RTP", "Bytes"]),
         .testTarget(name: "RTPTests", dependencies: ["RTP", "Bytes"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "ORTC", "SocketIO"], resources: [.copy("Fixtures")]),
         .testTarget(
