@@ -38,6 +38,7 @@ let package = Package(
         .target(name: "RTP", dependencies: ["Bytes"], swiftSettings: strict),
         .target(name: "ICE", dependencies: ["Bytes", "COpenSSL"], swiftSettings: strict),
         .target(name: "SRTP", dependencies: ["CSRTP"], swiftSettings: strict),
+        .target(name: "DTLS", dependencies: ["Bytes", "COpenSSL", "SRTP"], swiftSettings: strict),
         .target(name: "ORTC", swiftSettings: strict),
         .target(
             name: "SocketIO",
@@ -71,6 +72,7 @@ let package = Package(
         .testTarget(name: "SocketIOTests", dependencies: ["SocketIO"]),
         .testTarget(name: "ICETests", dependencies: ["ICE", "Bytes"]),
         .testTarget(name: "SRTPTests", dependencies: ["SRTP", "RTP", "Bytes"]),
+        .testTarget(name: "DTLSTests", dependencies: ["DTLS", "SRTP", "Bytes"]),
         .testTarget(name: "RTPTests", dependencies: ["RTP", "Bytes"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "ORTC", "SocketIO"], resources: [.copy("Fixtures")]),
         .testTarget(

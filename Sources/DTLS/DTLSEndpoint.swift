@@ -1,0 +1,201 @@
+internal import COpenSSL
+import SRTP
+
+/// One side of a DTLS 1.2 association on OpenSSL with memory BIOs, without I/O: feed it
+/// datagrams, send what it returns, call `handleTimeout` when `timeout` expires (with memory
+/// BIOs retransmission is the application's job). The peer's certificate is checked against
+/// the fingerprints the server signaled during the handshake: a mismatch aborts it with an
+/// alert before any key exists. On success it exports the DTLS-SRTP keys (RFC 5764).
+/// Not thread-safe: owned and used by one transport.
+public final class DTLSEndpoint {
+    public enum Role: Sendable { case client, server }
+
+    public struct Output {
+        public var datagrams: [[UInt8]] = []
+        /// Set once, when the handshake completes: keys to send with and to receive with.
+        public var keys: (local: SRTPKeys, remote: SRTPKeys)?
+        /// The association ended (peer close_notify, alert, or a failed handshake).
+        public var failure: DTLSError?
+    }
+
+    public let role: Role
+    public private(set) var isEstablished = false
+    public private(set) var selectedProfile: SRTPProtectionProfile?
+    private let context: OpaquePointer
+    private let ssl: OpaquePointer
+    private let readBIO: OpaquePointer
+    private let writeBIO: OpaquePointer
+    private let expectedFingerprints: [(algorithm: String, value: String)]
+    private var verificationFailure: DTLSError?
+    private let mtu: Int
+
+    /// - Parameters:
+    ///   - remoteFingerprints: (algorithm, value) pairs the server signaled; every one with an
+    ///     algorithm OpenSSL knows is checked, and at least one must be.
+    public init(role: Role, certificate: DTLSCertificate, remoteFingerprints: [(algorithm: String, value: String)],
+                profiles: [SRTPProtectionProfile] = SRTPProtectionProfile.allCases, mtu: Int = 1200) throws {
+        self.role = role
+        self.mtu = mtu
+        let checkable = remoteFingerprints.filter {
+            ["sha-1", "sha-224", "sha-256", "sha-384", "sha-512"].contains($0.algorithm.lowercased())
+        }
+        guard !checkable.isEmpty else { throw DTLSError.noUsableFingerprint(remoteFingerprints.map(\.algorithm)) }
+        expectedFingerprints = checkable
+        guard let context = SSL_CTX_new(DTLS_method()) else { throw DTLSError.openSSL("creating the DTLS context", OpenSSLErrors.drain()) }
+        self.context = context
+        _ = COpenSSL_SSL_CTX_set_min_proto_version(context, DTLS1_2_VERSION)
+        guard SSL_CTX_use_certificate(context, certificate.certificate) == 1,
+              SSL_CTX_use_PrivateKey(context, certificate.key) == 1 else {
+            SSL_CTX_free(context)
+            throw DTLSError.openSSL("loading the certificate", OpenSSLErrors.drain())
+        }
+        // use_srtp: 0 means success for this call.
+        guard SSL_CTX_set_tlsext_use_srtp(context, profiles.map(\.openSSLName).joined(separator: ":")) == 0 else {
+            SSL_CTX_free(context)
+            throw DTLSError.openSSL("offering SRTP profiles", OpenSSLErrors.drain())
+        }
+        SSL_CTX_set_verify(context, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nil)
+        guard let ssl = SSL_new(context), let readBIO = BIO_new(BIO_s_mem()), let writeBIO = BIO_new(BIO_s_mem()) else {
+            SSL_CTX_free(context)
+            throw DTLSError.openSSL("creating the DTLS session", OpenSSLErrors.drain())
+        }
+        self.ssl = ssl
+        self.readBIO = readBIO
+        self.writeBIO = writeBIO
+        _ = COpenSSL_BIO_set_mem_eof_return(readBIO, -1)
+        SSL_set_bio(ssl, readBIO, writeBIO)
+        // No path-MTU discovery on a memory BIO: fixed MTU.
+        _ = SSL_set_options(ssl, UInt64(1) << 12)  // SSL_OP_NO_QUERY_MTU
+        _ = COpenSSL_SSL_set_mtu(ssl, mtu)
+        SSL_CTX_set_cert_verify_callback(context, dtlsVerifyCertificate, Unmanaged.passUnretained(self).toOpaque())
+        if role == .client { SSL_set_connect_state(ssl) } else { SSL_set_accept_state(ssl) }
+    }
+
+    deinit {
+        SSL_free(ssl)  // frees both BIOs
+        SSL_CTX_free(context)
+    }
+
+    /// Starts the handshake (a client sends its ClientHello).
+    public func start() -> Output {
+        var output = Output()
+        drive(&output)
+        return output
+    }
+
+    /// Handles one received DTLS datagram.
+    public func receive(_ datagram: ArraySlice<UInt8>) -> Output {
+        var output = Output()
+        datagram.withUnsafeBytes { _ = BIO_write(readBIO, $0.baseAddress, Int32($0.count)) }
+        drive(&output)
+        return output
+    }
+
+    /// Time until OpenSSL wants to retransmit, if a handshake flight is outstanding.
+    public var timeout: Duration? {
+        var tv = timeval()
+        guard COpenSSL_DTLSv1_get_timeout(ssl, &tv) == 1 else { return nil }
+        return .seconds(Int64(tv.tv_sec)) + .microseconds(Int64(tv.tv_usec))
+    }
+
+    /// Retransmits the last flight when its timer expired.
+    public func handleTimeout() -> Output {
+        var output = Output()
+        if COpenSSL_DTLSv1_handle_timeout(ssl) < 0 {
+            output.failure = .timedOut
+        }
+        flush(&output)
+        return output
+    }
+
+    /// Sends close_notify.
+    public func shutdown() -> [[UInt8]] {
+        _ = SSL_shutdown(ssl)
+        var output = Output()
+        flush(&output)
+        return output.datagrams
+    }
+
+    private func drive(_ output: inout Output) {
+        if !isEstablished {
+            let result = SSL_do_handshake(ssl)
+            if result == 1 {
+                isEstablished = true
+                do {
+                    output.keys = try exportKeys()
+                } catch let error as DTLSError {
+                    output.failure = error
+                } catch {
+                    output.failure = .handshakeFailed("\(error)")
+                }
+            } else {
+                let code = SSL_get_error(ssl, result)
+                if code != SSL_ERROR_WANT_READ && code != SSL_ERROR_WANT_WRITE {
+                    output.failure = verificationFailure ?? .handshakeFailed(OpenSSLErrors.drain())
+                }
+            }
+        } else {
+            // After the handshake only alerts and close_notify are expected (no DTLS app data).
+            var buffer = [UInt8](repeating: 0, count: 2048)
+            while true {
+                let n = SSL_read(ssl, &buffer, Int32(buffer.count))
+                if n > 0 { continue }
+                let code = SSL_get_error(ssl, n)
+                if code == SSL_ERROR_ZERO_RETURN {
+                    output.failure = .closed
+                } else if code != SSL_ERROR_WANT_READ && code != SSL_ERROR_WANT_WRITE {
+                    output.failure = .handshakeFailed(OpenSSLErrors.drain())
+                }
+                break
+            }
+        }
+        flush(&output)
+    }
+
+    private func flush(_ output: inout Output) {
+        let pending = Int(BIO_ctrl_pending(writeBIO))
+        guard pending > 0 else { return }
+        var flight = [UInt8](repeating: 0, count: pending)
+        let read = BIO_read(writeBIO, &flight, Int32(pending))
+        guard read > 0 else { return }
+        output.datagrams += DTLSRecord.packetize(Array(flight.prefix(Int(read))), mtu: mtu)
+    }
+
+    private func exportKeys() throws -> (local: SRTPKeys, remote: SRTPKeys) {
+        guard let selected = SSL_get_selected_srtp_profile(ssl),
+              let profile = SRTPProtectionProfile(rawValue: String(cString: selected.pointee.name)) else {
+            throw DTLSError.noSRTPProfile
+        }
+        selectedProfile = profile
+        var material = [UInt8](repeating: 0, count: profile.keyingMaterialLength)
+        let label = "EXTRACTOR-dtls_srtp"
+        guard SSL_export_keying_material(ssl, &material, material.count, label, label.utf8.count, nil, 0, 0) == 1,
+              let (client, server) = SRTPKeys.fromKeyingMaterial(material, profile: profile) else {
+            throw DTLSError.openSSL("exporting SRTP keys", OpenSSLErrors.drain())
+        }
+        return role == .client ? (client, server) : (server, client)
+    }
+
+    /// Called by OpenSSL with the peer's certificate chain.
+    fileprivate func verify(_ store: OpaquePointer) -> Bool {
+        guard let certificate = X509_STORE_CTX_get0_cert(store) else {
+            verificationFailure = .handshakeFailed("the peer sent no certificate")
+            return false
+        }
+        for expected in expectedFingerprints {
+            guard let actual = DTLSCertificate.fingerprint(of: certificate, algorithm: expected.algorithm) else { continue }
+            if actual.lowercased() != expected.value.lowercased() {
+                verificationFailure = .fingerprintMismatch(algorithm: expected.algorithm, expected: expected.value, actual: actual)
+                return false
+            }
+        }
+        return true
+    }
+}
+
+/// OpenSSL's certificate-verification hook: checks the fingerprint instead of a CA chain.
+private let dtlsVerifyCertificate: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Int32 = { store, argument in
+    guard let store, let argument else { return 0 }
+    let endpoint = Unmanaged<DTLSEndpoint>.fromOpaque(argument).takeUnretainedValue()
+    return endpoint.verify(store) ? 1 : 0
+}
