@@ -39,7 +39,18 @@ let package = Package(
         .target(name: "ICE", dependencies: ["Bytes", "COpenSSL"], swiftSettings: strict),
         .target(name: "SRTP", dependencies: ["CSRTP"], swiftSettings: strict),
         .target(name: "DTLS", dependencies: ["Bytes", "COpenSSL", "SRTP"], swiftSettings: strict),
+        .target(name: "Media", dependencies: ["RTP"], swiftSettings: strict),
         .target(name: "ORTC", swiftSettings: strict),
+        .target(
+            name: "Transport",
+            dependencies: [
+                "ICE", "DTLS", "SRTP", "RTP", "ORTC",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "SocketIO",
             dependencies: [
@@ -57,9 +68,18 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "Participant",
+            dependencies: [
+                "ORTC", "Signaling", "Transport", "Media", "RTP", "DTLS",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "NachoCLI",
             dependencies: [
-                "ORTC", "Signaling", "SocketIO",
+                "ORTC", "Signaling", "SocketIO", "Participant", "DTLS", "Transport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -73,6 +93,7 @@ let package = Package(
         .testTarget(name: "ICETests", dependencies: ["ICE", "Bytes"]),
         .testTarget(name: "SRTPTests", dependencies: ["SRTP", "RTP", "Bytes"]),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", "SRTP", "Bytes"]),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "RTP"]),
         .testTarget(name: "RTPTests", dependencies: ["RTP", "Bytes"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "ORTC", "SocketIO"], resources: [.copy("Fixtures")]),
         .testTarget(

@@ -1,6 +1,8 @@
 import ArgumentParser
+import DTLS
 import Foundation
 import ORTC
+import Participant
 import Logging
 import Signaling
 
@@ -21,10 +23,43 @@ public struct JoinCommand: AsyncParsableCommand {
 
     public init() {}
 
+    @Flag(help: "Print the receive report as one JSON object per producer per line.")
+    public var json = false
+
     public func run() async throws {
         let logger = LoggingSetup.bootstrap(level: server.resolvedLogLevel())
         let settings = try server.resolve()
-        try await SignalingRehearsal.run(settings: settings, duration: media.duration, logger: logger, command: "join")
+        guard media.noAudio && media.noVideo else {
+            throw NachoFailure(.mediaFailure, "join: sending microphone and camera is not available in this build yet; pass --no-audio --no-video to join receive-only")
+        }
+        let certificate: DTLSCertificate
+        do {
+            certificate = try DTLSCertificate.generate()
+        } catch {
+            throw NachoFailure(.mediaFailure, "join: cannot create the DTLS certificate: \(error)")
+        }
+        let stop = StopSignal()
+        SignalTrap.install(stop)
+        if let duration = media.duration {
+            Task {
+                try? await Task.sleep(for: .milliseconds(Int(duration * 1000)))
+                stop.fire()
+            }
+        }
+        let receiver = EdgeReceiver(
+            session: settings.session(.edge), roomId: settings.room, memberNo: settings.member,
+            joinType: settings.edgeJoinType, certificate: certificate, cname: "nacho-\(settings.member)-\(UInt32.random(in: 0...UInt32.max))",
+            logger: logger)
+        let outcome: EdgeReceiver.Outcome
+        do {
+            outcome = try await receiver.run(until: stop)
+        } catch let error as ParticipantError {
+            switch error {
+            case .signaling(let room): throw NachoFailure(room)
+            case .media(let why): throw NachoFailure(.mediaFailure, why)
+            }
+        }
+        ReceiveReportPrinter.print(outcome, json: json)
     }
 }
 

@@ -24,7 +24,8 @@ def parse_args(argv):
     p.add_argument("--control-port", type=int, default=0)
     p.add_argument("--room", default="42", help="room the virtual members are in")
     p.add_argument("--virtual-members", type=int, default=0, help="members producing audio+video from the start")
-    p.add_argument("--fault", action="append", help="EVENT=error|noack|empty|garbage, or connect=refuse")
+    p.add_argument("--fault", action="append",
+                   help="EVENT=error|noack|empty|garbage, connect=refuse, or fingerprint=wrong (DTLS fingerprints that do not match)")
     p.add_argument("--variant", action="append",
                    help="peers-string | minimal-producers | all-producers (server behaviours seen in the wild)")
     p.add_argument("--event-name", action="append", help="CANONICAL=WIRE event rename")
@@ -33,12 +34,23 @@ def parse_args(argv):
     p.add_argument("--ping-interval", type=float, default=25)
     p.add_argument("--ping-timeout", type=float, default=20)
     p.add_argument("--log-level", default="WARNING")
+    p.add_argument("--no-media", action="store_true", help="signaling only: transport answers are shaped, nothing behind them")
+    p.add_argument("--consent-timeout", type=float, default=30.0, help="ICE consent timeout (mediasoup: 30 s)")
+    p.add_argument("--video-size", default="320x240")
+    p.add_argument("--video-fps", type=int, default=15)
     return p.parse_args(argv)
 
 
 async def serve(options):
     rooms = Rooms()
-    server = RoomServer(options, rooms=rooms)
+    options.wrong_fingerprint = "fingerprint=wrong" in (options.fault or [])
+    options.fault = [f for f in (options.fault or []) if f != "fingerprint=wrong"]
+    options.video_width, options.video_height = (int(v) for v in options.video_size.split("x"))
+    media = None
+    if not options.no_media:
+        from .media import MediaServer
+        media = MediaServer(options)
+    server = RoomServer(options, rooms=rooms, media=media)
     for n in range(options.virtual_members):
         rooms.add_virtual_member(options.room, str(1001 + n))
 
@@ -58,6 +70,8 @@ async def serve(options):
     control = web.Application()
 
     async def state(request):
+        if media is not None:
+            await media.collect_stats()
         return web.json_response(server.state())
 
     async def drop(request):

@@ -1,0 +1,25 @@
+import Dispatch
+import Foundation
+import Participant
+
+/// Turns SIGINT and SIGTERM into a graceful stop: the first one fires `stop` (the room is left
+/// in order, files are finalized); a second one exits at once.
+enum SignalTrap {
+    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+
+    static func install(_ stop: StopSignal) {
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler {
+                if stop.isFired {
+                    exit(128 + signalNumber)
+                }
+                FileHandle.standardError.write(Data("nacho: stopping (press Ctrl-C again to quit at once)\n".utf8))
+                stop.fire()
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+}

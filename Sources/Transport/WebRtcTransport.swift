@@ -1,0 +1,345 @@
+import DTLS
+import ICE
+import Logging
+import NIOCore
+import NIOPosix
+import ORTC
+import RTP
+import SRTP
+
+/// One mediasoup WebRtcTransport seen from the client: a UDP socket, the ICE agent, the DTLS
+/// endpoint and the two SRTP contexts, coordinated on one NIO event loop. Every packet is
+/// handled on that loop from socket to handler: no locks, no actor hops on the media path.
+/// Control calls (`connect`, `close`, statistics) hop onto the loop.
+public final class WebRtcTransport: @unchecked Sendable {
+    public struct Configuration: Sendable {
+        /// Local address to bind; nil picks 127.0.0.1 when every remote candidate is on
+        /// loopback (tests never leave the machine), else 0.0.0.0.
+        public var bindHost: String?
+        public var iceConnectTimeout: Duration = .seconds(10)
+        public var dtlsTimeout: Duration = .seconds(15)
+        public var consentInterval: Duration = .seconds(5)
+        public var consentTimeout: Duration = .seconds(30)
+
+        public init(bindHost: String? = nil) { self.bindHost = bindHost }
+    }
+
+    public enum Event: Sendable {
+        case connected(remote: String, profile: SRTPProtectionProfile)
+        /// The transport is over: ICE consent lost, DTLS closed or failed.
+        case failed(TransportError)
+    }
+
+    public let id: String
+    public let eventLoop: any EventLoop
+    /// What to send in `connectTransport`: role client and this certificate's sha-256.
+    public let localDtlsParameters: DtlsParameters
+    public let events: AsyncStream<Event>
+    private let eventSink: AsyncStream<Event>.Continuation
+    private let logger: Logger
+    private let configuration: Configuration
+    private let remoteCandidates: [ICERemoteCandidate]
+
+    // Confined to `eventLoop`.
+    private var ice: ICEAgent
+    private let dtls: DTLSEndpoint
+    private var channel: (any Channel)?
+    private var selected: SocketAddress?
+    private var sendContext: SRTPContext?
+    private var receiveContext: SRTPContext?
+    private var timer: Scheduled<Void>?
+    private var connectPromise: EventLoopPromise<Void>?
+    private var dtlsDeadline: ContinuousClock.Instant?
+    private var finished = false
+    private var statistics = TransportStatistics()
+    private var rtpHandler: (@Sendable (RTPPacket) -> Void)?
+    private var rtcpHandler: (@Sendable ([RTCPPacket]) -> Void)?
+
+    public init(options: TransportOptions, certificate: DTLSCertificate, configuration: Configuration = Configuration(),
+                eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(), logger: Logger) throws {
+        self.id = options.id
+        self.eventLoop = eventLoop
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "transport"] = "\(options.id.prefix(8))"
+        self.logger = logger
+        remoteCandidates = options.iceCandidates.map {
+            ICERemoteCandidate(endpoint: ICEEndpoint(host: $0.address, port: $0.port, transport: $0.protocol == .udp ? .udp : .tcp),
+                               priority: $0.priority)
+        }
+        var random = SystemRandomNumberGenerator()
+        var iceConfig = ICEAgent.Configuration(
+            localUfrag: Self.randomToken(8, using: &random), localPassword: Self.randomToken(24, using: &random),
+            remoteUfrag: options.iceParameters.usernameFragment, remotePassword: options.iceParameters.password,
+            tieBreaker: random.next())
+        iceConfig.connectTimeout = configuration.iceConnectTimeout
+        iceConfig.consentInterval = configuration.consentInterval
+        iceConfig.consentTimeout = configuration.consentTimeout
+        ice = ICEAgent(configuration: iceConfig, remoteCandidates: remoteCandidates, seed: random.next())
+        do {
+            dtls = try DTLSEndpoint(role: .client, certificate: certificate,
+                                    remoteFingerprints: options.dtlsParameters.fingerprints.map { ($0.algorithm, $0.value) })
+        } catch let error as DTLSError {
+            throw TransportError.dtls(error)
+        }
+        localDtlsParameters = DtlsParameters(role: .client, fingerprints: [
+            DtlsFingerprint(algorithm: "sha-256", value: certificate.sha256Fingerprint),
+        ])
+        (events, eventSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(16))
+    }
+
+    /// Handlers for decrypted media, called on the event loop for every packet.
+    public func setHandlers(rtp: @escaping @Sendable (RTPPacket) -> Void, rtcp: @escaping @Sendable ([RTCPPacket]) -> Void) {
+        eventLoop.execute {
+            self.rtpHandler = rtp
+            self.rtcpHandler = rtcp
+        }
+    }
+
+    /// Binds the socket, runs ICE then the DTLS handshake; returns when SRTP is ready.
+    public func connect() async throws {
+        let bindHost = configuration.bindHost
+            ?? (remoteCandidates.allSatisfy { $0.endpoint.host.hasPrefix("127.") || $0.endpoint.host == "::1" } ? "127.0.0.1" : "0.0.0.0")
+        let channel: any Channel
+        do {
+            channel = try await DatagramBootstrap(group: eventLoop)
+                .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(InboundDatagramHandler(transport: self))
+                    }
+                }
+                .bind(host: bindHost, port: 0).get()
+        } catch {
+            throw TransportError.socket("cannot bind \(bindHost): \(error)")
+        }
+        let promise = eventLoop.makePromise(of: Void.self)
+        eventLoop.execute {
+            self.channel = channel
+            self.connectPromise = promise
+            self.logger.debug("checking", metadata: ["local": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+            self.apply(self.ice.start(now: .now))
+            self.reschedule()
+        }
+        try await promise.futureResult.get()
+    }
+
+    /// Protects and sends one RTP packet (serialized). Any thread; work happens on the loop.
+    public func sendRTP(_ packet: [UInt8]) {
+        if eventLoop.inEventLoop { sendMedia(packet, rtcp: false) } else { eventLoop.execute { self.sendMedia(packet, rtcp: false) } }
+    }
+
+    public func sendRTCP(_ packets: [RTCPPacket]) {
+        let bytes = RTCPPacket.serializeCompound(packets)
+        if eventLoop.inEventLoop { sendMedia(bytes, rtcp: true) } else { eventLoop.execute { self.sendMedia(bytes, rtcp: true) } }
+    }
+
+    public func currentStatistics() async -> TransportStatistics {
+        (try? await eventLoop.submit { self.statistics }.get()) ?? statisticsSnapshotFallback
+    }
+
+    private var statisticsSnapshotFallback: TransportStatistics { TransportStatistics() }
+
+    /// Sends close_notify and closes the socket.
+    public func close() async {
+        let channel: (any Channel)? = try? await eventLoop.submit { () -> (any Channel)? in
+            guard !self.finished else { return self.channel }
+            if self.dtls.isEstablished, let remote = self.selected {
+                for datagram in self.dtls.shutdown() { self.write(datagram, to: remote) }
+            }
+            self.finish(.closed, announce: false)
+            return self.channel
+        }.get()
+        try? await channel?.close()
+    }
+
+    // MARK: - Event loop
+
+    fileprivate func receive(_ bytes: [UInt8], from address: SocketAddress) {
+        let slice = bytes[...]
+        switch PacketClass(slice) {
+        case .stun:
+            guard let endpoint = ICEEndpoint(address) else { return }
+            apply(ice.handle(slice, from: endpoint, now: .now))
+        case .dtls:
+            guard address == selected else { return }
+            handleDTLS(dtls.receive(slice))
+        case .rtp:
+            guard address == selected, let receiveContext else { return }
+            var packet = bytes
+            do {
+                try receiveContext.unprotect(&packet)
+                let rtp = try RTPPacket(parsing: packet)
+                if rtp.ssrc == 1234 && rtp.payloadType == 127 {
+                    statistics.probationPacketsDropped += 1
+                    return
+                }
+                statistics.rtpPacketsReceived += 1
+                statistics.rtpBytesReceived += packet.count
+                rtpHandler?(rtp)
+            } catch {
+                statistics.packetsDiscarded += 1
+            }
+        case .rtcp:
+            guard address == selected, let receiveContext else { return }
+            var packet = bytes
+            do {
+                try receiveContext.unprotectRTCP(&packet)
+                let packets = try RTCPPacket.parseCompound(packet)
+                statistics.rtcpPacketsReceived += 1
+                rtcpHandler?(packets)
+            } catch {
+                statistics.packetsDiscarded += 1
+            }
+        case .unknown:
+            statistics.packetsDiscarded += 1
+        }
+        reschedule()
+    }
+
+    private func apply(_ outputs: [ICEAgent.Output]) {
+        for output in outputs {
+            switch output {
+            case .send(let datagram, let endpoint):
+                guard let address = try? SocketAddress(ipAddress: endpoint.host, port: endpoint.port) else { continue }
+                write(datagram, to: address)
+            case .connected(let endpoint):
+                guard let address = try? SocketAddress(ipAddress: endpoint.host, port: endpoint.port) else { continue }
+                logger.debug("ICE connected", metadata: ["remote": "\(endpoint)"])
+                selected = address
+                dtlsDeadline = .now + configuration.dtlsTimeout
+                handleDTLS(dtls.start())
+            case .failed(let why):
+                finish(.failed(.iceFailed(why)), announce: true)
+            case .connectionLost(let why):
+                finish(.failed(.connectionLost(why)), announce: true)
+            }
+        }
+    }
+
+    private func handleDTLS(_ output: DTLSEndpoint.Output) {
+        if let remote = selected {
+            for datagram in output.datagrams { write(datagram, to: remote) }
+        }
+        if let keys = output.keys {
+            do {
+                sendContext = try SRTPContext(keys: keys.local, direction: .outbound)
+                receiveContext = try SRTPContext(keys: keys.remote, direction: .inbound)
+            } catch {
+                finish(.failed(.srtp("\(error)")), announce: true)
+                return
+            }
+            dtlsDeadline = nil
+            let profile = dtls.selectedProfile ?? .aes128CMHMACSHA1_80
+            logger.debug("DTLS connected", metadata: ["profile": "\(profile.rawValue)"])
+            eventSink.yield(.connected(remote: selected.map { "\($0)" } ?? "?", profile: profile))
+            connectPromise?.succeed()
+            connectPromise = nil
+        }
+        if let failure = output.failure {
+            finish(.failed(.dtls(failure)), announce: true)
+        }
+    }
+
+    private func sendMedia(_ packet: [UInt8], rtcp: Bool) {
+        guard let sendContext, let remote = selected, !finished else { return }
+        var bytes = packet
+        do {
+            if rtcp {
+                try sendContext.protectRTCP(&bytes)
+                statistics.rtcpPacketsSent += 1
+            } else {
+                try sendContext.protect(&bytes)
+                statistics.rtpPacketsSent += 1
+                statistics.rtpBytesSent += packet.count
+            }
+        } catch {
+            logger.debug("SRTP protect failed: \(error)")
+            return
+        }
+        write(bytes, to: remote)
+    }
+
+    private func write(_ bytes: [UInt8], to address: SocketAddress) {
+        guard let channel else { return }
+        var buffer = channel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
+    }
+
+    private func reschedule() {
+        guard !finished else { return }
+        var deadlines: [ContinuousClock.Instant] = []
+        if let next = ice.nextDeadline { deadlines.append(next) }
+        if let timeout = dtls.timeout, !dtls.isEstablished { deadlines.append(.now + timeout) }
+        if let dtlsDeadline { deadlines.append(dtlsDeadline) }
+        guard let next = deadlines.min() else { return }
+        timer?.cancel()
+        let delay = max(next - .now, .zero)
+        timer = eventLoop.scheduleTask(in: .nanoseconds(Int64(delay.components.seconds) * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000)) {
+            self.onTimer()
+        }
+    }
+
+    private func onTimer() {
+        guard !finished else { return }
+        let now = ContinuousClock.now
+        apply(ice.tick(now: now))
+        if !dtls.isEstablished, selected != nil, let timeout = dtls.timeout, timeout <= .milliseconds(1) {
+            handleDTLS(dtls.handleTimeout())
+        }
+        if let dtlsDeadline, now >= dtlsDeadline, !dtls.isEstablished {
+            finish(.failed(.dtls(.timedOut)), announce: true)
+            return
+        }
+        reschedule()
+    }
+
+    private func finish(_ event: Event?, announce: Bool) {
+        guard !finished else { return }
+        finished = true
+        timer?.cancel()
+        if case .failed(let error)? = event {
+            logger.debug("transport failed: \(error)")
+            connectPromise?.fail(error)
+            if announce { eventSink.yield(.failed(error)) }
+        } else {
+            connectPromise?.fail(TransportError.closed)
+        }
+        connectPromise = nil
+        eventSink.finish()
+        if announce { channel?.close(promise: nil) }
+    }
+
+    private static func randomToken(_ length: Int, using random: inout SystemRandomNumberGenerator) -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+        return String((0..<length).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] })
+    }
+}
+
+extension WebRtcTransport.Event {
+    /// For `finish`: closing locally is not a failure.
+    static let closed: WebRtcTransport.Event? = nil
+}
+
+/// Hands each datagram to the transport, on the event loop.
+private final class InboundDatagramHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    private let transport: WebRtcTransport
+
+    init(transport: WebRtcTransport) { self.transport = transport }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        var buffer = envelope.data
+        guard let bytes = buffer.readBytes(length: buffer.readableBytes) else { return }
+        transport.receive(bytes, from: envelope.remoteAddress)
+    }
+}
+
+extension ICEEndpoint {
+    init?(_ address: SocketAddress) {
+        guard let host = address.ipAddress, let port = address.port else { return nil }
+        self.init(host: host, port: port, transport: .udp)
+    }
+}

@@ -1,0 +1,270 @@
+"""The media half: each WebRtcTransport is aiortc's ORTC objects (RTCIceGatherer with an
+ICE-lite connection, RTCIceTransport, RTCDtlsTransport), consumers are RTCRtpSenders of
+virtual members' synthetic media (or relays of a client's producer), producers are
+RTCRtpReceivers whose frames are decoded and measured."""
+
+import asyncio
+import logging
+
+import numpy as np
+from aiortc import (RTCCertificate, RTCDtlsFingerprint, RTCDtlsParameters, RTCDtlsTransport, RTCIceGatherer,
+                    RTCIceParameters, RTCIceTransport, RTCRtpReceiver, RTCRtpSender)
+from aiortc.contrib.media import MediaRelay
+from aiortc.rtcrtpparameters import (RTCRtcpParameters, RTCRtpCodecParameters, RTCRtpDecodingParameters,
+                                     RTCRtpEncodingParameters, RTCRtpHeaderExtensionParameters,
+                                     RTCRtpReceiveParameters, RTCRtpRtxParameters, RTCRtpSendParameters)
+from aiortc.rtp import RtcpPsfbPacket, RtcpRrPacket, RtcpRtpfbPacket, RtcpSrPacket
+from cryptography.hazmat.primitives import hashes
+
+from . import synthetic
+from .lite_ice import LiteConnection
+
+log = logging.getLogger("roomserver.media")
+
+EXTRA_DIGESTS = {"sha-1": hashes.SHA1(), "sha-224": hashes.SHA224(), "sha-384": hashes.SHA384(), "sha-512": hashes.SHA512()}
+
+
+class CountingSender(RTCRtpSender):
+    """An RTCRtpSender that also counts the RTCP its client sends about this stream."""
+
+    def __init__(self, track, transport, counters):
+        super().__init__(track, transport)
+        self.counters = counters
+
+    async def _handle_rtcp_packet(self, packet):
+        if isinstance(packet, (RtcpRrPacket, RtcpSrPacket)):
+            for report in packet.reports:
+                if report.ssrc == self._ssrc:
+                    self.counters["rr_received"] += 1
+                    self.counters["rr_highest_seq"] = report.highest_sequence
+                    self.counters["rr_fraction_lost"] = report.fraction_lost
+        elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == 1:
+            self.counters["pli_received"] += 1
+        elif isinstance(packet, RtcpRtpfbPacket) and packet.fmt == 1:
+            self.counters["nack_received"] += 1
+        await super()._handle_rtcp_packet(packet)
+
+
+class CountingReceiver(RTCRtpReceiver):
+    def __init__(self, kind, transport, counters):
+        super().__init__(kind, transport)
+        self.counters = counters
+
+    async def _handle_rtcp_packet(self, packet):
+        if isinstance(packet, RtcpSrPacket):
+            self.counters["sr_received"] += 1
+        await super()._handle_rtcp_packet(packet)
+
+    async def _handle_rtp_packet(self, packet, arrival_time_ms):
+        self.counters["packets"] += 1
+        self.counters["bytes"] += len(packet.payload)
+        await super()._handle_rtp_packet(packet, arrival_time_ms)
+
+
+class ServerTransport:
+    def __init__(self, transport_id, certificate, options):
+        self.id = transport_id
+        self.options = options
+        self.gatherer = RTCIceGatherer()
+        self.gatherer._connection = LiteConnection(ice_controlling=False, consent_timeout=options.consent_timeout)
+        self.ice = RTCIceTransport(self.gatherer)
+        self.dtls = RTCDtlsTransport(self.ice, [certificate])
+        self.certificate = certificate
+        self.connected = asyncio.Event()
+        self.tasks = []
+        self.state = {"ice": "new", "dtls": "new", "checks": 0}
+
+    async def start(self):
+        await self.gatherer.gather()
+        self.tasks.append(asyncio.ensure_future(self.ice.start(RTCIceParameters(usernameFragment=None, password=None))))
+
+    def answer(self, wrong_fingerprint=False):
+        params = self.gatherer.getLocalParameters()
+        candidates = [{"foundation": c.foundation, "priority": c.priority, "ip": c.ip, "address": c.ip,
+                       "protocol": c.protocol, "port": c.port, "type": c.type}
+                      for c in self.gatherer.getLocalCandidates()]
+        fingerprints = [{"algorithm": f.algorithm, "value": f.value} for f in self.certificate.getFingerprints()]
+        cert = self.certificate._cert
+        for name, digest in EXTRA_DIGESTS.items():
+            value = cert.fingerprint(digest).hex().upper()
+            fingerprints.append({"algorithm": name, "value": ":".join(value[i:i + 2] for i in range(0, len(value), 2))})
+        # mediasoup lists sha-256 in the middle: clients must pick by name.
+        fingerprints.sort(key=lambda f: {"sha-224": 0, "sha-256": 1, "sha-1": 2, "sha-512": 3, "sha-384": 4}.get(f["algorithm"], 5))
+        if wrong_fingerprint:
+            for f in fingerprints:
+                f["value"] = ":".join("%02X" % ((int(b, 16) + 1) % 256) for b in f["value"].split(":"))
+        return {
+            "id": self.id,
+            "iceParameters": {"usernameFragment": params.usernameFragment, "password": params.password, "iceLite": True},
+            "iceCandidates": candidates,
+            "dtlsParameters": {"fingerprints": fingerprints, "role": "auto"},
+        }
+
+    async def connect(self, dtls_parameters):
+        async def run():
+            await self.tasks[0]
+            self.state["ice"] = self.ice.state
+            if self.ice.state != "completed":
+                return
+            self.dtls._set_role("server" if dtls_parameters.get("role", "client") == "client" else "client")
+            remote = RTCDtlsParameters(fingerprints=[RTCDtlsFingerprint(algorithm=f["algorithm"], value=f["value"])
+                                                     for f in dtls_parameters["fingerprints"]])
+            await self.dtls.start(remote)
+            self.state["dtls"] = self.dtls.state
+            if self.dtls.state == "connected":
+                self.connected.set()
+        self.tasks.append(asyncio.ensure_future(run()))
+
+    def report(self):
+        connection = self.gatherer._connection
+        self.state["checks"] = connection.checks_received
+        self.state["ice"] = self.ice.state
+        self.state["dtls"] = self.dtls.state
+        return dict(self.state)
+
+    async def close(self):
+        for task in self.tasks:
+            task.cancel()
+        try:
+            await self.dtls.stop()
+            await self.ice.stop()
+        except Exception:
+            pass
+
+
+def codec_parameters(codec):
+    return RTCRtpCodecParameters(mimeType=codec["mimeType"], clockRate=codec["clockRate"], channels=codec.get("channels"),
+                                 payloadType=codec["payloadType"], parameters=dict(codec.get("parameters", {})))
+
+
+class MediaServer:
+    def __init__(self, options):
+        self.options = options
+        self.certificate = RTCCertificate.generateCertificate()
+        self.transports = {}
+        self.consumers = {}   # consumer id -> {"sender", "counters", "track"}
+        self.producers = {}   # producer id -> {"receiver", "counters", "task"}
+        self.relay = MediaRelay()
+
+    async def create_transport(self, transport_id, role, force_tcp):
+        transport = ServerTransport(transport_id, self.certificate, self.options)
+        await transport.start()
+        self.transports[transport_id] = transport
+        return transport.answer(wrong_fingerprint=self.options.wrong_fingerprint)
+
+    async def connect_transport(self, transport_id, dtls_parameters):
+        await self.transports[transport_id].connect(dtls_parameters)
+
+    async def add_consumer(self, consumer, producer):
+        transport = self.transports[consumer.transport_id]
+        params = consumer.rtp_parameters
+        if producer.virtual:
+            track = synthetic.PatternTrack(self.options.video_width, self.options.video_height, self.options.video_fps) \
+                if producer.kind == "video" else synthetic.ToneTrack()
+        else:
+            source = self.producers.get(producer.id)
+            if source is None:
+                return
+            track = self.relay.subscribe(source["receiver"].track)
+        counters = {"rr_received": 0, "rr_highest_seq": 0, "rr_fraction_lost": 0, "pli_received": 0, "nack_received": 0,
+                    "packets_sent": 0, "bytes_sent": 0, "frames_sent": 0}
+        sender = CountingSender(track, transport.dtls, counters)
+        encoding = params["encodings"][0]
+        sender._ssrc = encoding["ssrc"]
+        if "rtx" in encoding:
+            sender._rtx_ssrc = encoding["rtx"]["ssrc"]
+        entry = {"sender": sender, "counters": counters, "track": track, "kind": producer.kind,
+                 "producer_id": producer.id, "started": False}
+        self.consumers[consumer.id] = entry
+
+        async def start_when_connected():
+            await transport.connected.wait()
+            await sender.send(RTCRtpSendParameters(
+                codecs=[codec_parameters(c) for c in params["codecs"]],
+                headerExtensions=[RTCRtpHeaderExtensionParameters(id=e["id"], uri=e["uri"]) for e in params["headerExtensions"]],
+                encodings=[RTCRtpEncodingParameters(ssrc=encoding["ssrc"], payloadType=params["codecs"][0]["payloadType"],
+                                                    rtx=RTCRtpRtxParameters(ssrc=encoding["rtx"]["ssrc"]) if "rtx" in encoding else None)],
+                muxId=params.get("mid", ""),
+                rtcp=RTCRtcpParameters(cname=params["rtcp"]["cname"], mux=True, ssrc=encoding["ssrc"])))
+            entry["started"] = True
+        entry["task"] = asyncio.ensure_future(start_when_connected())
+
+    async def resume_consumer(self, consumer):
+        pass  # consumers start unpaused (the variant PROTOCOL.md says clients must tolerate)
+
+    async def remove_consumer(self, consumer):
+        entry = self.consumers.pop(consumer.id, None)
+        if entry is not None:
+            entry["task"].cancel()
+            if entry["started"]:
+                self.consumers[consumer.id] = entry
+                await self.collect_stats()
+                self.consumers.pop(consumer.id, None)
+                await entry["sender"].stop()
+            self.consumers[consumer.id + ":closed"] = {"counters": entry["counters"], "kind": entry["kind"],
+                                                       "closed": True, "producer_id": entry["producer_id"]}
+
+    async def add_producer(self, transport_id, producer):
+        transport = self.transports[transport_id]
+        params = producer.rtp_parameters
+        counters = {"packets": 0, "bytes": 0, "sr_received": 0, "frames_decoded": 0, "width": 0, "height": 0,
+                    "audio_rms_dbfs": None, "barcodes": []}
+        receiver = CountingReceiver(producer.kind, transport.dtls, counters)
+        codecs = [codec_parameters(c) for c in params["codecs"]]
+        encoding = params["encodings"][0]
+        self.producers[producer.id] = {"receiver": receiver, "counters": counters, "kind": producer.kind}
+
+        async def run():
+            await transport.connected.wait()
+            await receiver.receive(RTCRtpReceiveParameters(
+                codecs=codecs,
+                headerExtensions=[RTCRtpHeaderExtensionParameters(id=e["id"], uri=e["uri"]) for e in params.get("headerExtensions", [])],
+                encodings=[RTCRtpDecodingParameters(ssrc=encoding["ssrc"], payloadType=codecs[0].payloadType,
+                                                    rtx=RTCRtpRtxParameters(ssrc=encoding["rtx"]["ssrc"]) if "rtx" in encoding else None)],
+                muxId=params.get("mid", ""),
+                rtcp=RTCRtcpParameters(cname=params.get("rtcp", {}).get("cname"), mux=True)))
+            while True:
+                frame = await receiver.track.recv()
+                counters["frames_decoded"] += 1
+                if producer.kind == "video":
+                    counters["width"], counters["height"] = frame.width, frame.height
+                else:
+                    samples = frame.to_ndarray().astype(np.float64) / 32768.0
+                    rms = float(np.sqrt(np.mean(samples ** 2))) if samples.size else 0.0
+                    counters["audio_rms_dbfs"] = round(20 * np.log10(rms), 1) if rms > 0 else -120.0
+        self.producers[producer.id]["task"] = asyncio.ensure_future(run())
+
+    async def remove_producer(self, producer):
+        entry = self.producers.get(producer.id)
+        if entry is not None and "task" in entry:
+            entry["task"].cancel()
+            await entry["receiver"].stop()
+            entry["closed"] = True
+
+    async def close_transport(self, transport_id):
+        transport = self.transports.get(transport_id)
+        if transport is not None:
+            transport.closed = True
+            await transport.close()
+
+    async def collect_stats(self):
+        for entry in self.consumers.values():
+            sender = entry.get("sender")
+            if sender is None or not entry.get("started"):
+                continue
+            stats = await sender.getStats()
+            for s in stats.values():
+                if s.type == "outbound-rtp":
+                    entry["counters"]["packets_sent"] = s.packetsSent
+                    entry["counters"]["bytes_sent"] = s.bytesSent
+            track = entry["track"]
+            if hasattr(track, "frames_sent"):
+                entry["counters"]["frames_sent"] = track.frames_sent
+
+    def report(self):
+        return {
+            "transports": {tid: t.report() for tid, t in self.transports.items()},
+            "consumers": {cid: dict(e["counters"], kind=e["kind"], producer_id=e["producer_id"])
+                          for cid, e in self.consumers.items()},
+            "producers": {pid: dict(e["counters"], kind=e["kind"]) for pid, e in self.producers.items()},
+        }
