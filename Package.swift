@@ -93,6 +93,7 @@ let package = Package(
         .testTarget(name: "ICETests", dependencies: ["ICE", "Bytes"]),
         .testTarget(name: "SRTPTests", dependencies: ["SRTP", "RTP", "Bytes"]),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", "SRTP", "Bytes"]),
+        .testTarget(name: "ParticipantTests", dependencies: ["Participant"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "RTP"]),
         .testTarget(name: "RTPTests", dependencies: ["RTP", "Bytes"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "ORTC", "SocketIO"], resources: [.copy("Fixtures")]),

@@ -1,9 +1,12 @@
+import Foundation
+
 /// Ends a participant's stay: a deadline, Ctrl-C, or the owner deciding so. Any number of
-/// waiters; once fired it stays fired.
+/// waiters; once fired it stays fired. A cancelled waiter returns at once.
 public final class StopSignal: @unchecked Sendable {
-    private let lock = NSLockLike()
+    private let lock = NSLock()
     private var fired = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+    private var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    private var nextWaiter = 0
 
     public init() {}
 
@@ -12,7 +15,7 @@ public final class StopSignal: @unchecked Sendable {
             guard !fired else { return [] }
             fired = true
             defer { waiters.removeAll() }
-            return waiters
+            return Array(waiters.values)
         }
         for waiter in toResume { waiter.resume() }
     }
@@ -20,17 +23,22 @@ public final class StopSignal: @unchecked Sendable {
     public var isFired: Bool { lock.withLock { fired } }
 
     public func wait() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let resumeNow = lock.withLock { () -> Bool in
-                if fired { return true }
-                waiters.append(continuation)
-                return false
+        let id = lock.withLock { () -> Int in
+            nextWaiter += 1
+            return nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = lock.withLock { () -> Bool in
+                    if fired || Task.isCancelled { return true }
+                    waiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
             }
-            if resumeNow { continuation.resume() }
+        } onCancel: {
+            let waiter = lock.withLock { waiters.removeValue(forKey: id) }
+            waiter?.resume()
         }
     }
 }
-
-import Foundation
-
-typealias NSLockLike = NSLock

@@ -40,7 +40,7 @@ final class FailureTests: XCTestCase {
 
     func testEmptyAnswer() throws {
         let server = try RoomServerProcess(["--virtual-members", "1", "--fault", "consume=empty"])
-        let run = try Nacho.run(["join", "--edge", server.edge, "--room", "42", "--member", "7"])
+        let run = try Nacho.run(["join", "--edge", server.edge, "--room", "42", "--member", "7", "--no-audio", "--no-video"])
         assertOneLineError(run, code: 76, mentions: "edge consume: protocol error: server answered with no value")
     }
 
