@@ -16,6 +16,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "nacho", targets: ["nacho"]),
+        .executable(name: "nacho-bench", targets: ["NachoBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -86,6 +87,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(name: "nacho", dependencies: ["NachoCLI"], swiftSettings: strict),
+        .executableTarget(name: "NachoBench", dependencies: ["RTP", "SRTP"], swiftSettings: strict),
 
         // Tests mirror the sources.
         .testTarget(name: "ORTCTests", dependencies: ["ORTC"], resources: [.copy("Fixtures")]),
@@ -93,6 +95,7 @@ let package = Package(
         .testTarget(name: "ICETests", dependencies: ["ICE", "Bytes"]),
         .testTarget(name: "SRTPTests", dependencies: ["SRTP", "RTP", "Bytes"]),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", "SRTP", "Bytes"]),
+        .testTarget(name: "FuzzTests", dependencies: ["Bytes", "RTP", "ICE", "DTLS"]),
         .testTarget(name: "ParticipantTests", dependencies: ["Participant"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "RTP"]),
         .testTarget(name: "RTPTests", dependencies: ["RTP", "Bytes"], resources: [.copy("Fixtures")]),
