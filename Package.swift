@@ -95,6 +95,7 @@ let package = Package(
         .testTarget(name: "ICETests", dependencies: ["ICE", "Bytes"]),
         .testTarget(name: "SRTPTests", dependencies: ["SRTP", "RTP", "Bytes"]),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", "SRTP", "Bytes"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "FuzzTests", dependencies: ["Bytes", "RTP", "ICE", "DTLS"]),
         .testTarget(name: "ParticipantTests", dependencies: ["Participant"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "RTP"]),

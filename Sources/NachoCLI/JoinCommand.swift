@@ -1,5 +1,6 @@
 import ArgumentParser
 import DTLS
+import Transport
 import Foundation
 import ORTC
 import Participant
@@ -26,6 +27,9 @@ public struct JoinCommand: AsyncParsableCommand {
     @Flag(help: "Print the receive report as one JSON object per producer per line.")
     public var json = false
 
+    @Flag(help: "Use the servers' TCP candidates instead of UDP (for networks that block UDP).")
+    public var forceTcp = false
+
     public func run() async throws {
         let logger = LoggingSetup.bootstrap(level: server.resolvedLogLevel())
         let settings = try server.resolve()
@@ -48,7 +52,8 @@ public struct JoinCommand: AsyncParsableCommand {
         }
         let receiver = EdgeReceiver(
             session: settings.session(.edge), roomId: settings.room, memberNo: settings.member,
-            joinType: settings.edgeJoinType, certificate: certificate, cname: "nacho-\(settings.member)-\(UInt32.random(in: 0...UInt32.max))",
+            joinType: settings.edgeJoinType, certificate: certificate,
+            transportConfiguration: WebRtcTransport.Configuration(forceTcp: forceTcp || settings.forceTcp), cname: "nacho-\(settings.member)-\(UInt32.random(in: 0...UInt32.max))",
             logger: logger)
         let outcome: EdgeReceiver.Outcome
         do {

@@ -15,6 +15,7 @@ public struct NachoConfigurationFile: Codable, Sendable {
     public var requestTimeout: Double?
     public var tlsVerify: Bool?
     public var numericIds: Bool?
+    public var forceTcp: Bool?
     public var events: [String: String]?
     public var fields: [String: String]?
     public var audio: MediaSourceSettings?
@@ -93,6 +94,7 @@ public struct ResolvedSettings: Sendable {
     public var verifyTLS: Bool
     public var names: ProtocolNames
     public var numericIds: Bool
+    public var forceTcp: Bool
     public var audio: NachoConfigurationFile.MediaSourceSettings
     public var video: NachoConfigurationFile.MediaSourceSettings
 

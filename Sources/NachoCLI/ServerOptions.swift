@@ -86,7 +86,7 @@ public struct ServerOptions: ParsableArguments {
             originJoinType: file?.joinTypes?.origin ?? "producer",
             auth: auth, requestTimeout: .milliseconds(Int(timeout * 1000)),
             verifyTLS: insecure ? false : (file?.tlsVerify ?? true),
-            names: names, numericIds: file?.numericIds ?? false,
+            names: names, numericIds: file?.numericIds ?? false, forceTcp: file?.forceTcp ?? false,
             audio: file?.audio ?? .init(), video: file?.video ?? .init())
     }
 

@@ -42,7 +42,8 @@ public struct EdgeReceiver: Sendable {
         let collected = ReportCollector()
         let reconnections = try await RoomSupervisor.run(configuration: session, logger: logger) { room, attempt in
             let entrance = try await RoomEntrance.enter(room, roomId: roomId, memberNo: memberNo, joinType: joinType, logger: logger)
-            let options = try await room.createWebRtcTransport(producing: false, consuming: true)
+            let options = try await room.createWebRtcTransport(producing: false, consuming: true,
+                                                               forceTcp: transportConfiguration.forceTcp)
             let transport: WebRtcTransport
             do {
                 transport = try WebRtcTransport(options: options, certificate: certificate, configuration: transportConfiguration, logger: logger)

@@ -16,12 +16,19 @@ public final class WebRtcTransport: @unchecked Sendable {
         /// Local address to bind; nil picks 127.0.0.1 when every remote candidate is on
         /// loopback (tests never leave the machine), else 0.0.0.0.
         public var bindHost: String?
+        /// Skip UDP and use the server's TCP candidates (RFC 6544 passive, RFC 4571 framing).
+        public var forceTcp = false
         public var iceConnectTimeout: Duration = .seconds(10)
+        /// When the server also has TCP candidates, how long UDP may try before falling back.
+        public var udpTimeoutBeforeTcpFallback: Duration = .seconds(5)
         public var dtlsTimeout: Duration = .seconds(15)
         public var consentInterval: Duration = .seconds(5)
         public var consentTimeout: Duration = .seconds(30)
 
-        public init(bindHost: String? = nil) { self.bindHost = bindHost }
+        public init(bindHost: String? = nil, forceTcp: Bool = false) {
+            self.bindHost = bindHost
+            self.forceTcp = forceTcp
+        }
     }
 
     public enum Event: Sendable {
@@ -42,8 +49,12 @@ public final class WebRtcTransport: @unchecked Sendable {
 
     // Confined to `eventLoop`.
     private var ice: ICEAgent
+    private let iceConfiguration: ICEAgent.Configuration
     private let dtls: DTLSEndpoint
     private var channel: (any Channel)?
+    private var tcpChannel: (any Channel)?
+    private var tcpRemote: SocketAddress?
+    private var usingTcp = false
     private var selected: SocketAddress?
     private var sendContext: SRTPContext?
     private var receiveContext: SRTPContext?
@@ -75,6 +86,10 @@ public final class WebRtcTransport: @unchecked Sendable {
         iceConfig.connectTimeout = configuration.iceConnectTimeout
         iceConfig.consentInterval = configuration.consentInterval
         iceConfig.consentTimeout = configuration.consentTimeout
+        iceConfig.connectTimeout = remoteCandidates.contains { $0.endpoint.transport == .tcp } && !configuration.forceTcp
+            ? min(configuration.udpTimeoutBeforeTcpFallback, configuration.iceConnectTimeout)
+            : configuration.iceConnectTimeout
+        iceConfiguration = iceConfig
         ice = ICEAgent(configuration: iceConfig, remoteCandidates: remoteCandidates, seed: random.next())
         do {
             dtls = try DTLSEndpoint(role: .client, certificate: certificate,
@@ -96,32 +111,73 @@ public final class WebRtcTransport: @unchecked Sendable {
         }
     }
 
-    /// Binds the socket, runs ICE then the DTLS handshake; returns when SRTP is ready.
+    /// Binds the socket, runs ICE then the DTLS handshake; returns when SRTP is ready. UDP
+    /// first; the server's TCP candidates when UDP gets no answer or `forceTcp` is set.
     public func connect() async throws {
-        let bindHost = configuration.bindHost
-            ?? (remoteCandidates.allSatisfy { $0.endpoint.host.hasPrefix("127.") || $0.endpoint.host == "::1" } ? "127.0.0.1" : "0.0.0.0")
-        let channel: any Channel
-        do {
-            channel = try await DatagramBootstrap(group: eventLoop)
-                .channelOption(.socketOption(.so_reuseaddr), value: 1)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(InboundDatagramHandler(transport: self))
-                    }
-                }
-                .bind(host: bindHost, port: 0).get()
-        } catch {
-            throw TransportError.socket("cannot bind \(bindHost): \(error)")
-        }
         let promise = eventLoop.makePromise(of: Void.self)
-        eventLoop.execute {
-            self.channel = channel
-            self.connectPromise = promise
-            self.logger.debug("checking", metadata: ["local": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
-            self.apply(self.ice.start(now: .now))
-            self.reschedule()
+        eventLoop.execute { self.connectPromise = promise }
+        if configuration.forceTcp || !remoteCandidates.contains(where: { $0.endpoint.transport == .udp }) {
+            try await connectTCP()
+        } else {
+            let bindHost = configuration.bindHost
+                ?? (remoteCandidates.allSatisfy { $0.endpoint.host.hasPrefix("127.") || $0.endpoint.host == "::1" } ? "127.0.0.1" : "0.0.0.0")
+            let channel: any Channel
+            do {
+                channel = try await DatagramBootstrap(group: eventLoop)
+                    .channelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(InboundDatagramHandler(transport: self))
+                        }
+                    }
+                    .bind(host: bindHost, port: 0).get()
+            } catch {
+                throw TransportError.socket("cannot bind \(bindHost): \(error)")
+            }
+            eventLoop.execute {
+                self.channel = channel
+                self.logger.debug("checking", metadata: ["local": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+                self.apply(self.ice.start(now: .now))
+                self.reschedule()
+            }
         }
         try await promise.futureResult.get()
+    }
+
+    /// Connects to the best TCP candidate and runs ICE over it (RFC 6544 active side).
+    private func connectTCP() async throws {
+        guard let candidate = remoteCandidates.filter({ $0.endpoint.transport == .tcp }).max(by: { $0.priority < $1.priority }),
+              let address = try? SocketAddress(ipAddress: candidate.endpoint.host, port: candidate.endpoint.port) else {
+            throw TransportError.iceFailed("the server offers no TCP candidate")
+        }
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: eventLoop)
+                .connectTimeout(.seconds(5))
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(InboundStreamHandler(transport: self, remote: address))
+                    }
+                }
+                .connect(to: address).get()
+        } catch {
+            throw TransportError.iceFailed("cannot open TCP to \(candidate.endpoint): \(error)")
+        }
+        eventLoop.execute {
+            self.tcpChannel = channel
+            self.tcpRemote = address
+            self.usingTcp = true
+            self.logger.debug("checking over TCP", metadata: ["remote": "\(candidate.endpoint)"])
+            self.ice = ICEAgent(configuration: self.iceWithFullTimeout, remoteCandidates: self.remoteCandidates, seed: UInt64.random(in: 0...UInt64.max))
+            self.apply(self.ice.start(now: .now, transport: .tcp))
+            self.reschedule()
+        }
+    }
+
+    private var iceWithFullTimeout: ICEAgent.Configuration {
+        var configuration = iceConfiguration
+        configuration.connectTimeout = self.configuration.iceConnectTimeout
+        return configuration
     }
 
     /// Protects and sends one RTP packet (serialized). Any thread; work happens on the loop.
@@ -135,31 +191,31 @@ public final class WebRtcTransport: @unchecked Sendable {
     }
 
     public func currentStatistics() async -> TransportStatistics {
-        (try? await eventLoop.submit { self.statistics }.get()) ?? statisticsSnapshotFallback
+        (try? await eventLoop.submit { self.statistics }.get()) ?? TransportStatistics()
     }
 
-    private var statisticsSnapshotFallback: TransportStatistics { TransportStatistics() }
 
     /// Sends close_notify and closes the socket.
     public func close() async {
-        let channel: (any Channel)? = try? await eventLoop.submit { () -> (any Channel)? in
-            guard !self.finished else { return self.channel }
-            if self.dtls.isEstablished, let remote = self.selected {
-                for datagram in self.dtls.shutdown() { self.write(datagram, to: remote) }
+        let channels: [any Channel] = (try? await eventLoop.submit { () -> [any Channel] in
+            if !self.finished {
+                if self.dtls.isEstablished, let remote = self.selected {
+                    for datagram in self.dtls.shutdown() { self.write(datagram, to: remote) }
+                }
+                self.finish(nil, announce: false)
             }
-            self.finish(.closed, announce: false)
-            return self.channel
-        }.get()
-        try? await channel?.close()
+            return [self.channel, self.tcpChannel].compactMap { $0 }
+        }.get()) ?? []
+        for channel in channels { try? await channel.close() }
     }
 
     // MARK: - Event loop
 
-    fileprivate func receive(_ bytes: [UInt8], from address: SocketAddress) {
+    fileprivate func receive(_ bytes: [UInt8], from address: SocketAddress, over transport: ICEEndpoint.Transport = .udp) {
         let slice = bytes[...]
         switch PacketClass(slice) {
         case .stun:
-            guard let endpoint = ICEEndpoint(address) else { return }
+            guard let endpoint = ICEEndpoint(address, transport: transport) else { return }
             apply(ice.handle(slice, from: endpoint, now: .now))
         case .dtls:
             guard address == selected else { return }
@@ -210,6 +266,18 @@ public final class WebRtcTransport: @unchecked Sendable {
                 dtlsDeadline = .now + configuration.dtlsTimeout
                 handleDTLS(dtls.start())
             case .failed(let why):
+                if !usingTcp && remoteCandidates.contains(where: { $0.endpoint.transport == .tcp }) {
+                    logger.notice("no answer over UDP, falling back to TCP", metadata: ["reason": "\(why)"])
+                    usingTcp = true
+                    Task { [self] in
+                        do {
+                            try await self.connectTCP()
+                        } catch let error as TransportError {
+                            self.eventLoop.execute { self.finish(.failed(error), announce: true) }
+                        }
+                    }
+                    continue
+                }
                 finish(.failed(.iceFailed(why)), announce: true)
             case .connectionLost(let why):
                 finish(.failed(.connectionLost(why)), announce: true)
@@ -261,6 +329,12 @@ public final class WebRtcTransport: @unchecked Sendable {
     }
 
     private func write(_ bytes: [UInt8], to address: SocketAddress) {
+        if let tcpChannel, address == tcpRemote {
+            var buffer = tcpChannel.allocator.buffer(capacity: bytes.count + 2)
+            buffer.writeBytes(RFC4571Framer.frame(bytes))
+            tcpChannel.writeAndFlush(buffer, promise: nil)
+            return
+        }
         guard let channel else { return }
         var buffer = channel.allocator.buffer(capacity: bytes.count)
         buffer.writeBytes(bytes)
@@ -308,7 +382,10 @@ public final class WebRtcTransport: @unchecked Sendable {
         }
         connectPromise = nil
         eventSink.finish()
-        if announce { channel?.close(promise: nil) }
+        if announce {
+            channel?.close(promise: nil)
+            tcpChannel?.close(promise: nil)
+        }
     }
 
     private static func randomToken(_ length: Int, using random: inout SystemRandomNumberGenerator) -> String {
@@ -317,10 +394,6 @@ public final class WebRtcTransport: @unchecked Sendable {
     }
 }
 
-extension WebRtcTransport.Event {
-    /// For `finish`: closing locally is not a failure.
-    static let closed: WebRtcTransport.Event? = nil
-}
 
 /// Hands each datagram to the transport, on the event loop.
 private final class InboundDatagramHandler: ChannelInboundHandler {
@@ -337,9 +410,30 @@ private final class InboundDatagramHandler: ChannelInboundHandler {
     }
 }
 
+/// Deframes RFC 4571 and hands each datagram to the transport, on the event loop.
+private final class InboundStreamHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    private let transport: WebRtcTransport
+    private let remote: SocketAddress
+    private var framer = RFC4571Framer()
+
+    init(transport: WebRtcTransport, remote: SocketAddress) {
+        self.transport = transport
+        self.remote = remote
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        guard let bytes = buffer.readBytes(length: buffer.readableBytes) else { return }
+        for frame in framer.append(bytes) {
+            transport.receive(frame, from: remote, over: .tcp)
+        }
+    }
+}
+
 extension ICEEndpoint {
-    init?(_ address: SocketAddress) {
+    init?(_ address: SocketAddress, transport: ICEEndpoint.Transport = .udp) {
         guard let host = address.ipAddress, let port = address.port else { return nil }
-        self.init(host: host, port: port, transport: .udp)
+        self.init(host: host, port: port, transport: transport)
     }
 }

@@ -84,3 +84,39 @@ final class ReceiveMediaTests: XCTestCase {
         assertOneLineError(run, code: 74, mentions: "pass --no-audio --no-video")
     }
 }
+
+/// ICE over TCP (RFC 6544 / RFC 4571): forced, and as the fallback when UDP gets no answer.
+final class TCPTransportTests: XCTestCase {
+    private func tcpConnections(_ server: RoomServerProcess) throws -> Int {
+        let media = try XCTUnwrap(try server.state()["media"] as? [String: Any])
+        let transports = try XCTUnwrap(media["transports"] as? [String: [String: Any]])
+        return transports.values.compactMap { $0["tcp_connections"] as? Int }.reduce(0, +)
+    }
+
+    func testForcedTCP() throws {
+        let server = try RoomServerProcess(["--virtual-members", "1"])
+        let run = try Nacho.run(["join", "--edge", server.edge, "--room", "42", "--member", "7", "--no-audio", "--no-video",
+                                 "--force-tcp", "--duration", "4", "--json"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(run.stdoutLines.count, 2)
+        for line in run.stdoutLines {
+            let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            XCTAssertGreaterThan(try XCTUnwrap(object["packets"] as? Int), 20, line)
+        }
+        XCTAssertEqual(try tcpConnections(server), 1)
+    }
+
+    func testFallsBackToTCPWhenUDPGetsNoAnswer() throws {
+        let server = try RoomServerProcess(["--virtual-members", "1", "--fault", "udp=blocked"])
+        let run = try Nacho.run(["join", "--edge", server.edge, "--room", "42", "--member", "7", "--no-audio", "--no-video",
+                                 "--duration", "10", "--json", "--log-level", "notice"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stderr.contains("falling back to TCP"), run.stderr)
+        XCTAssertEqual(run.stdoutLines.count, 2, run.stdout)
+        for line in run.stdoutLines {
+            let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            XCTAssertGreaterThan(try XCTUnwrap(object["packets"] as? Int), 20, line)
+        }
+        XCTAssertEqual(try tcpConnections(server), 1)
+    }
+}

@@ -25,7 +25,8 @@ def parse_args(argv):
     p.add_argument("--room", default="42", help="room the virtual members are in")
     p.add_argument("--virtual-members", type=int, default=0, help="members producing audio+video from the start")
     p.add_argument("--fault", action="append",
-                   help="EVENT=error|noack|empty|garbage, connect=refuse, or fingerprint=wrong (DTLS fingerprints that do not match)")
+                   help="EVENT=error|noack|empty|garbage, connect=refuse, fingerprint=wrong (DTLS fingerprints that do not match), "
+                        "udp=blocked (the UDP candidate leads nowhere; TCP works)")
     p.add_argument("--variant", action="append",
                    help="peers-string | minimal-producers | all-producers (server behaviours seen in the wild)")
     p.add_argument("--event-name", action="append", help="CANONICAL=WIRE event rename")
@@ -43,8 +44,10 @@ def parse_args(argv):
 
 async def serve(options):
     rooms = Rooms()
+    media_faults = {"fingerprint=wrong", "udp=blocked"}
     options.wrong_fingerprint = "fingerprint=wrong" in (options.fault or [])
-    options.fault = [f for f in (options.fault or []) if f != "fingerprint=wrong"]
+    options.udp_blocked = "udp=blocked" in (options.fault or [])
+    options.fault = [f for f in (options.fault or []) if f not in media_faults]
     options.video_width, options.video_height = (int(v) for v in options.video_size.split("x"))
     media = None
     if not options.no_media:

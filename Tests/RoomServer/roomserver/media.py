@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import hashes
 
 from . import synthetic
 from .lite_ice import LiteConnection
+from .tcp_relay import TcpRelay, dead_udp_port
 
 log = logging.getLogger("roomserver.media")
 
@@ -77,12 +78,19 @@ class ServerTransport:
     async def start(self):
         await self.gatherer.gather()
         self.tasks.append(asyncio.ensure_future(self.ice.start(RTCIceParameters(usernameFragment=None, password=None))))
+        udp = self.gatherer.getLocalCandidates()[0]
+        self.tcp = TcpRelay((udp.ip, udp.port))
+        await self.tcp.start()
 
-    def answer(self, wrong_fingerprint=False):
+    def answer(self, wrong_fingerprint=False, force_tcp=False, udp_blocked=False):
         params = self.gatherer.getLocalParameters()
-        candidates = [{"foundation": c.foundation, "priority": c.priority, "ip": c.ip, "address": c.ip,
-                       "protocol": c.protocol, "port": c.port, "type": c.type}
+        # mediasoup's shape: a UDP and a passive TCP host candidate, UDP preferred.
+        candidates = [{"foundation": "udpcandidate", "priority": 1076302079, "ip": c.ip, "address": c.ip,
+                       "protocol": "udp", "port": dead_udp_port() if udp_blocked else c.port, "type": "host"}
                       for c in self.gatherer.getLocalCandidates()]
+        tcp = {"foundation": "tcpcandidate", "priority": 1076276479, "ip": "127.0.0.1", "address": "127.0.0.1",
+               "protocol": "tcp", "port": self.tcp.port, "type": "host", "tcpType": "passive"}
+        candidates = [tcp] if force_tcp else candidates + [tcp]
         fingerprints = [{"algorithm": f.algorithm, "value": f.value} for f in self.certificate.getFingerprints()]
         cert = self.certificate._cert
         for name, digest in EXTRA_DIGESTS.items():
@@ -120,9 +128,12 @@ class ServerTransport:
         self.state["checks"] = connection.checks_received
         self.state["ice"] = self.ice.state
         self.state["dtls"] = self.dtls.state
+        self.state["tcp_connections"] = self.tcp.connections
+        self.state["tcp_frames"] = self.tcp.frames
         return dict(self.state)
 
     async def close(self):
+        self.tcp.close()
         for task in self.tasks:
             task.cancel()
         try:
@@ -150,7 +161,8 @@ class MediaServer:
         transport = ServerTransport(transport_id, self.certificate, self.options)
         await transport.start()
         self.transports[transport_id] = transport
-        return transport.answer(wrong_fingerprint=self.options.wrong_fingerprint)
+        return transport.answer(wrong_fingerprint=self.options.wrong_fingerprint, force_tcp=force_tcp,
+                                udp_blocked=self.options.udp_blocked)
 
     async def connect_transport(self, transport_id, dtls_parameters):
         await self.transports[transport_id].connect(dtls_parameters)
