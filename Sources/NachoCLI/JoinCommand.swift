@@ -53,7 +53,7 @@ public struct JoinCommand: AsyncParsableCommand {
         let receiver = EdgeReceiver(
             session: settings.session(.edge), roomId: settings.room, memberNo: settings.member,
             joinType: settings.edgeJoinType, certificate: certificate,
-            transportConfiguration: WebRtcTransport.Configuration(forceTcp: forceTcp || settings.forceTcp), cname: "nacho-\(settings.member)-\(UInt32.random(in: 0...UInt32.max))",
+            transportConfiguration: settings.transportConfiguration(forceTcp: forceTcp), cname: "nacho-\(settings.member)-\(UInt32.random(in: 0...UInt32.max))",
             logger: logger)
         let outcome: EdgeReceiver.Outcome
         do {

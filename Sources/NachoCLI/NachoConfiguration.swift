@@ -1,6 +1,7 @@
 import Foundation
 import Signaling
 import SocketIO
+import Transport
 
 /// The JSON configuration file (`--config`). Every field is optional; flags win over it.
 /// See config.example.json for a commented example of each field.
@@ -16,6 +17,9 @@ public struct NachoConfigurationFile: Codable, Sendable {
     public var tlsVerify: Bool?
     public var numericIds: Bool?
     public var forceTcp: Bool?
+    /// Seconds without an answer to ICE consent checks before the media link counts as lost
+    /// (default 30, mediasoup's own consent timeout).
+    public var iceConsentTimeout: Double?
     public var events: [String: String]?
     public var fields: [String: String]?
     public var audio: MediaSourceSettings?
@@ -95,8 +99,17 @@ public struct ResolvedSettings: Sendable {
     public var names: ProtocolNames
     public var numericIds: Bool
     public var forceTcp: Bool
+    public var iceConsentTimeout: Duration
     public var audio: NachoConfigurationFile.MediaSourceSettings
     public var video: NachoConfigurationFile.MediaSourceSettings
+
+    public func transportConfiguration(forceTcp flag: Bool) -> WebRtcTransport.Configuration {
+        var configuration = WebRtcTransport.Configuration(forceTcp: flag || forceTcp)
+        configuration.consentTimeout = iceConsentTimeout
+        // Check well inside the timeout: a sixth of it, at most every 5 s (RFC 7675 suggests 5 s).
+        configuration.consentInterval = min(.seconds(5), iceConsentTimeout / 6)
+        return configuration
+    }
 
     public func session(_ role: RoomSession.Role) -> RoomSession.Configuration {
         RoomSession.Configuration(

@@ -80,6 +80,9 @@ public struct ServerOptions: ParsableArguments {
         }
         let timeout = requestTimeout ?? file?.requestTimeout ?? 10
         guard timeout > 0 else { throw NachoFailure(.usage, "requestTimeout must be positive") }
+        if let consent = file?.iceConsentTimeout, !(consent >= 2 && consent <= 300) {
+            throw NachoFailure(.usage, "iceConsentTimeout must be between 2 and 300 seconds")
+        }
         return ResolvedSettings(
             edgeURL: edgeURL, originURL: originURL, room: room, member: member,
             edgeJoinType: file?.joinTypes?.edge ?? "consumer",
@@ -87,6 +90,7 @@ public struct ServerOptions: ParsableArguments {
             auth: auth, requestTimeout: .milliseconds(Int(timeout * 1000)),
             verifyTLS: insecure ? false : (file?.tlsVerify ?? true),
             names: names, numericIds: file?.numericIds ?? false, forceTcp: file?.forceTcp ?? false,
+            iceConsentTimeout: .milliseconds(Int((file?.iceConsentTimeout ?? 30) * 1000)),
             audio: file?.audio ?? .init(), video: file?.video ?? .init())
     }
 

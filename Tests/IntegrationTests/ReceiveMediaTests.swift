@@ -120,3 +120,19 @@ final class TCPTransportTests: XCTestCase {
         XCTAssertEqual(try tcpConnections(server), 1)
     }
 }
+
+/// RFC 7675: when the server stops answering consent checks, nacho says the link is lost.
+final class ConsentTests: XCTestCase {
+    func testConnectionLostWhenConsentChecksGoUnanswered() throws {
+        let server = try RoomServerProcess(["--virtual-members", "1"])
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("nacho-\(UUID()).json")
+        try Data(#"{"iceConsentTimeout": 4}"#.utf8).write(to: config)
+        defer { try? FileManager.default.removeItem(at: config) }
+        let run = try Nacho.run(["join", "--config", config.path, "--edge", server.edge, "--room", "42", "--member", "7",
+                                 "--no-audio", "--no-video", "--duration", "40"], timeout: 60) { _ in
+            Thread.sleep(forTimeInterval: 3)
+            try server.post("silence")
+        }
+        assertOneLineError(run, code: 74, mentions: "edge transport: connection lost: no answer to ICE consent checks")
+    }
+}

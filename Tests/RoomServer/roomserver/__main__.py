@@ -81,6 +81,13 @@ async def serve(options):
         await server.drop_all()
         return web.json_response({"dropped": True})
 
+    async def silence(request):
+        # Every transport stops answering ICE checks (media keeps flowing until consent expires).
+        for transport in (media.transports.values() if media is not None else []):
+            transport.gatherer._connection.silent = True
+        return web.json_response({"silent": True})
+
+    control.router.add_post("/silence", silence)
     control.router.add_get("/state", state)
     control.router.add_post("/drop", drop)
     control_port = await start(control, options.control_port)

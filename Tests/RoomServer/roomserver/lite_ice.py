@@ -16,6 +16,7 @@ class LiteConnection(aioice.Connection):
         super().__init__(*args, **kwargs)
         self.consent_timeout = consent_timeout
         self.checks_received = 0
+        self.silent = False  # test control: stop answering checks, like a server that went away
         self._selected = asyncio.Event()
         self._last_check = time.monotonic()
 
@@ -25,6 +26,11 @@ class LiteConnection(aioice.Connection):
             for component in self._components:
                 self._local_candidates += await self.get_component_candidates(component=component, addresses=["127.0.0.1"])
             self._local_candidates_end = True
+
+    def request_received(self, message, addr, protocol):
+        if self.silent:
+            return
+        return super().request_received(message, addr, protocol)
 
     async def connect(self):
         # No checks of our own: wait for the client's.
