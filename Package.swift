@@ -40,7 +40,8 @@ let package = Package(
         .target(name: "ICE", dependencies: ["Bytes", "COpenSSL"], swiftSettings: strict),
         .target(name: "SRTP", dependencies: ["CSRTP"], swiftSettings: strict),
         .target(name: "DTLS", dependencies: ["Bytes", "COpenSSL", "SRTP"], swiftSettings: strict),
-        .target(name: "Media", dependencies: ["RTP"], swiftSettings: strict),
+        .target(name: "Media", dependencies: ["RTP", "Bytes", "COpus", "CVPX"], swiftSettings: strict),
+        .target(name: "Capture", dependencies: ["Media", "CALSA", "CV4L2"], swiftSettings: strict),
         .target(name: "ORTC", swiftSettings: strict),
         .target(
             name: "Transport",
@@ -71,7 +72,7 @@ let package = Package(
         .target(
             name: "Participant",
             dependencies: [
-                "ORTC", "Signaling", "Transport", "Media", "RTP", "DTLS",
+                "ORTC", "Signaling", "Transport", "Media", "RTP", "DTLS", "Capture",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -80,7 +81,7 @@ let package = Package(
         .target(
             name: "NachoCLI",
             dependencies: [
-                "ORTC", "Signaling", "SocketIO", "Participant", "DTLS", "Transport",
+                "ORTC", "Signaling", "SocketIO", "Participant", "DTLS", "Transport", "Capture", "Media",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -14,9 +14,11 @@ public struct JoinCommand: AsyncParsableCommand {
         abstract: "Join a room: consume every remote producer and produce mic and camera.",
         discussion: """
             Runs the edge sequence (createRoom, join, getRouterRtpCapabilities, \
-            createWebRtcTransport, getProducers, consume) and then the origin sequence. \
-            This build negotiates the room but has no media transport yet (ICE/DTLS/SRTP): \
-            it exits with code 74 once signaling is done.
+            createWebRtcTransport, getProducers, consume) and then the origin sequence \
+            (produce microphone and camera). Leaves in order on --duration, SIGINT or SIGTERM. \
+            Sources: --audio-source alsa:DEVICE (default alsa:default), synthetic, synthetic:speech, \
+            file:PATH.wav; --video-source v4l2:PATH (default v4l2:/dev/video0), synthetic, \
+            file:PATH.y4m. Sizes, rates and bitrates come from the configuration file.
             """)
 
     @OptionGroup public var server: ServerOptions
@@ -33,9 +35,9 @@ public struct JoinCommand: AsyncParsableCommand {
     public func run() async throws {
         let logger = LoggingSetup.bootstrap(level: server.resolvedLogLevel())
         let settings = try server.resolve()
-        guard media.noAudio && media.noVideo else {
-            throw NachoFailure(.mediaFailure, "join: sending microphone and camera is not available in this build yet; pass --no-audio --no-video to join receive-only")
-        }
+        // Open the devices first: a missing camera or microphone is reported before any
+        // network traffic, one line per device.
+        let producers = try MediaSetup.producers(media: media, settings: settings, logger: logger)
         let certificate: DTLSCertificate
         do {
             certificate = try DTLSCertificate.generate()
@@ -50,22 +52,54 @@ public struct JoinCommand: AsyncParsableCommand {
                 stop.fire()
             }
         }
+        let cname = "nacho-\(settings.member)-\(UInt32.random(in: 0...UInt32.max))"
+        let transportConfiguration = settings.transportConfiguration(forceTcp: forceTcp)
         let receiver = EdgeReceiver(
             session: settings.session(.edge), roomId: settings.room, memberNo: settings.member,
-            joinType: settings.edgeJoinType, certificate: certificate,
-            transportConfiguration: settings.transportConfiguration(forceTcp: forceTcp), cname: "nacho-\(settings.member)-\(UInt32.random(in: 0...UInt32.max))",
-            logger: logger)
-        let outcome: EdgeReceiver.Outcome
+            joinType: settings.edgeJoinType, certificate: certificate, transportConfiguration: transportConfiguration,
+            cname: cname, logger: logger)
+        let sender = OriginSender(
+            session: settings.session(.origin), roomId: settings.room, memberNo: settings.member,
+            joinType: settings.originJoinType, certificate: certificate, transportConfiguration: transportConfiguration,
+            cname: cname, producers: producers, logger: logger)
+        for producer in producers { producer.pipeline.start() }
+        defer { for producer in producers { producer.pipeline.stop() } }
         do {
-            outcome = try await receiver.run(until: stop)
+            // Edge first (receive), then origin (send); both stay until stop, and a failure
+            // of either ends the other.
+            let (received, sent) = try await withThrowingTaskGroup(of: JoinHalf.self) { group in
+                group.addTask { .edge(try await receiver.run(until: stop)) }
+                if !producers.isEmpty {
+                    group.addTask { .origin(try await sender.run(until: stop)) }
+                }
+                var received: EdgeReceiver.Outcome?
+                var sent: OriginSender.Outcome?
+                do {
+                    for try await half in group {
+                        switch half {
+                        case .edge(let outcome): received = outcome
+                        case .origin(let outcome): sent = outcome
+                        }
+                    }
+                } catch {
+                    stop.fire()
+                    throw error
+                }
+                return (received, sent)
+            }
+            ReceiveReportPrinter.print(received: received, sent: sent, json: json)
         } catch let error as ParticipantError {
             switch error {
             case .signaling(let room): throw NachoFailure(room)
             case .media(let why): throw NachoFailure(.mediaFailure, why)
             }
         }
-        ReceiveReportPrinter.print(outcome, json: json)
     }
+}
+
+private enum JoinHalf: Sendable {
+    case edge(EdgeReceiver.Outcome)
+    case origin(OriginSender.Outcome)
 }
 
 /// Options for media sources and duration, shared by `join` and `record`.

@@ -32,7 +32,9 @@ public enum Nacho {
             }
             exit(NachoExitCode.ok.rawValue)
         } catch let failure as NachoFailure {
-            FileHandle.standardError.write(Data("nacho: error: \(failure.message)\n".utf8))
+            // One line per problem (e.g. one per missing device).
+            let lines = failure.message.split(separator: "\n").map { "nacho: error: \($0)\n" }.joined()
+            FileHandle.standardError.write(Data(lines.utf8))
             exit(failure.code.rawValue)
         } catch let error as RoomError {
             let failure = NachoFailure(error)

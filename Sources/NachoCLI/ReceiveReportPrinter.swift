@@ -4,11 +4,26 @@ import SocketIO
 
 /// What `join` prints when it leaves: per remote producer, what arrived.
 enum ReceiveReportPrinter {
-    static func print(_ outcome: EdgeReceiver.Outcome, json: Bool) {
+    static func print(received: EdgeReceiver.Outcome?, sent: OriginSender.Outcome?, json: Bool) {
         var lines: [String] = []
-        for report in outcome.consumers {
+        for report in sent?.producers ?? [] {
             if json {
                 let object: JSONValue = [
+                    "direction": "send", "kind": .string(report.kind.rawValue), "producer_id": .string(report.producerId),
+                    "source": .string(report.source), "frames": .int(report.frames), "key_frames": .int(report.keyFrames),
+                    "packets": .int(report.packets), "bytes": .int(report.bytes), "retransmissions": .int(report.retransmissions),
+                    "nacks": .int(report.nacks), "key_frame_requests": .int(report.keyFrameRequests),
+                    "target_bitrate": .int(report.targetBitrate),
+                ]
+                lines.append(object.jsonText)
+            } else {
+                lines.append("sent \(report.kind)\t\(report.producerId)\t\(report.frames) frames\t\(report.packets) packets\t\(report.bytes) bytes\t\(report.retransmissions) resent\t\(report.source)")
+            }
+        }
+        for report in received?.consumers ?? [] {
+            if json {
+                let object: JSONValue = [
+                    "direction": "receive",
                     "member_no": .string(report.owner), "kind": .string(report.kind.rawValue),
                     "producer_id": .string(report.producerId), "consumer_id": .string(report.consumerId),
                     "packets": .int(report.packets), "bytes": .int(report.bytes), "lost": .int(report.lost),
@@ -19,8 +34,9 @@ enum ReceiveReportPrinter {
                 lines.append("member \(report.owner)\t\(report.kind)\t\(report.producerId)\t\(report.packets) packets\t\(report.bytes) bytes\t\(report.lost) lost")
             }
         }
-        if !json && outcome.reconnections > 0 {
-            lines.append("(\(outcome.reconnections) signaling reconnections)")
+        let reconnections = (received?.reconnections ?? 0) + (sent?.reconnections ?? 0)
+        if !json && reconnections > 0 {
+            lines.append("(\(reconnections) signaling reconnections)")
         }
         FileHandle.standardOutput.write(Data(lines.map { $0 + "\n" }.joined().utf8))
     }

@@ -10,6 +10,7 @@ import numpy as np
 from aiortc import (RTCCertificate, RTCDtlsFingerprint, RTCDtlsParameters, RTCDtlsTransport, RTCIceGatherer,
                     RTCIceParameters, RTCIceTransport, RTCRtpReceiver, RTCRtpSender)
 from aiortc.contrib.media import MediaRelay
+from aiortc.rtcrtpreceiver import RemoteStreamTrack
 from aiortc.rtcrtpparameters import (RTCRtcpParameters, RTCRtpCodecParameters, RTCRtpDecodingParameters,
                                      RTCRtpEncodingParameters, RTCRtpHeaderExtensionParameters,
                                      RTCRtpReceiveParameters, RTCRtpRtxParameters, RTCRtpSendParameters)
@@ -222,11 +223,21 @@ class MediaServer:
         counters = {"packets": 0, "bytes": 0, "sr_received": 0, "frames_decoded": 0, "width": 0, "height": 0,
                     "audio_rms_dbfs": None, "barcodes": []}
         receiver = CountingReceiver(producer.kind, transport.dtls, counters)
+        # In ORTC use (no RTCPeerConnection) the remote track is ours to create.
+        receiver._track = RemoteStreamTrack(kind=producer.kind)
         codecs = [codec_parameters(c) for c in params["codecs"]]
         encoding = params["encodings"][0]
         self.producers[producer.id] = {"receiver": receiver, "counters": counters, "kind": producer.kind}
 
         async def run():
+            try:
+                await receive()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("producer %s: receiving failed", producer.id)
+
+        async def receive():
             await transport.connected.wait()
             await receiver.receive(RTCRtpReceiveParameters(
                 codecs=codecs,

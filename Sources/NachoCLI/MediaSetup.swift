@@ -1,0 +1,53 @@
+import Capture
+import Logging
+import Media
+import ORTC
+import Participant
+
+/// Opens the sources and encoders `join` sends from, reporting every missing device.
+enum MediaSetup {
+    static func producers(media: MediaOptions, settings: ResolvedSettings, logger: Logger) throws -> [OriginSender.Producer] {
+        var producers: [OriginSender.Producer] = []
+        var problems: [String] = []
+        if !media.noAudio {
+            let audio = settings.audio
+            let uri = media.audioSource ?? audio.source ?? "alsa:default"
+            do {
+                let channels = audio.channels ?? 1
+                guard (1...2).contains(channels) else { throw MediaError.source("audio channels must be 1 or 2") }
+                let bitrate = audio.bitrate ?? 32_000
+                let source = try SourceFactory.audio(SourceURI(parsing: uri), channels: channels)
+                try source.start()
+                let encoder = try OpusEncoder(channels: source.channels, bitrate: bitrate, inbandFEC: audio.fec ?? true, dtx: audio.dtx ?? false)
+                producers.append(.init(kind: .audio, pipeline: SendPipeline(audio: source, encoder: encoder, bitrate: bitrate, logger: logger),
+                                       maxBitrate: bitrate, appData: "mic"))
+            } catch {
+                problems.append("\(error)")
+            }
+        }
+        if !media.noVideo {
+            let video = settings.video
+            let uri = media.videoSource ?? video.source ?? "v4l2:/dev/video0"
+            do {
+                let width = video.width ?? 640, height = video.height ?? 480, fps = video.fps ?? 30
+                guard width >= 16, height >= 16, width <= 4096, height <= 4096, (1...120).contains(fps) else {
+                    throw MediaError.source("video size \(width)x\(height) at \(fps) fps is out of range")
+                }
+                let bitrate = video.bitrate ?? 800_000
+                let source = try SourceFactory.video(SourceURI(parsing: uri), width: width, height: height, fps: fps)
+                try source.start()
+                let encoder = try VP8Encoder(width: source.width, height: source.height, fps: source.fps, bitrate: bitrate,
+                                             keyFrameInterval: video.keyframeInterval ?? source.fps * 4)
+                logger.info("video source", metadata: ["source": "\(source.summary)"])
+                producers.append(.init(kind: .video, pipeline: SendPipeline(video: source, encoder: encoder, logger: logger),
+                                       maxBitrate: bitrate, appData: "camera"))
+            } catch {
+                problems.append("\(error)")
+            }
+        }
+        if !problems.isEmpty {
+            throw NachoFailure(.mediaFailure, problems.joined(separator: "\n"))
+        }
+        return producers
+    }
+}
