@@ -78,11 +78,6 @@ final class ReceiveMediaTests: XCTestCase {
         let stats = try XCTUnwrap(try server.state()["stats"] as? [String: Any])
         XCTAssertEqual((stats["requests"] as? [String: Int])?["exitRoom"], 1, "left the room")
     }
-
-    func testSendingIsRefusedClearlyUntilTheSendPathExists() throws {
-        let run = try Nacho.run(["join", "--edge", "ws://127.0.0.1:9", "--room", "42", "--member", "7"])
-        assertOneLineError(run, code: 74, mentions: "pass --no-audio --no-video")
-    }
 }
 
 /// ICE over TCP (RFC 6544 / RFC 4571): forced, and as the fallback when UDP gets no answer.

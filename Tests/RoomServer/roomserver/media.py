@@ -5,6 +5,7 @@ RTCRtpReceivers whose frames are decoded and measured."""
 
 import asyncio
 import logging
+import random
 
 import numpy as np
 from aiortc import (RTCCertificate, RTCDtlsFingerprint, RTCDtlsParameters, RTCDtlsTransport, RTCIceGatherer,
@@ -19,6 +20,7 @@ from cryptography.hazmat.primitives import hashes
 
 from . import synthetic
 from .lite_ice import LiteConnection
+from .lossy_relay import LossyRelay
 from .tcp_relay import TcpRelay, dead_udp_port
 
 log = logging.getLogger("roomserver.media")
@@ -60,7 +62,11 @@ class CountingReceiver(RTCRtpReceiver):
     async def _handle_rtp_packet(self, packet, arrival_time_ms):
         self.counters["packets"] += 1
         self.counters["bytes"] += len(packet.payload)
-        await super()._handle_rtp_packet(packet, arrival_time_ms)
+        try:
+            await super()._handle_rtp_packet(packet, arrival_time_ms)
+        except Exception:
+            log.exception("receiver: handling an RTP packet failed")
+            raise
 
 
 class ServerTransport:
@@ -82,12 +88,20 @@ class ServerTransport:
         udp = self.gatherer.getLocalCandidates()[0]
         self.tcp = TcpRelay((udp.ip, udp.port))
         await self.tcp.start()
+        self.lossy = None
+        if self.options.loss > 0:
+            self.lossy = LossyRelay((udp.ip, udp.port), self.options.loss)
+            await self.lossy.start()
 
     def answer(self, wrong_fingerprint=False, force_tcp=False, udp_blocked=False):
         params = self.gatherer.getLocalParameters()
         # mediasoup's shape: a UDP and a passive TCP host candidate, UDP preferred.
+        def udp_port(c):
+            if udp_blocked:
+                return dead_udp_port()
+            return self.lossy.port if self.lossy is not None else c.port
         candidates = [{"foundation": "udpcandidate", "priority": 1076302079, "ip": c.ip, "address": c.ip,
-                       "protocol": "udp", "port": dead_udp_port() if udp_blocked else c.port, "type": "host"}
+                       "protocol": "udp", "port": udp_port(c), "type": "host"}
                       for c in self.gatherer.getLocalCandidates()]
         tcp = {"foundation": "tcpcandidate", "priority": 1076276479, "ip": "127.0.0.1", "address": "127.0.0.1",
                "protocol": "tcp", "port": self.tcp.port, "type": "host", "tcpType": "passive"}
@@ -131,10 +145,15 @@ class ServerTransport:
         self.state["dtls"] = self.dtls.state
         self.state["tcp_connections"] = self.tcp.connections
         self.state["tcp_frames"] = self.tcp.frames
+        if self.lossy is not None:
+            self.state["relay_dropped"] = self.lossy.dropped
+            self.state["relay_forwarded"] = self.lossy.forwarded
         return dict(self.state)
 
     async def close(self):
         self.tcp.close()
+        if self.lossy is not None:
+            self.lossy.close()
         for task in self.tasks:
             task.cancel()
         try:
@@ -223,8 +242,10 @@ class MediaServer:
         counters = {"packets": 0, "bytes": 0, "sr_received": 0, "frames_decoded": 0, "width": 0, "height": 0,
                     "audio_rms_dbfs": None, "barcodes": []}
         receiver = CountingReceiver(producer.kind, transport.dtls, counters)
-        # In ORTC use (no RTCPeerConnection) the remote track is ours to create.
+        # In ORTC use (no RTCPeerConnection) the remote track and the receiver's own RTCP SSRC
+        # are ours to set; without the SSRC aiortc sends no RR, NACK or PLI.
         receiver._track = RemoteStreamTrack(kind=producer.kind)
+        receiver._set_rtcp_ssrc(random.randint(1, 2**32 - 1))
         codecs = [codec_parameters(c) for c in params["codecs"]]
         encoding = params["encodings"][0]
         self.producers[producer.id] = {"receiver": receiver, "counters": counters, "kind": producer.kind}

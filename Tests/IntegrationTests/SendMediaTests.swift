@@ -1,0 +1,85 @@
+import Foundation
+import XCTest
+
+/// nacho's send path (sources → Opus/VP8 → RTP → SRTP → produce) decoded by aiortc in the test
+/// room server: what arrives must decode, at the configured size, with the expected level.
+final class SendMediaTests: XCTestCase {
+    private func config(_ json: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("nacho-\(UUID()).json")
+        try Data(json.utf8).write(to: url)
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url
+    }
+
+    private func sendLines(_ run: NachoRun) throws -> [String: [String: Any]] {
+        var byKind: [String: [String: Any]] = [:]
+        for line in run.stdoutLines {
+            let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], line)
+            if object["direction"] as? String == "send", let kind = object["kind"] as? String { byKind[kind] = object }
+        }
+        return byKind
+    }
+
+    private func serverProducers(_ server: RoomServerProcess) throws -> [String: [String: Any]] {
+        let media = try XCTUnwrap(try server.state()["media"] as? [String: Any])
+        return try XCTUnwrap(media["producers"] as? [String: [String: Any]])
+    }
+
+    func testSyntheticAudioAndVideoDecodeAtTheServer() throws {
+        let server = try RoomServerProcess()
+        let cfg = try config(#"{"video": {"width": 320, "height": 240, "fps": 15, "bitrate": 500000}}"#)
+        let run = try Nacho.run(["join", "--config", cfg.path, "--edge", server.edge, "--origin", server.origin,
+                                 "--room", "42", "--member", "7", "--audio-source", "synthetic", "--video-source", "synthetic",
+                                 "--duration", "20", "--json"], timeout: 60)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let sent = try sendLines(run)
+        let producers = try serverProducers(server)
+        let video = try XCTUnwrap(sent["video"], run.stdout)
+        let audio = try XCTUnwrap(sent["audio"], run.stdout)
+        let videoAtServer = try XCTUnwrap(producers[try XCTUnwrap(video["producer_id"] as? String)])
+        let audioAtServer = try XCTUnwrap(producers[try XCTUnwrap(audio["producer_id"] as? String)])
+
+        let framesSent = try XCTUnwrap(video["frames"] as? Int)
+        XCTAssertGreaterThan(framesSent, 15 * 18, "20 s at 15 fps")
+        let decoded = try XCTUnwrap(videoAtServer["frames_decoded"] as? Int)
+        XCTAssertGreaterThanOrEqual(Double(decoded), 0.95 * Double(framesSent), "aiortc decoded \(decoded) of \(framesSent) frames")
+        XCTAssertEqual(videoAtServer["width"] as? Int, 320)
+        XCTAssertEqual(videoAtServer["height"] as? Int, 240)
+        XCTAssertGreaterThan(try XCTUnwrap(videoAtServer["sr_received"] as? Int), 5, "sender reports reached aiortc")
+
+        // A 440 Hz sine at -10 dBFS peak-to-RMS is about -13 dBFS RMS.
+        let level = try XCTUnwrap(audioAtServer["audio_rms_dbfs"] as? Double)
+        XCTAssertEqual(level, -13, accuracy: 3)
+        XCTAssertGreaterThan(try XCTUnwrap(audioAtServer["frames_decoded"] as? Int), 900, "20 s of 20 ms frames")
+    }
+
+    func testVideoKeepsDecodingWithTenPercentLoss() throws {
+        let server = try RoomServerProcess(["--loss", "0.1"])
+        let cfg = try config(#"{"video": {"width": 320, "height": 240, "fps": 15, "bitrate": 400000}}"#)
+        let run = try Nacho.run(["join", "--config", cfg.path, "--edge", server.edge, "--origin", server.origin,
+                                 "--room", "42", "--member", "7", "--no-audio", "--video-source", "synthetic",
+                                 "--duration", "15", "--json"], timeout: 60)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let video = try XCTUnwrap(try sendLines(run)["video"], run.stdout)
+        let atServer = try XCTUnwrap(try serverProducers(server)[try XCTUnwrap(video["producer_id"] as? String)])
+        let framesSent = try XCTUnwrap(video["frames"] as? Int)
+        let decoded = try XCTUnwrap(atServer["frames_decoded"] as? Int)
+        let recovered = (video["retransmissions"] as? Int ?? 0) + (video["key_frame_requests"] as? Int ?? 0)
+        XCTAssertGreaterThan(recovered, 0, "losses were repaired by RTX or a key frame: \(video)")
+        XCTAssertGreaterThanOrEqual(Double(decoded), 0.7 * Double(framesSent),
+                                    "with 10 % loss video keeps decoding: \(decoded) of \(framesSent) (\(video))")
+        let media = try XCTUnwrap(try server.state()["media"] as? [String: Any])
+        let transports = try XCTUnwrap(media["transports"] as? [String: [String: Any]])
+        XCTAssertGreaterThan(transports.values.compactMap { $0["relay_dropped"] as? Int }.reduce(0, +), 50, "the relay did drop")
+    }
+
+    func testMissingDevicesGiveOneLineEach() throws {
+        let run = try Nacho.run(["join", "--edge", "ws://127.0.0.1:9", "--room", "42", "--member", "7",
+                                 "--audio-source", "alsa:nacho-no-such-device", "--video-source", "v4l2:/dev/nacho-no-such-camera"])
+        XCTAssertEqual(run.status, 74, run.stderr)
+        XCTAssertEqual(run.stderrLines, [
+            "nacho: error: audio source alsa:nacho-no-such-device: cannot open the capture device: no such file or directory",
+            "nacho: error: video source v4l2:/dev/nacho-no-such-camera: cannot open the camera: no such file or directory",
+        ])
+    }
+}
