@@ -17,6 +17,8 @@ let package = Package(
     products: [
         .executable(name: "nacho", targets: ["nacho"]),
         .executable(name: "nacho-bench", targets: ["NachoBench"]),
+        // Test camera for LD_PRELOAD (Tests/IntegrationTests): stands in for libv4l2.
+        .library(name: "FakeV4L2", type: .dynamic, targets: ["FakeV4L2"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -88,6 +90,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(name: "nacho", dependencies: ["NachoCLI"], swiftSettings: strict),
+        .target(name: "FakeV4L2", path: "Sources/FakeV4L2"),
         .executableTarget(name: "NachoBench", dependencies: ["RTP", "SRTP"], swiftSettings: strict),
 
         // Tests mirror the sources.

@@ -10,6 +10,8 @@ public final class ALSACaptureSource: AudioSource {
     public private(set) var overruns = 0
     private var pcm: OpaquePointer?
     private var buffer: [Int16]
+    private var startTime: Double?
+    private var framesRead = 0
 
     public init(device: String, channels: Int) throws {
         self.device = device
@@ -68,7 +70,15 @@ public final class ALSACaptureSource: AudioSource {
                 throw MediaError.source("audio source alsa:\(device): capture failed: \(Self.describe(Int32(read)))")
             }
         }
-        return AudioFrame(channels: channels, samples: buffer, captureTime: MediaClock.now - 0.02)
+        // Devices without a clock of their own (ALSA's file and null plugins, some loopbacks)
+        // deliver as fast as they are read: never run ahead of real time by more than 100 ms.
+        let now = MediaClock.now
+        let start = startTime ?? now
+        startTime = start
+        framesRead += 1
+        let due = start + Double(framesRead) * 0.02
+        if due - now > 0.1 { Pacer.sleep(until: due - 0.1) }
+        return AudioFrame(channels: channels, samples: buffer, captureTime: max(now, due - 0.1) - 0.02)
     }
 
     public func stop() {

@@ -83,3 +83,72 @@ final class SendMediaTests: XCTestCase {
         ])
     }
 }
+
+/// The real device code paths without devices: ALSA through its `file` plugin (TESTING.md),
+/// V4L2 through a preloaded stand-in for libv4l2 (Sources/FakeV4L2) that serves YUYV.
+final class CaptureDeviceTests: XCTestCase {
+    func testALSACaptureThroughTheFilePlugin() throws {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("nacho-alsa-\(UUID())")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: home) }
+        // 12 s of a 1 kHz sine at half scale (RMS -9 dBFS), 48 kHz mono S16_LE.
+        var pcm = Data(capacity: 48000 * 12 * 2)
+        for i in 0..<(48000 * 12) {
+            let sample = Int16(0.5 * 32767 * sin(2 * Double.pi * 1000 * Double(i) / 48000))
+            withUnsafeBytes(of: sample.littleEndian) { pcm.append(contentsOf: $0) }
+        }
+        let raw = home.appendingPathComponent("in.raw")
+        try pcm.write(to: raw)
+        try Data("""
+        pcm.nachotest {
+          type file
+          slave.pcm "null"
+          file "/dev/null"
+          infile "\(raw.path)"
+          format "raw"
+        }
+        """.utf8).write(to: home.appendingPathComponent(".asoundrc"))
+        let server = try RoomServerProcess()
+        let run = try Nacho.run(["join", "--edge", server.edge, "--origin", server.origin, "--room", "42", "--member", "7",
+                                 "--no-video", "--audio-source", "alsa:nachotest", "--duration", "6", "--json"],
+                                environment: ["HOME": home.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let sent = try XCTUnwrap(run.stdoutLines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .first { $0["direction"] as? String == "send" })
+        XCTAssertEqual(sent["source"] as? String, "ALSA nachotest, 48 kHz, 1 channel")
+        let frames = try XCTUnwrap(sent["frames"] as? Int)
+        XCTAssertGreaterThan(frames, 250, "about 50 frames a second for 6 s")
+        XCTAssertLessThan(frames, 360, "paced to real time even though the file plugin has no clock")
+        let media = try XCTUnwrap(try server.state()["media"] as? [String: Any])
+        let producer = try XCTUnwrap((media["producers"] as? [String: [String: Any]])?[try XCTUnwrap(sent["producer_id"] as? String)])
+        XCTAssertEqual(try XCTUnwrap(producer["audio_rms_dbfs"] as? Double), -9, accuracy: 2, "the captured tone's level")
+    }
+
+    func testV4L2CaptureThroughAStandInCamera() throws {
+        let fake = Repository.nacho.deletingLastPathComponent().appendingPathComponent("libFakeV4L2.so")
+        guard FileManager.default.fileExists(atPath: fake.path) else { throw XCTSkip("libFakeV4L2.so not built at \(fake.path)") }
+        let server = try RoomServerProcess()
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("nacho-\(UUID()).json")
+        try Data(#"{"video": {"width": 320, "height": 240, "fps": 15}}"#.utf8).write(to: config)
+        addTeardownBlock { try? FileManager.default.removeItem(at: config) }
+        let run = try Nacho.run(["join", "--config", config.path, "--edge", server.edge, "--origin", server.origin,
+                                 "--room", "42", "--member", "7", "--no-audio", "--video-source", "v4l2:/dev/video-fake",
+                                 "--duration", "8", "--json"], environment: ["LD_PRELOAD": fake.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let sent = try XCTUnwrap(run.stdoutLines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .first { $0["direction"] as? String == "send" })
+        // The camera only does YUYV: negotiation fell back to it and nacho converted to I420.
+        XCTAssertEqual(sent["source"] as? String, "V4L2 /dev/video-fake YUYV 320x240 at 15 fps (asked 320x240 at 15)")
+        let frames = try XCTUnwrap(sent["frames"] as? Int)
+        let media = try XCTUnwrap(try server.state()["media"] as? [String: Any])
+        let producer = try XCTUnwrap((media["producers"] as? [String: [String: Any]])?[try XCTUnwrap(sent["producer_id"] as? String)])
+        XCTAssertEqual(producer["width"] as? Int, 320)
+        XCTAssertEqual(producer["height"] as? Int, 240)
+        XCTAssertGreaterThanOrEqual(Double(try XCTUnwrap(producer["frames_decoded"] as? Int)), 0.95 * Double(frames))
+
+        let missing = try Nacho.run(["join", "--edge", server.edge, "--room", "42", "--member", "8", "--no-audio",
+                                     "--video-source", "v4l2:/dev/video-missing"], environment: ["LD_PRELOAD": fake.path])
+        XCTAssertEqual(missing.status, 74)
+        XCTAssertEqual(missing.stderrLines, ["nacho: error: video source v4l2:/dev/video-missing: cannot open the camera: no such file or directory"])
+    }
+}
