@@ -102,7 +102,8 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "FuzzTests", dependencies: ["Bytes", "RTP", "ICE", "DTLS"]),
         .testTarget(name: "ParticipantTests", dependencies: ["Participant"]),
-        .testTarget(name: "MediaTests", dependencies: ["Media", "RTP"]),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "RTP", "CVPX"]),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Media"]),
         .testTarget(name: "RTPTests", dependencies: ["RTP", "Bytes"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "ORTC", "SocketIO"], resources: [.copy("Fixtures")]),
         .testTarget(
