@@ -30,7 +30,11 @@ final class SendMediaTests: XCTestCase {
         let cfg = try config(#"{"video": {"width": 320, "height": 240, "fps": 15, "bitrate": 500000}}"#)
         let run = try Nacho.run(["join", "--config", cfg.path, "--edge", server.edge, "--origin", server.origin,
                                  "--room", "42", "--member", "7", "--audio-source", "synthetic", "--video-source", "synthetic",
-                                 "--duration", "20", "--json"], timeout: 60)
+                                 "--duration", "20", "--json"], timeout: 60) { _ in
+            // Halfway, aiortc asks for a key frame (PLI), as a new consumer would.
+            Thread.sleep(forTimeInterval: 10)
+            try server.post("keyframe")
+        }
         XCTAssertEqual(run.status, 0, run.stderr)
         let sent = try sendLines(run)
         let producers = try serverProducers(server)
@@ -46,6 +50,14 @@ final class SendMediaTests: XCTestCase {
         XCTAssertEqual(videoAtServer["width"] as? Int, 320)
         XCTAssertEqual(videoAtServer["height"] as? Int, 240)
         XCTAssertGreaterThan(try XCTUnwrap(videoAtServer["sr_received"] as? Int), 5, "sender reports reached aiortc")
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(video["key_frame_requests"] as? Int), 1, "the PLI arrived")
+        // Key frames: the first, the one the PLI asked for, and the 4 s interval ones (15 fps * 4).
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(video["key_frames"] as? Int), 6)
+        // Leaving in order: each producer closed, then exitRoom, on both servers.
+        let requests = try XCTUnwrap((try server.state()["stats"] as? [String: Any])?["requests"] as? [String: Int])
+        XCTAssertEqual(requests["producerClosed"], 2)
+        XCTAssertEqual(requests["exitRoom"], 2)
+        XCTAssertEqual(requests["produce"], 2)
 
         // A 440 Hz sine at -10 dBFS peak-to-RMS is about -13 dBFS RMS.
         let level = try XCTUnwrap(audioAtServer["audio_rms_dbfs"] as? Double)

@@ -88,7 +88,12 @@ async def serve(options):
             transport.gatherer._connection.silent = True
         return web.json_response({"silent": True})
 
+    async def key_frame(request):
+        sent = await media.request_key_frames() if media is not None else 0
+        return web.json_response({"pli_sent": sent})
+
     control.router.add_post("/silence", silence)
+    control.router.add_post("/keyframe", key_frame)
     control.router.add_get("/state", state)
     control.router.add_post("/drop", drop)
     control_port = await start(control, options.control_port)

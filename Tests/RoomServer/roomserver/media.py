@@ -248,7 +248,8 @@ class MediaServer:
         receiver._set_rtcp_ssrc(random.randint(1, 2**32 - 1))
         codecs = [codec_parameters(c) for c in params["codecs"]]
         encoding = params["encodings"][0]
-        self.producers[producer.id] = {"receiver": receiver, "counters": counters, "kind": producer.kind}
+        self.producers[producer.id] = {"receiver": receiver, "counters": counters, "kind": producer.kind,
+                                       "ssrc": encoding["ssrc"]}
 
         async def run():
             try:
@@ -277,6 +278,15 @@ class MediaServer:
                     rms = float(np.sqrt(np.mean(samples ** 2))) if samples.size else 0.0
                     counters["audio_rms_dbfs"] = round(20 * np.log10(rms), 1) if rms > 0 else -120.0
         self.producers[producer.id]["task"] = asyncio.ensure_future(run())
+
+    async def request_key_frames(self):
+        """Sends a PLI for every video producer, as a consumer's resume would upstream."""
+        count = 0
+        for entry in self.producers.values():
+            if entry["kind"] == "video" and not entry.get("closed"):
+                await entry["receiver"]._send_rtcp_pli(entry["ssrc"])
+                count += 1
+        return count
 
     async def remove_producer(self, producer):
         entry = self.producers.get(producer.id)
