@@ -44,6 +44,7 @@ let package = Package(
         .target(name: "DTLS", dependencies: ["Bytes", "COpenSSL", "SRTP"], swiftSettings: strict),
         .target(name: "Media", dependencies: ["RTP", "Bytes", "COpus", "CVPX"], swiftSettings: strict),
         .target(name: "Capture", dependencies: ["Media", "CALSA", "CV4L2"], swiftSettings: strict),
+        .target(name: "Recording", dependencies: ["Media", "RTP", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .target(name: "ORTC", swiftSettings: strict),
         .target(
             name: "Transport",
@@ -74,7 +75,7 @@ let package = Package(
         .target(
             name: "Participant",
             dependencies: [
-                "ORTC", "Signaling", "Transport", "Media", "RTP", "DTLS", "Capture",
+                "ORTC", "Signaling", "Transport", "Media", "RTP", "DTLS", "Capture", "Recording",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

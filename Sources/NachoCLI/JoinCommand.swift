@@ -4,6 +4,7 @@ import Transport
 import Foundation
 import ORTC
 import Participant
+import Recording
 import Logging
 import Signaling
 
@@ -32,12 +33,20 @@ public struct JoinCommand: AsyncParsableCommand {
     @Flag(help: "Use the servers' TCP candidates instead of UDP (for networks that block UDP).")
     public var forceTcp = false
 
+    @Option(help: ArgumentHelp("Also record the remote members to this directory (as `nacho record`).", valueName: "dir"))
+    public var record: String?
+
     public func run() async throws {
         let logger = LoggingSetup.bootstrap(level: server.resolvedLogLevel())
         let settings = try server.resolve()
         // Open the devices first: a missing camera or microphone is reported before any
         // network traffic, one line per device.
         let producers = try MediaSetup.producers(media: media, settings: settings, logger: logger)
+        let book = try record.map { try RecorderBook(directory: $0, room: settings.room, overwrite: false, logger: logger) }
+        var recorders: (@Sendable (String) -> MemberRecorder?)?
+        if let book {
+            recorders = { member in book.recorder(for: member) }
+        }
         let certificate: DTLSCertificate
         do {
             certificate = try DTLSCertificate.generate()
@@ -57,7 +66,7 @@ public struct JoinCommand: AsyncParsableCommand {
         let receiver = EdgeReceiver(
             session: settings.session(.edge), roomId: settings.room, memberNo: settings.member,
             joinType: settings.edgeJoinType, certificate: certificate, transportConfiguration: transportConfiguration,
-            cname: cname, logger: logger)
+            cname: cname, logger: logger, recorders: recorders)
         let sender = OriginSender(
             session: settings.session(.origin), roomId: settings.room, memberNo: settings.member,
             joinType: settings.originJoinType, certificate: certificate, transportConfiguration: transportConfiguration,
@@ -87,8 +96,11 @@ public struct JoinCommand: AsyncParsableCommand {
                 }
                 return (received, sent)
             }
+            book?.finishAll()
             ReceiveReportPrinter.print(received: received, sent: sent, json: json)
+            if let book { try book.printSummary(outcome: received ?? .init(consumers: [], reconnections: 0), json: json) }
         } catch let error as ParticipantError {
+            book?.finishAll()
             switch error {
             case .signaling(let room): throw NachoFailure(room)
             case .media(let why): throw NachoFailure(.mediaFailure, why)

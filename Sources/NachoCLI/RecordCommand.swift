@@ -1,28 +1,44 @@
 import ArgumentParser
+import DTLS
 import Foundation
+import Logging
+import Participant
+import Recording
 import Signaling
+import SocketIO
 
 /// `nacho record`: records every remote member to one file each.
 public struct RecordCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "record",
-        abstract: "Record remote members to disk, one playable file per member.",
+        abstract: "Record remote members to disk, one playable WebM file per member.",
         discussion: """
             Consumes every remote producer through the edge and writes what arrives, without \
-            re-encoding, to OUT/<room>-<member>-<start time>.webm. This build negotiates the \
-            room but has no media transport yet: it exits with code 74 once signaling is done.
+            re-encoding (VP8 and Opus), to OUT/<room>-<member>-<UTC start>.webm. Files are \
+            written cluster by cluster (about a second each) so a crash leaves them playable; \
+            Ctrl-C or --duration finishes them properly (cues, duration). A member who leaves \
+            and comes back gets a new file.
             """)
 
     @OptionGroup public var server: ServerOptions
 
-    @Option(help: ArgumentHelp("Directory for the recordings.", valueName: "dir"))
+    @Option(help: ArgumentHelp("Directory for the recordings (created if missing).", valueName: "dir"))
     public var out: String = "recordings"
+
+    @Option(name: .customLong("only"), help: ArgumentHelp("Record only this member (repeat for several).", valueName: "member"))
+    public var only: [String] = []
 
     @Option(help: ArgumentHelp("Stop after this many seconds (default: until Ctrl-C).", valueName: "seconds"))
     public var duration: Double?
 
     @Flag(help: "Overwrite existing files instead of refusing.")
     public var overwrite = false
+
+    @Flag(help: "Print the summary as JSON lines and no live status line.")
+    public var json = false
+
+    @Flag(help: "Use the server's TCP candidates instead of UDP.")
+    public var forceTcp = false
 
     public init() {}
 
@@ -34,6 +50,139 @@ public struct RecordCommand: AsyncParsableCommand {
     public func run() async throws {
         let logger = LoggingSetup.bootstrap(level: server.resolvedLogLevel())
         let settings = try server.resolve()
-        try await SignalingRehearsal.run(settings: settings, duration: duration, logger: logger, command: "record")
+        let book = try RecorderBook(directory: out, room: settings.room, overwrite: overwrite, logger: logger)
+        let certificate: DTLSCertificate
+        do {
+            certificate = try DTLSCertificate.generate()
+        } catch {
+            throw NachoFailure(.mediaFailure, "record: cannot create the DTLS certificate: \(error)")
+        }
+        let stop = StopSignal()
+        SignalTrap.install(stop)
+        if let duration {
+            Task {
+                try? await Task.sleep(for: .milliseconds(Int(duration * 1000)))
+                stop.fire()
+            }
+        }
+        let receiver = EdgeReceiver(
+            session: settings.session(.edge), roomId: settings.room, memberNo: settings.member,
+            joinType: settings.edgeJoinType, certificate: certificate,
+            transportConfiguration: settings.transportConfiguration(forceTcp: forceTcp),
+            cname: "nacho-\(settings.member)-\(UInt32.random(in: 0...UInt32.max))", logger: logger,
+            onlyMembers: only.isEmpty ? nil : Set(only), recorders: { member in book.recorder(for: member) })
+        let status = StatusLine(book: book, enabled: !json)
+        status.start()
+        let outcome: EdgeReceiver.Outcome
+        do {
+            outcome = try await receiver.run(until: stop)
+        } catch {
+            status.stop()
+            book.finishAll()
+            if let error = error as? ParticipantError, case .media(let why) = error { throw NachoFailure(.mediaFailure, why) }
+            throw error
+        }
+        status.stop()
+        book.finishAll()
+        try book.printSummary(outcome: outcome, json: json)
+    }
+}
+
+/// One recorder per remote member, made on first use.
+final class RecorderBook: @unchecked Sendable {
+    private let lock = NSLock()
+    private var recorders: [String: MemberRecorder] = [:]
+    let directory: URL
+    private let room: String
+    private let overwrite: Bool
+    private let logger: Logger
+
+    init(directory path: String, room: String, overwrite: Bool, logger: Logger) throws {
+        directory = URL(fileURLWithPath: path, isDirectory: true)
+        self.room = room
+        self.overwrite = overwrite
+        self.logger = logger
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw NachoFailure(.mediaFailure, "record: cannot create \(path): \((error as NSError).localizedDescription)")
+        }
+        guard access(directory.path, W_OK) == 0 else {
+            throw NachoFailure(.mediaFailure, "record: cannot write in \(path): \(String(cString: strerror(errno)).lowercased())")
+        }
+    }
+
+    func recorder(for member: String) -> MemberRecorder? {
+        lock.withLock {
+            if let existing = recorders[member] { return existing }
+            let recorder = MemberRecorder(member: member, room: room, directory: directory, overwrite: overwrite, logger: logger)
+            recorders[member] = recorder
+            return recorder
+        }
+    }
+
+    var all: [MemberRecorder] { lock.withLock { recorders.values.sorted { $0.member < $1.member } } }
+
+    func finishAll() {
+        for recorder in all { recorder.finish() }
+    }
+
+    func printSummary(outcome: EdgeReceiver.Outcome, json: Bool) throws {
+        var lines: [String] = []
+        var failures: [String] = []
+        for recorder in all {
+            let status = recorder.status
+            let received = outcome.consumers.filter { $0.owner == recorder.member }
+            let lost = received.reduce(0) { $0 + $1.lost }
+            let packets = received.reduce(0) { $0 + $1.packets }
+            for path in recorder.allPaths {
+                let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+                if json {
+                    lines.append(JSONValue.object([
+                        "member_no": .string(recorder.member), "file": .string(path), "bytes": .int(size),
+                        "packets": .int(packets), "lost": .int(lost),
+                    ]).jsonText)
+                } else {
+                    lines.append("member \(recorder.member)\t\(path)\t\(size) bytes\t\(packets) packets\t\(lost) lost")
+                }
+            }
+            if let error = status.error { failures.append("record member \(recorder.member): \(error)") }
+        }
+        FileHandle.standardOutput.write(Data(lines.map { $0 + "\n" }.joined().utf8))
+        if !failures.isEmpty { throw NachoFailure(.mediaFailure, failures.joined(separator: "\n")) }
+    }
+}
+
+/// A live one-line status on a terminal (members, files, sizes); nothing otherwise.
+final class StatusLine: @unchecked Sendable {
+    private let book: RecorderBook
+    private let enabled: Bool
+    private var task: Task<Void, Never>?
+
+    init(book: RecorderBook, enabled: Bool) {
+        self.book = book
+        self.enabled = enabled && isatty(STDERR_FILENO) == 1
+    }
+
+    func start() {
+        guard enabled else { return }
+        let book = book
+        task = Task {
+            let started = Date()
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                let statuses = book.all.map(\.status)
+                let bytes = statuses.reduce(0) { $0 + $1.bytes }
+                let seconds = Int(Date().timeIntervalSince(started))
+                let line = String(format: "\r\u{1B}[2Krecording %d member%@ | %d:%02d | %.1f MB written", statuses.count,
+                                  statuses.count == 1 ? "" : "s", seconds / 60, seconds % 60, Double(bytes) / 1e6)
+                FileHandle.standardError.write(Data(line.utf8))
+            }
+        }
+    }
+
+    func stop() {
+        task?.cancel()
+        if enabled { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
     }
 }

@@ -2,6 +2,7 @@ import DTLS
 import Foundation
 import Logging
 import ORTC
+import Recording
 import Signaling
 import Transport
 
@@ -18,10 +19,17 @@ public struct EdgeReceiver: Sendable {
     public var transportConfiguration: WebRtcTransport.Configuration
     public var cname: String
     public var logger: Logger
+    /// Members to consume; nil for everyone.
+    public var onlyMembers: Set<String>?
+    /// Where a member's media is recorded; nil records nothing.
+    public var recorders: (@Sendable (String) -> Recording.MemberRecorder?)?
 
     public init(session: RoomSession.Configuration, roomId: String, memberNo: String, joinType: String,
                 certificate: DTLSCertificate, transportConfiguration: WebRtcTransport.Configuration = .init(),
-                cname: String, logger: Logger) {
+                cname: String, logger: Logger, onlyMembers: Set<String>? = nil,
+                recorders: (@Sendable (String) -> Recording.MemberRecorder?)? = nil) {
+        self.onlyMembers = onlyMembers
+        self.recorders = recorders
         self.session = session
         self.roomId = roomId
         self.memberNo = memberNo
@@ -35,6 +43,11 @@ public struct EdgeReceiver: Sendable {
     public struct Outcome: Sendable {
         public var consumers: [ReceiveSession.ConsumerReport]
         public var reconnections: Int
+
+        public init(consumers: [ReceiveSession.ConsumerReport], reconnections: Int) {
+            self.consumers = consumers
+            self.reconnections = reconnections
+        }
     }
 
     /// Runs until `stop` fires; throws on a failure that reconnecting cannot fix.
@@ -50,7 +63,7 @@ public struct EdgeReceiver: Sendable {
             } catch {
                 throw ParticipantError.media("edge transport: \(error)")
             }
-            let receiver = ReceiveSession(transport: transport, cname: cname, logger: logger)
+            let receiver = ReceiveSession(transport: transport, cname: cname, logger: logger, recorders: recorders)
             receiver.start()
             do {
                 try await room.connectTransport(transportId: transport.id, dtlsParameters: transport.localDtlsParameters)
@@ -104,7 +117,10 @@ public struct EdgeReceiver: Sendable {
                 for await event in events {
                     switch event {
                     case .newProducers(let list):
-                        for producer in list where producer.memberNo != memberNo { try await consume(producer) }
+                        for producer in list where producer.memberNo != memberNo {
+                            if let only = onlyMembers, !only.contains(producer.owner ?? "") { continue }
+                            try await consume(producer)
+                        }
                     case .consumerClosed(let id):
                         logger.notice("consumer closed by the server", metadata: ["consumer": "\(id)"])
                         receiver.close(consumerId: id)

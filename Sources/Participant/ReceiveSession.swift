@@ -5,6 +5,7 @@ import NIOCore
 import ORTC
 import RTP
 import Signaling
+import Recording
 import Transport
 
 /// The receive side of one edge transport: which SSRC belongs to which consumer, reception
@@ -23,6 +24,12 @@ public final class ReceiveSession: @unchecked Sendable {
         public var lost: Int
         public var senderReports: Int
         public var closed: Bool
+        /// Whole frames reassembled (video) or Opus packets in order (audio).
+        public var frames: Int
+        public var nacksSent: Int
+        public var keyFrameRequests: Int
+        /// Packets that came twice or after their place was given up.
+        public var duplicates: Int
     }
 
     private struct Entry {
@@ -31,6 +38,14 @@ public final class ReceiveSession: @unchecked Sendable {
         var statistics: ReceptionStatistics
         var retransmissions = 0
         var closed = false
+        var jitter: JitterBuffer<RTPPacket>
+        var depacketizer = VP8Depacketizer()
+        var nackEnabled: Bool
+        var frames = 0
+        var nacksSent = 0
+        var keyFrameRequests = 0
+        var lastKeyFrameRequest: Double = 0
+        var recorder: MemberRecorder?
     }
 
     private let transport: WebRtcTransport
@@ -45,8 +60,13 @@ public final class ReceiveSession: @unchecked Sendable {
     private var bySSRC: [UInt32: String] = [:]
     private var byRTXSSRC: [UInt32: String] = [:]
     private var reportTask: RepeatedTask?
+    private var repairTask: RepeatedTask?
+    private let recorders: (@Sendable (String) -> MemberRecorder?)?
 
-    public init(transport: WebRtcTransport, cname: String, logger: Logger) {
+    /// - Parameter recorders: the recorder of a member (by owner id), or nil not to record it.
+    public init(transport: WebRtcTransport, cname: String, logger: Logger,
+                recorders: (@Sendable (String) -> MemberRecorder?)? = nil) {
+        self.recorders = recorders
         self.transport = transport
         self.eventLoop = transport.eventLoop
         self.logger = logger
@@ -63,6 +83,9 @@ public final class ReceiveSession: @unchecked Sendable {
             self.reportTask = self.eventLoop.scheduleRepeatedTask(initialDelay: reportInterval, delay: reportInterval) { _ in
                 self.sendReports()
             }
+            self.repairTask = self.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(20), delay: .milliseconds(20)) { _ in
+                self.repair()
+            }
         }
     }
 
@@ -70,6 +93,10 @@ public final class ReceiveSession: @unchecked Sendable {
         try? await eventLoop.submit {
             self.reportTask?.cancel()
             self.reportTask = nil
+            self.repairTask?.cancel()
+            self.repairTask = nil
+            // Deliver what is still buffered, then let the recorders finish their files.
+            for id in self.entries.keys { self.drain(id, now: .infinity) }
         }.get()
     }
 
@@ -77,12 +104,17 @@ public final class ReceiveSession: @unchecked Sendable {
     public func add(_ consumer: ConsumerOptions, owner: String) {
         eventLoop.execute {
             guard let encoding = consumer.rtpParameters.encodings.first, let ssrc = encoding.ssrc else { return }
-            let clockRate = consumer.rtpParameters.codecs.first?.clockRate ?? 90000
-            self.entries[consumer.id] = Entry(consumer: consumer, owner: owner,
-                                              statistics: ReceptionStatistics(ssrc: ssrc, clockRate: clockRate))
+            let codec = consumer.rtpParameters.codecs.first
+            let clockRate = codec?.clockRate ?? 90000
+            let recorder = self.recorders?(owner)
+            recorder?.addTrack(id: consumer.id, kind: consumer.kind == .video ? .video : .audio, clockRate: clockRate)
+            // Video waits up to 300 ms for a retransmission; audio plays on after 80 ms.
+            self.entries[consumer.id] = Entry(
+                consumer: consumer, owner: owner, statistics: ReceptionStatistics(ssrc: ssrc, clockRate: clockRate),
+                jitter: JitterBuffer(maxWait: consumer.kind == .video ? 0.3 : 0.08),
+                nackEnabled: codec?.rtcpFeedback.contains(.nack) ?? false, recorder: recorder)
             self.bySSRC[ssrc] = consumer.id
             if let rtx = encoding.rtx?.ssrc { self.byRTXSSRC[rtx] = consumer.id }
-            if consumer.kind == .video { self.requestKeyFrame(ssrc) }
         }
     }
 
@@ -90,7 +122,10 @@ public final class ReceiveSession: @unchecked Sendable {
     public func close(consumerId: String) {
         eventLoop.execute {
             guard var entry = self.entries[consumerId] else { return }
+            self.drain(consumerId, now: .infinity)
+            entry = self.entries[consumerId] ?? entry
             entry.closed = true
+            entry.recorder?.removeTrack(id: consumerId)
             self.entries[consumerId] = entry
             if let ssrc = entry.consumer.rtpParameters.encodings.first?.ssrc { self.bySSRC[ssrc] = nil }
             if let rtx = entry.consumer.rtpParameters.encodings.first?.rtx?.ssrc { self.byRTXSSRC[rtx] = nil }
@@ -104,7 +139,9 @@ public final class ReceiveSession: @unchecked Sendable {
                     consumerId: entry.consumer.id, producerId: entry.consumer.producerId, owner: entry.owner,
                     kind: entry.consumer.kind, packets: entry.statistics.packetsReceived, bytes: entry.statistics.bytesReceived,
                     retransmissions: entry.retransmissions, lost: max(0, entry.statistics.cumulativeLost),
-                    senderReports: entry.statistics.senderReportsReceived, closed: entry.closed)
+                    senderReports: entry.statistics.senderReportsReceived, closed: entry.closed, frames: entry.frames,
+                    nacksSent: entry.nacksSent, keyFrameRequests: entry.keyFrameRequests,
+                    duplicates: entry.jitter.duplicates + entry.jitter.late)
             }
         }.get()) ?? []
     }
@@ -114,11 +151,81 @@ public final class ReceiveSession: @unchecked Sendable {
     private static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
     private func received(_ packet: RTPPacket) {
+        let now = Self.now()
         if let id = bySSRC[packet.ssrc] {
             entries[id]?.statistics.packetReceived(sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp,
-                                                   size: packet.serializedSize, arrival: Self.now())
-        } else if let id = byRTXSSRC[packet.ssrc] {
+                                                   size: packet.serializedSize, arrival: now)
+            entries[id]?.jitter.insert(packet, sequenceNumber: packet.sequenceNumber, arrival: now)
+            drain(id, now: now)
+        } else if let id = byRTXSSRC[packet.ssrc], let entry = entries[id], let original = Self.unwrapRTX(packet, entry.consumer) {
+            // RFC 4588: the original sequence number leads the payload.
             entries[id]?.retransmissions += 1
+            entries[id]?.jitter.insert(original, sequenceNumber: original.sequenceNumber, arrival: now)
+            drain(id, now: now)
+        }
+    }
+
+    static func unwrapRTX(_ packet: RTPPacket, _ consumer: ConsumerOptions) -> RTPPacket? {
+        guard packet.payload.count >= 2, let ssrc = consumer.rtpParameters.encodings.first?.ssrc,
+              let rtx = consumer.rtpParameters.codecs.first(where: { $0.isRtx && $0.payloadType == Int(packet.payloadType) }),
+              let apt = rtx.parameters["apt"]?.intValue else { return nil }
+        let start = packet.payload.startIndex
+        let original = UInt16(packet.payload[start]) << 8 | UInt16(packet.payload[start + 1])
+        var unwrapped = packet
+        unwrapped.ssrc = ssrc
+        unwrapped.payloadType = UInt8(apt)
+        unwrapped.sequenceNumber = original
+        unwrapped.payload = packet.payload.dropFirst(2)
+        return unwrapped
+    }
+
+    /// Moves in-order packets from the jitter buffer to the depacketizer and the recorder.
+    private func drain(_ id: String, now: Double) {
+        guard var entry = entries[id] else { return }
+        let ready = entry.jitter.pop(now: now)
+        guard !ready.isEmpty else {
+            entries[id] = entry
+            return
+        }
+        let arrival = Self.now()
+        for output in ready {
+            let packet = output.element
+            if entry.consumer.kind == .video {
+                if let frame = entry.depacketizer.add(packet.payload, timestamp: packet.timestamp, marker: packet.marker,
+                                                      discontinuity: output.discontinuity) {
+                    entry.frames += 1
+                    entry.recorder?.frame(track: id, rtpTimestamp: frame.timestamp, keyFrame: frame.isKeyFrame, data: frame.data,
+                                          arrival: arrival, width: frame.width, height: frame.height)
+                }
+            } else if !packet.payload.isEmpty {
+                entry.frames += 1
+                entry.recorder?.frame(track: id, rtpTimestamp: packet.timestamp, keyFrame: true, data: Array(packet.payload), arrival: arrival)
+            }
+        }
+        entries[id] = entry
+    }
+
+    /// Every 20 ms: give up old gaps, NACK what is missing, ask for a key frame when video
+    /// cannot decode (start, or a gap that retransmission did not fill).
+    private func repair() {
+        let now = Self.now()
+        for id in entries.keys {
+            guard entries[id]?.closed == false else { continue }
+            drain(id, now: now)
+            guard var entry = entries[id], let ssrc = entry.consumer.rtpParameters.encodings.first?.ssrc else { continue }
+            if entry.nackEnabled {
+                let missing = entry.jitter.nackList(now: now)
+                if !missing.isEmpty {
+                    entry.nacksSent += 1
+                    transport.sendRTCP([.nack(GenericNACK(senderSSRC: localSSRC, mediaSSRC: ssrc, lost: missing))])
+                }
+            }
+            if entry.consumer.kind == .video, entry.depacketizer.waitingForKeyFrame, now - entry.lastKeyFrameRequest > 1 {
+                entry.lastKeyFrameRequest = now
+                entry.keyFrameRequests += 1
+                requestKeyFrame(ssrc)
+            }
+            entries[id] = entry
         }
     }
 
@@ -128,6 +235,7 @@ public final class ReceiveSession: @unchecked Sendable {
             case .senderReport(let report):
                 if let id = bySSRC[report.ssrc] {
                     entries[id]?.statistics.senderReportReceived(ntpTimestamp: report.ntpTimestamp, arrival: Self.now())
+                    entries[id]?.recorder?.senderReport(track: id, ntp: report.ntpTimestamp, rtpTimestamp: report.rtpTimestamp)
                 }
             case .goodbye(let bye):
                 logger.debug("RTCP BYE", metadata: ["ssrcs": "\(bye.ssrcs)"])
