@@ -29,7 +29,8 @@ final class RoomServerProcess {
     let edge: String
     let origin: String
     let control: URL
-    private let stderrPipe = Pipe()
+    /// The server's stderr goes to a file (a pipe nobody reads would block it when full).
+    private let logURL = FileManager.default.temporaryDirectory.appendingPathComponent("nacho-roomserver-\(UUID()).log")
 
     init(_ arguments: [String] = []) throws {
         let python = Repository.python
@@ -41,7 +42,8 @@ final class RoomServerProcess {
         process.currentDirectoryURL = Repository.root.appendingPathComponent("Tests/RoomServer")
         let stdout = Pipe()
         process.standardOutput = stdout
-        process.standardError = stderrPipe
+        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: logURL)
         try process.run()
         // The server prints one JSON line with its URLs once it listens.
         var line = Data()
@@ -54,17 +56,24 @@ final class RoomServerProcess {
         guard let info = try? JSONSerialization.jsonObject(with: line) as? [String: String],
               let edge = info["edge"], let origin = info["origin"], let control = info["control"].flatMap(URL.init(string:)) else {
             process.terminate()
-            let errors = String(decoding: stderrPipe.fileHandleForReading.availableData, as: UTF8.self)
-            throw RoomServerError(message: "room server did not start: \(errors)")
+            let log = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
+            throw RoomServerError(message: "room server did not start: \(log.suffix(4000))")
         }
         self.edge = edge
         self.origin = origin
         self.control = control
     }
 
+    /// What the server wrote to stderr (tracebacks, warnings), for failure messages.
+    var log: String { (try? String(contentsOf: logURL, encoding: .utf8)).map { String($0.suffix(4000)) } ?? "" }
+
     /// The server's own account of what happened (stats, members, producers, media).
     func state() throws -> [String: Any] {
-        try JSONSerialization.jsonObject(with: Data(contentsOf: control.appendingPathComponent("state"))) as? [String: Any] ?? [:]
+        do {
+            return try JSONSerialization.jsonObject(with: Data(contentsOf: control.appendingPathComponent("state"))) as? [String: Any] ?? [:]
+        } catch {
+            throw RoomServerError(message: "room server state unavailable (running: \(process.isRunning), exit: \(process.isRunning ? 0 : process.terminationStatus)): \(log)")
+        }
     }
 
     func post(_ path: String) throws {
@@ -80,6 +89,7 @@ final class RoomServerProcess {
             process.terminate()
             process.waitUntilExit()
         }
+        try? FileManager.default.removeItem(at: logURL)
     }
 }
 
