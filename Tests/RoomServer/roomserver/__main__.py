@@ -38,6 +38,7 @@ def parse_args(argv):
     p.add_argument("--no-media", action="store_true", help="signaling only: transport answers are shaped, nothing behind them")
     p.add_argument("--consent-timeout", type=float, default=30.0, help="ICE consent timeout (mediasoup: 30 s)")
     p.add_argument("--loss", type=float, default=0.0, help="drop this share of UDP datagrams both ways (seeded relay)")
+    p.add_argument("--reorder", type=float, default=0.0, help="swap this share of UDP datagrams with the next one")
     p.add_argument("--video-size", default="320x240")
     p.add_argument("--video-fps", type=int, default=15)
     return p.parse_args(argv)

@@ -23,9 +23,12 @@ class _FromClient(asyncio.DatagramProtocol):
 
 
 class LossyRelay:
-    def __init__(self, target, loss, seed=1):
+    def __init__(self, target, loss, seed=1, reorder=0.0):
         self.target = target
         self.loss = loss
+        self.reorder = reorder
+        self.held = {}  # direction -> datagram waiting to go out after the next one
+        self.reordered = 0
         self.random = random.Random(seed)
         self.client = None
         self.front = None
@@ -47,14 +50,26 @@ class LossyRelay:
         self.forwarded += 1
         return False
 
+    def _pass(self, direction, data, send):
+        """Sends data, or holds it to send after the next datagram (reordering)."""
+        if self._drop():
+            return
+        if direction in self.held:
+            send(data)
+            send(self.held.pop(direction))
+            self.reordered += 1
+        elif self.random.random() < self.reorder:
+            self.held[direction] = data
+        else:
+            send(data)
+
     def from_client(self, data, addr):
         self.client = addr
-        if not self._drop():
-            self.back.sendto(data)
+        self._pass("up", data, self.back.sendto)
 
     def from_server(self, data):
-        if self.client is not None and not self._drop():
-            self.front.sendto(data, self.client)
+        if self.client is not None:
+            self._pass("down", data, lambda d: self.front.sendto(d, self.client))
 
     def close(self):
         for transport in (self.front, self.back):

@@ -89,8 +89,8 @@ class ServerTransport:
         self.tcp = TcpRelay((udp.ip, udp.port))
         await self.tcp.start()
         self.lossy = None
-        if self.options.loss > 0:
-            self.lossy = LossyRelay((udp.ip, udp.port), self.options.loss)
+        if self.options.loss > 0 or self.options.reorder > 0:
+            self.lossy = LossyRelay((udp.ip, udp.port), self.options.loss, reorder=self.options.reorder)
             await self.lossy.start()
 
     def answer(self, wrong_fingerprint=False, force_tcp=False, udp_blocked=False):
@@ -148,6 +148,7 @@ class ServerTransport:
         if self.lossy is not None:
             self.state["relay_dropped"] = self.lossy.dropped
             self.state["relay_forwarded"] = self.lossy.forwarded
+            self.state["relay_reordered"] = self.lossy.reordered
         return dict(self.state)
 
     async def close(self):
