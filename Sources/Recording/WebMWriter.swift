@@ -109,9 +109,10 @@ public final class WebMWriter {
         }
         if clusterTimecode == nil {
             clusterTimecode = time
-            clusterHasKeyFrame = isVideo && keyFrame
+            clusterHasKeyFrame = false
             cluster = EBML.uint(EBML.ID.timecode, UInt64(max(0, time)))
         }
+        if isVideo && keyFrame { clusterHasKeyFrame = true }
         let relative = Int16(clamping: time - clusterTimecode!)
         var block: [UInt8] = [0x80 | track, UInt8(truncatingIfNeeded: UInt16(bitPattern: relative) >> 8), UInt8(truncatingIfNeeded: UInt16(bitPattern: relative))]
         block.append(keyFrame || !isVideo ? 0x80 : 0x00)

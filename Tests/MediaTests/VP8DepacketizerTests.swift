@@ -1,0 +1,81 @@
+import Bytes
+import Media
+import RTP
+import XCTest
+
+final class VP8DepacketizerTests: XCTestCase {
+    private func packet(_ name: String) throws -> RTPPacket {
+        let url = try XCTUnwrap(Bundle.module.url(forResource: name, withExtension: "bin", subdirectory: "Fixtures"))
+        return try RTPPacket(parsing: Array(Data(contentsOf: url)))
+    }
+
+    func testReassemblesTheCapturedKeyFrame() throws {
+        var depacketizer = VP8Depacketizer()
+        let parts = try ["rtp-vp8-keyframe-first", "rtp-vp8-keyframe-cont", "rtp-vp8-keyframe-last"].map(packet)
+        XCTAssertEqual(VP8Depacketizer.descriptor(parts[0].payload)?.startOfPartition, true)
+        XCTAssertEqual(VP8Depacketizer.descriptor(parts[1].payload)?.startOfPartition, false)
+        XCTAssertNil(depacketizer.add(parts[0].payload, timestamp: parts[0].timestamp, marker: parts[0].marker, discontinuity: false))
+        XCTAssertNil(depacketizer.add(parts[1].payload, timestamp: parts[1].timestamp, marker: parts[1].marker, discontinuity: false))
+        let frame = try XCTUnwrap(depacketizer.add(parts[2].payload, timestamp: parts[2].timestamp, marker: parts[2].marker, discontinuity: false))
+        XCTAssertTrue(frame.isKeyFrame)
+        XCTAssertEqual(frame.width, 320)
+        XCTAssertEqual(frame.height, 240)
+        XCTAssertEqual(Array(frame.data[3...5]), [0x9D, 0x01, 0x2A], "VP8 key frame start code")
+        // A delta frame (one packet) after it decodes too.
+        let delta = try packet("rtp-vp8-delta")
+        let next = try XCTUnwrap(depacketizer.add(delta.payload, timestamp: delta.timestamp, marker: delta.marker, discontinuity: false))
+        XCTAssertFalse(next.isKeyFrame)
+        XCTAssertNil(next.width)
+    }
+
+    func testWaitsForAKeyFrameAfterLoss() throws {
+        var depacketizer = VP8Depacketizer()
+        let delta = try packet("rtp-vp8-delta")
+        XCTAssertNil(depacketizer.add(delta.payload, timestamp: delta.timestamp, marker: true, discontinuity: false),
+                     "no key frame yet: a delta frame cannot decode")
+        XCTAssertTrue(depacketizer.waitingForKeyFrame)
+        let parts = try ["rtp-vp8-keyframe-first", "rtp-vp8-keyframe-last"].map(packet)
+        // The middle packet of the key frame is missing: the frame is dropped.
+        _ = depacketizer.add(parts[0].payload, timestamp: parts[0].timestamp, marker: false, discontinuity: false)
+        XCTAssertNil(depacketizer.add(parts[1].payload, timestamp: parts[1].timestamp, marker: true, discontinuity: true))
+        XCTAssertTrue(depacketizer.waitingForKeyFrame)
+        XCTAssertGreaterThanOrEqual(depacketizer.framesDropped, 2)
+    }
+
+    /// The captured 10 s consumer stream (with its upstream gaps and RTX answers): through the
+    /// jitter buffer and the depacketizer, frames come out whole and key frames where expected.
+    func testCapturedStreamThroughJitterBuffer() throws {
+        let url = try XCTUnwrap(Bundle.module.url(forResource: "stream-vp8-consumer", withExtension: "pkts", subdirectory: "Fixtures"))
+        let bytes = Array(try Data(contentsOf: url))
+        var reader = ByteReader(bytes, what: "pkts")
+        var buffer = JitterBuffer<RTPPacket>(maxWait: 0.3)
+        var depacketizer = VP8Depacketizer()
+        var frames: [VP8Depacketizer.Frame] = []
+        var ssrc: UInt32?
+        while !reader.isAtEnd {
+            let ms = Double(try reader.u32()) / 1000
+            let packet = try RTPPacket(parsing: Array(try reader.take(Int(try reader.u16()))))
+            guard packet.payloadType == 101 else { continue }  // RTX answered NACKs of the capture's listener
+            ssrc = ssrc ?? packet.ssrc
+            buffer.insert(packet, sequenceNumber: packet.sequenceNumber, arrival: ms)
+            for out in buffer.pop(now: ms) {
+                if let frame = depacketizer.add(out.element.payload, timestamp: out.element.timestamp, marker: out.element.marker,
+                                                discontinuity: out.discontinuity) {
+                    frames.append(frame)
+                }
+            }
+        }
+        for out in buffer.pop(now: .infinity) {
+            if let frame = depacketizer.add(out.element.payload, timestamp: out.element.timestamp, marker: out.element.marker,
+                                            discontinuity: out.discontinuity) { frames.append(frame) }
+        }
+        XCTAssertGreaterThan(buffer.lost, 0, "the capture has upstream losses")
+        XCTAssertTrue(frames.first?.isKeyFrame == true)
+        // The capture's sender (ffmpeg) never retransmits: after a loss the stream is undecodable
+        // until the next key frame (every 2 s, or on request), and those frames must not be emitted.
+        XCTAssertGreaterThan(frames.count, 40)
+        XCTAssertGreaterThan(depacketizer.framesDropped, 100)
+        XCTAssertEqual(frames.filter(\.isKeyFrame).compactMap(\.width).first, 320)
+        XCTAssertTrue(zip(frames, frames.dropFirst()).allSatisfy { Int32(bitPattern: $1.timestamp &- $0.timestamp) > 0 }, "in order")
+    }
+}
