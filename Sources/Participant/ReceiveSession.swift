@@ -115,6 +115,12 @@ public final class ReceiveSession: @unchecked Sendable {
                 nackEnabled: codec?.rtcpFeedback.contains(.nack) ?? false, recorder: recorder)
             self.bySSRC[ssrc] = consumer.id
             if let rtx = encoding.rtx?.ssrc { self.byRTXSSRC[rtx] = consumer.id }
+            // Video starts with a key-frame request: not every server asks the producer for one.
+            if consumer.kind == .video {
+                self.entries[consumer.id]?.lastKeyFrameRequest = Self.now()
+                self.entries[consumer.id]?.keyFrameRequests += 1
+                self.requestKeyFrame(ssrc)
+            }
         }
     }
 
