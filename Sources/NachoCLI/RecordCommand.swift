@@ -65,13 +65,15 @@ public struct RecordCommand: AsyncParsableCommand {
                 stop.fire()
             }
         }
-        let receiver = EdgeReceiver(
+        var receiver = EdgeReceiver(
             session: settings.session(.edge), roomId: settings.room, memberNo: settings.member,
             joinType: settings.edgeJoinType, certificate: certificate,
             transportConfiguration: settings.transportConfiguration(forceTcp: forceTcp),
             cname: "nacho-\(settings.member)-\(UInt32.random(in: 0...UInt32.max))", logger: logger,
             onlyMembers: only.isEmpty ? nil : Set(only), recorders: { member in book.recorder(for: member) })
-        let status = StatusLine(book: book, enabled: !json)
+        let progress = ReceiveProgress()
+        receiver.progress = progress
+        let status = StatusLine(book: book, progress: progress, enabled: !json)
         status.start()
         let outcome: EdgeReceiver.Outcome
         do {
@@ -153,29 +155,37 @@ final class RecorderBook: @unchecked Sendable {
     }
 }
 
-/// A live one-line status on a terminal (members, files, sizes); nothing otherwise.
+/// A live one-line status on a terminal (members, bitrate in, loss, bytes written); nothing
+/// otherwise (logs stay line-oriented, and loss above 5 % is logged as a warning).
 final class StatusLine: @unchecked Sendable {
     private let book: RecorderBook
+    private let progress: ReceiveProgress
     private let enabled: Bool
     private var task: Task<Void, Never>?
 
-    init(book: RecorderBook, enabled: Bool) {
+    init(book: RecorderBook, progress: ReceiveProgress, enabled: Bool) {
         self.book = book
+        self.progress = progress
         self.enabled = enabled && isatty(STDERR_FILENO) == 1
     }
 
     func start() {
         guard enabled else { return }
         let book = book
+        let progress = progress
         task = Task {
             let started = Date()
+            var previous = progress.current
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(1))
-                let statuses = book.all.map(\.status)
-                let bytes = statuses.reduce(0) { $0 + $1.bytes }
+                let totals = progress.current
+                let bytes = book.all.map(\.status).reduce(0) { $0 + $1.bytes }
                 let seconds = Int(Date().timeIntervalSince(started))
-                let line = String(format: "\r\u{1B}[2Krecording %d member%@ | %d:%02d | %.1f MB written", statuses.count,
-                                  statuses.count == 1 ? "" : "s", seconds / 60, seconds % 60, Double(bytes) / 1e6)
+                let kbps = Double(totals.bytes - previous.bytes) * 8 / 1000
+                let loss = totals.expected > 0 ? 100 * Double(totals.lost) / Double(totals.expected) : 0
+                previous = totals
+                let line = String(format: "\r\u{1B}[2Krecording %d member%@ | %d:%02d | in %.0f kb/s | loss %.1f %% | %.1f MB written",
+                                  totals.members, totals.members == 1 ? "" : "s", seconds / 60, seconds % 60, kbps, loss, Double(bytes) / 1e6)
                 FileHandle.standardError.write(Data(line.utf8))
             }
         }

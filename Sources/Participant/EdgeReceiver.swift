@@ -23,6 +23,8 @@ public struct EdgeReceiver: Sendable {
     public var onlyMembers: Set<String>?
     /// Where a member's media is recorded; nil records nothing.
     public var recorders: (@Sendable (String) -> Recording.MemberRecorder?)?
+    /// Live totals for a status display.
+    public var progress: ReceiveProgress?
 
     public init(session: RoomSession.Configuration, roomId: String, memberNo: String, joinType: String,
                 certificate: DTLSCertificate, transportConfiguration: WebRtcTransport.Configuration = .init(),
@@ -63,7 +65,7 @@ public struct EdgeReceiver: Sendable {
             } catch {
                 throw ParticipantError.media("edge transport: \(error)")
             }
-            let receiver = ReceiveSession(transport: transport, cname: cname, logger: logger, recorders: recorders)
+            let receiver = ReceiveSession(transport: transport, cname: cname, logger: logger, recorders: recorders, progress: progress)
             receiver.start()
             do {
                 try await room.connectTransport(transportId: transport.id, dtlsParameters: transport.localDtlsParameters)

@@ -62,11 +62,14 @@ public final class ReceiveSession: @unchecked Sendable {
     private var reportTask: RepeatedTask?
     private var repairTask: RepeatedTask?
     private let recorders: (@Sendable (String) -> MemberRecorder?)?
+    private let progress: ReceiveProgress?
+    private var lastLossWarning: Double = 0
 
     /// - Parameter recorders: the recorder of a member (by owner id), or nil not to record it.
     public init(transport: WebRtcTransport, cname: String, logger: Logger,
-                recorders: (@Sendable (String) -> MemberRecorder?)? = nil) {
+                recorders: (@Sendable (String) -> MemberRecorder?)? = nil, progress: ReceiveProgress? = nil) {
         self.recorders = recorders
+        self.progress = progress
         self.transport = transport
         self.eventLoop = transport.eventLoop
         self.logger = logger
@@ -257,6 +260,7 @@ public final class ReceiveSession: @unchecked Sendable {
         for id in entries.keys where entries[id]?.closed == false && (entries[id]?.statistics.packetsReceived ?? 0) > 0 {
             if let report = entries[id]?.statistics.makeReport(now: now) { reports.append(report) }
         }
+        publishProgress(reports, now: now)
         guard !reports.isEmpty else { return }
         // At most 31 report blocks per RR.
         var packets: [RTCPPacket] = []
@@ -265,6 +269,25 @@ public final class ReceiveSession: @unchecked Sendable {
         }
         packets.append(.sourceDescription(SourceDescription(cname: cname, ssrc: localSSRC)))
         transport.sendRTCP(packets)
+    }
+
+    /// Totals for a status display, and a warning when a stream loses more than 5 %.
+    private func publishProgress(_ reports: [ReceptionReport], now: Double) {
+        var totals = ReceiveProgress.Totals()
+        totals.members = Set(entries.values.filter { !$0.closed }.map(\.owner)).count
+        for entry in entries.values {
+            totals.packets += entry.statistics.packetsReceived
+            totals.bytes += entry.statistics.bytesReceived
+            totals.lost += max(0, entry.statistics.cumulativeLost)
+            totals.expected += entry.statistics.expected
+        }
+        progress?.update(totals)
+        if let worst = reports.max(by: { $0.fractionLost < $1.fractionLost }), worst.fractionLost > 13, now - lastLossWarning > 10 {
+            lastLossWarning = now
+            let owner = entries.values.first { $0.statistics.ssrc == worst.ssrc }?.owner ?? "?"
+            logger.warning("packet loss", metadata: ["member": "\(owner)", "loss": "\(Int(worst.fractionLost) * 100 / 256) %",
+                                                     "lost so far": "\(worst.cumulativeLost)"])
+        }
     }
 
     private func requestKeyFrame(_ ssrc: UInt32) {
