@@ -23,6 +23,9 @@ public struct VP8Depacketizer: Sendable {
     private var parts: [UInt8] = []
     private var timestamp: UInt32?
     private var frameBroken = false
+    /// PictureID of the last frame handed out, to notice whole frames that never arrived.
+    private var lastPictureID: UInt16?
+    private var framePictureID: UInt16?
     public private(set) var waitingForKeyFrame = true
     public private(set) var framesDropped = 0
 
@@ -76,6 +79,7 @@ public struct VP8Depacketizer: Sendable {
             if timestamp != nil { framesDropped += 1 }  // previous frame never got its marker
             reset()
             timestamp = packetTimestamp
+            framePictureID = descriptor.pictureID
             // A frame must start with the first packet of partition 0.
             frameBroken = !(descriptor.startOfPartition && descriptor.partitionIndex == 0)
         }
@@ -87,6 +91,13 @@ public struct VP8Depacketizer: Sendable {
             return nil
         }
         let isKeyFrame = first & 0x01 == 0  // P bit of the frame tag: 0 = key frame
+        // A PictureID jump means a whole frame is missing even if no sequence gap showed
+        // (RFC 7741 §4.2): what follows references it.
+        if let last = lastPictureID, let current = framePictureID, !isKeyFrame {
+            let step = (current &- last) & (current > 0x7F || last > 0x7F ? 0x7FFF : 0x7F)
+            if step != 1 { waitingForKeyFrame = true }
+        }
+        lastPictureID = framePictureID
         if waitingForKeyFrame && !isKeyFrame {
             framesDropped += 1
             return nil

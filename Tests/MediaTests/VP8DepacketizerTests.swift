@@ -21,11 +21,11 @@ final class VP8DepacketizerTests: XCTestCase {
         XCTAssertEqual(frame.width, 320)
         XCTAssertEqual(frame.height, 240)
         XCTAssertEqual(Array(frame.data[3...5]), [0x9D, 0x01, 0x2A], "VP8 key frame start code")
-        // A delta frame (one packet) after it decodes too.
+        // The captured delta frame is a few frames later (its PictureID is not the next one):
+        // its references are missing, so it is not handed out.
         let delta = try packet("rtp-vp8-delta")
-        let next = try XCTUnwrap(depacketizer.add(delta.payload, timestamp: delta.timestamp, marker: delta.marker, discontinuity: false))
-        XCTAssertFalse(next.isKeyFrame)
-        XCTAssertNil(next.width)
+        XCTAssertNotEqual(VP8Depacketizer.descriptor(delta.payload)?.pictureID, VP8Depacketizer.descriptor(parts[0].payload)?.pictureID.map { $0 + 1 })
+        XCTAssertNil(depacketizer.add(delta.payload, timestamp: delta.timestamp, marker: delta.marker, discontinuity: false))
     }
 
     func testWaitsForAKeyFrameAfterLoss() throws {
@@ -40,6 +40,23 @@ final class VP8DepacketizerTests: XCTestCase {
         XCTAssertNil(depacketizer.add(parts[1].payload, timestamp: parts[1].timestamp, marker: true, discontinuity: true))
         XCTAssertTrue(depacketizer.waitingForKeyFrame)
         XCTAssertGreaterThanOrEqual(depacketizer.framesDropped, 2)
+    }
+
+    /// A PictureID that skips one means a frame never arrived, even without a sequence gap.
+    func testPictureIDGapWaitsForAKeyFrame() {
+        var depacketizer = VP8Depacketizer()
+        var packetizer = VP8Packetizer(pictureID: 100)
+        func frame(_ key: Bool) -> [UInt8] { [key ? 0x00 : 0x01, 0, 0, 0x9D, 0x01, 0x2A, 64, 0, 48, 0] }
+        func deliver(_ data: [UInt8], _ timestamp: UInt32) -> VP8Depacketizer.Frame? {
+            let payload = packetizer.packetize(data, maxPayloadSize: 1100)[0]
+            return depacketizer.add(payload[...], timestamp: timestamp, marker: true, discontinuity: false)
+        }
+        XCTAssertNotNil(deliver(frame(true), 0))
+        XCTAssertNotNil(deliver(frame(false), 3000))
+        _ = packetizer.packetize([1], maxPayloadSize: 1100)  // PictureID 102 is lost whole
+        XCTAssertNil(deliver(frame(false), 9000), "103 follows 101: its reference is missing")
+        XCTAssertTrue(depacketizer.waitingForKeyFrame)
+        XCTAssertNotNil(deliver(frame(true), 12000))
     }
 
     /// The captured 10 s consumer stream (with its upstream gaps and RTX answers): through the
