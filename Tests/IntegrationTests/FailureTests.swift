@@ -76,3 +76,17 @@ final class FailureTests: XCTestCase {
         }
     }
 }
+
+/// wss:// verifies the server certificate by default; `--insecure` is the explicit opt-out.
+final class TLSTests: XCTestCase {
+    func testSelfSignedCertificateIsRefusedUnlessInsecure() throws {
+        let server = try RoomServerProcess(["--virtual-members", "1", "--tls", "--no-media"])
+        XCTAssertTrue(server.edge.hasPrefix("wss://"))
+        let refused = try Nacho.run(["list-producers", "--edge", server.edge, "--room", "42", "--member", "7"])
+        assertOneLineError(refused, code: 69, mentions: "edge connect: cannot reach server: 127.0.0.1:")
+        XCTAssertTrue(refused.stderr.contains("TLS"), refused.stderr)
+        let insecure = try Nacho.run(["list-producers", "--edge", server.edge, "--room", "42", "--member", "7", "--insecure"])
+        XCTAssertEqual(insecure.status, 0, insecure.stderr)
+        XCTAssertEqual(insecure.stdoutLines.count, 2)
+    }
+}

@@ -35,6 +35,7 @@ def parse_args(argv):
     p.add_argument("--ping-interval", type=float, default=25)
     p.add_argument("--ping-timeout", type=float, default=20)
     p.add_argument("--log-level", default="WARNING")
+    p.add_argument("--tls", action="store_true", help="serve wss:// with a fresh self-signed certificate (for 127.0.0.1)")
     p.add_argument("--no-media", action="store_true", help="signaling only: transport answers are shaped, nothing behind them")
     p.add_argument("--consent-timeout", type=float, default=30.0, help="ICE consent timeout (mediasoup: 30 s)")
     p.add_argument("--loss", type=float, default=0.0, help="drop this share of UDP datagrams both ways (seeded relay)")
@@ -60,11 +61,12 @@ async def serve(options):
         rooms.add_virtual_member(options.room, str(1001 + n))
 
     runners = []
+    tls = make_tls_context() if options.tls else None
 
-    async def start(app, port):
+    async def start(app, port, secure=True):
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", port)
+        site = web.TCPSite(runner, "127.0.0.1", port, ssl_context=tls if secure else None)
         await site.start()
         runners.append(runner)
         return site._server.sockets[0].getsockname()[1]
@@ -97,9 +99,10 @@ async def serve(options):
     control.router.add_post("/keyframe", key_frame)
     control.router.add_get("/state", state)
     control.router.add_post("/drop", drop)
-    control_port = await start(control, options.control_port)
+    control_port = await start(control, options.control_port, secure=False)
 
-    print(json.dumps({"edge": "ws://127.0.0.1:%d" % edge_port, "origin": "ws://127.0.0.1:%d" % origin_port,
+    scheme = "wss" if tls else "ws"
+    print(json.dumps({"edge": "%s://127.0.0.1:%d" % (scheme, edge_port), "origin": "%s://127.0.0.1:%d" % (scheme, origin_port),
                       "control": "http://127.0.0.1:%d" % control_port, "room": options.room}), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -108,6 +111,37 @@ async def serve(options):
     await stop.wait()
     for runner in runners:
         await runner.cleanup()
+
+
+def make_tls_context():
+    """A TLS context with a self-signed certificate for 127.0.0.1 (not trusted by anyone)."""
+    import datetime
+    import ipaddress
+    import ssl
+    import tempfile
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "nacho test room server")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .sign(key, hashes.SHA256()))
+    directory = tempfile.mkdtemp(prefix="roomserver-tls-")
+    cert_path, key_path = directory + "/cert.pem", directory + "/key.pem"
+    with open(cert_path, "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(key_path, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_path, key_path)
+    return context
 
 
 def main(argv=None):
