@@ -283,7 +283,12 @@ public actor SocketIOClient {
             }
             return "\(target): \(error)"
         case let error as NIOSSLError:
-            return "\(target): TLS failed (\(error))"
+            if "\(error)".contains("CERTIFICATE_VERIFY_FAILED") {
+                return "\(target): TLS certificate verification failed (untrusted or self-signed certificate, or a name mismatch); --insecure skips it, for test servers only"
+            }
+            // BoringSSL's text carries build paths: keep the first reason only.
+            let reason = "\(error)".split(separator: ":").dropFirst(4).first.map(String.init) ?? "handshake failed"
+            return "\(target): TLS failed (\(reason))"
         case let error as BoringSSLError:
             return "\(target): TLS verification failed (\(error)); use --insecure only for test servers"
         default:
