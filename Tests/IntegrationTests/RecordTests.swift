@@ -200,3 +200,29 @@ final class RecordTests: XCTestCase {
         XCTAssertGreaterThan((probe.barcodes.last ?? 0) - (probe.barcodes.first ?? 0), 100, "the counter advanced by seconds")
     }
 }
+
+extension RecordTests {
+    /// A member who leaves and comes back gets a second file; both decode.
+    func testMemberWhoComesBackGetsANewFile() throws {
+        let server = try RoomServerProcess(["--virtual-members", "1"])
+        let dir = try outputDirectory()
+        let run = try Nacho.run(["record", "--edge", server.edge, "--room", "42", "--member", "7", "--out", dir.path, "--json"],
+                                timeout: 40) { process in
+            Thread.sleep(forTimeInterval: 6)
+            try server.post("members/1001/leave")
+            Thread.sleep(forTimeInterval: 2)
+            try server.post("members/1001/join")
+            Thread.sleep(forTimeInterval: 7)
+            kill(process.processIdentifier, SIGINT)
+        }
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let recorded = try files(in: dir)
+        XCTAssertEqual(recorded.count, 2, "\(recorded)")
+        XCTAssertEqual(recorded.filter { $0.hasSuffix("-2.webm") }.count, 1)
+        for file in recorded {
+            let probe = try probe(file)
+            XCTAssertEqual(probe.decodeErrors, "", file)
+            XCTAssertGreaterThan(probe.videoFrames, 20, file)
+        }
+    }
+}

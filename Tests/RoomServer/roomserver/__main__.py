@@ -95,6 +95,16 @@ async def serve(options):
         sent = await media.request_key_frames() if media is not None else 0
         return web.json_response({"pli_sent": sent})
 
+    async def member_leave(request):
+        await server.virtual_leave(options.room, request.match_info["member"])
+        return web.json_response({"left": request.match_info["member"]})
+
+    async def member_join(request):
+        await server.virtual_join(options.room, request.match_info["member"])
+        return web.json_response({"joined": request.match_info["member"]})
+
+    control.router.add_post("/members/{member}/leave", member_leave)
+    control.router.add_post("/members/{member}/join", member_join)
     control.router.add_post("/silence", silence)
     control.router.add_post("/keyframe", key_frame)
     control.router.add_get("/state", state)

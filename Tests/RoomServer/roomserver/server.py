@@ -305,6 +305,16 @@ class RoomServer:
             "media": self.media.report() if self.media is not None else {},
         }
 
+    async def virtual_leave(self, room_id, member_no):
+        """A virtual member stops producing (its consumers get consumerClosed)."""
+        for producer in [p for p in self.rooms.producers(room_id) if p.virtual and p.member_no == member_no]:
+            await self.close_producer(room_id, producer)
+
+    async def virtual_join(self, room_id, member_no):
+        """A virtual member (back) in the room: new producers, announced on the edge."""
+        made = self.rooms.add_virtual_member(room_id, member_no)
+        await self.announce(room_id, made)
+
     async def drop_all(self):
         for sio in self.servers.values():
             for sid in list(self.rooms.members):
