@@ -72,7 +72,7 @@ final class RoomServerProcess {
         do {
             return try JSONSerialization.jsonObject(with: Data(contentsOf: control.appendingPathComponent("state"))) as? [String: Any] ?? [:]
         } catch {
-            throw RoomServerError(message: "room server state unavailable (running: \(process.isRunning), exit: \(process.isRunning ? 0 : process.terminationStatus)): \(log)")
+            throw RoomServerError(message: "room server state unavailable (\(error); running: \(process.isRunning)): \(log)")
         }
     }
 

@@ -77,9 +77,13 @@ async def serve(options):
     control = web.Application()
 
     async def state(request):
-        if media is not None:
-            await media.collect_stats()
-        return web.json_response(server.state())
+        try:
+            if media is not None:
+                await media.collect_stats()
+            return web.json_response(server.state())
+        except Exception:
+            logging.getLogger("roomserver").exception("/state failed")
+            raise
 
     async def drop(request):
         await server.drop_all()

@@ -230,9 +230,7 @@ class MediaServer:
         if entry is not None:
             entry["task"].cancel()
             if entry["started"]:
-                self.consumers[consumer.id] = entry
-                await self.collect_stats()
-                self.consumers.pop(consumer.id, None)
+                await self.collect_entry_stats(entry)
                 await entry["sender"].stop()
             self.consumers[consumer.id + ":closed"] = {"counters": entry["counters"], "kind": entry["kind"],
                                                        "closed": True, "producer_id": entry["producer_id"]}
@@ -303,23 +301,28 @@ class MediaServer:
             await transport.close()
 
     async def collect_stats(self):
-        for entry in self.consumers.values():
+        # A snapshot: consumers come and go while getStats() awaits.
+        for entry in list(self.consumers.values()):
             sender = entry.get("sender")
             if sender is None or not entry.get("started"):
                 continue
-            stats = await sender.getStats()
-            for s in stats.values():
-                if s.type == "outbound-rtp":
-                    entry["counters"]["packets_sent"] = s.packetsSent
-                    entry["counters"]["bytes_sent"] = s.bytesSent
-            track = entry["track"]
-            if hasattr(track, "frames_sent"):
-                entry["counters"]["frames_sent"] = track.frames_sent
+            await self.collect_entry_stats(entry)
+
+    async def collect_entry_stats(self, entry):
+        stats = await entry["sender"].getStats()
+        for s in stats.values():
+            if s.type == "outbound-rtp":
+                entry["counters"]["packets_sent"] = s.packetsSent
+                entry["counters"]["bytes_sent"] = s.bytesSent
+        track = entry["track"]
+        if hasattr(track, "frames_sent"):
+            entry["counters"]["frames_sent"] = track.frames_sent
 
     def report(self):
         return {
-            "transports": {tid: t.report() for tid, t in self.transports.items()},
+            "transports": {tid: t.report() for tid, t in list(self.transports.items())},
             "consumers": {cid: dict(e["counters"], kind=e["kind"], producer_id=e["producer_id"])
-                          for cid, e in self.consumers.items()},
-            "producers": {pid: dict(e["counters"], kind=e["kind"]) for pid, e in self.producers.items()},
+                          for cid, e in list(self.consumers.items())},
+            "producers": {pid: {k: v for k, v in dict(e["counters"], kind=e["kind"]).items() if k != "barcodes"}
+                          for pid, e in list(self.producers.items())},
         }
