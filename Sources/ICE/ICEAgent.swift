@@ -61,7 +61,7 @@ public struct ICEAgent: Sendable {
     private var startedAt: ContinuousClock.Instant?
     private var lastConsent: ContinuousClock.Instant?
     private var nextConsentCheck: ContinuousClock.Instant?
-    private var random: SplitMixRandom
+    private var random: SplitMix64
 
     /// The PRIORITY a peer-reflexive candidate of ours would have (RFC 8445 §5.1.2.1).
     public static let localPriority: UInt32 = (110 << 24) | (65535 << 8) | 255
@@ -69,7 +69,7 @@ public struct ICEAgent: Sendable {
     public init(configuration: Configuration, remoteCandidates: [ICERemoteCandidate], seed: UInt64) {
         self.configuration = configuration
         self.candidates = remoteCandidates.sorted { $0.priority > $1.priority }
-        self.random = SplitMixRandom(seed: seed)
+        self.random = SplitMix64(seed: seed)
     }
 
     /// Starts checks on every candidate of `transport`, best first.
@@ -207,18 +207,5 @@ public struct ICEAgent: Sendable {
         let base = configuration.consentInterval
         let factor = Double.random(in: 0.8...1.2, using: &random)
         nextConsentCheck = now + base * factor
-    }
-}
-
-/// A seeded generator so the agent's choices (transaction ids, jitter) are reproducible in tests.
-struct SplitMixRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -54,7 +54,7 @@ public struct EdgeReceiver: Sendable {
 
     /// Runs until `stop` fires; throws on a failure that reconnecting cannot fix.
     public func run(until stop: StopSignal) async throws -> Outcome {
-        let collected = ReportCollector()
+        let collected = ReportLedger<ReceiveSession.ConsumerReport>(key: \.consumerId)
         let reconnections = try await RoomSupervisor.run(configuration: session, logger: logger) { room, attempt in
             let entrance = try await RoomEntrance.enter(room, roomId: roomId, memberNo: memberNo, joinType: joinType, logger: logger)
             let options = try await room.createWebRtcTransport(producing: false, consuming: true,
@@ -87,7 +87,8 @@ public struct EdgeReceiver: Sendable {
             await receiver.stop()
             await transport.close()
         }
-        return Outcome(consumers: await collected.all(), reconnections: reconnections)
+        let consumers = await collected.all { ($0.owner, $0.kind.rawValue) < ($1.owner, $1.kind.rawValue) }
+        return Outcome(consumers: consumers, reconnections: reconnections)
     }
 
     private func stay(in room: RoomSession, device: Device, transport: WebRtcTransport, receiver: ReceiveSession,
@@ -112,47 +113,20 @@ public struct EdgeReceiver: Sendable {
             logger.notice("consuming", metadata: ["member": "\(producer.owner ?? "?")", "kind": "\(consumer.kind)",
                                                  "producer": "\(producer.producerId)"])
         }
-        let events = room.events
         try await room.requestProducers()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for await event in events {
-                    switch event {
-                    case .newProducers(let list):
-                        for producer in list where producer.memberNo != memberNo {
-                            if let only = onlyMembers, !only.contains(producer.owner ?? "") { continue }
-                            try await consume(producer)
-                        }
-                    case .consumerClosed(let id):
-                        logger.notice("consumer closed by the server", metadata: ["consumer": "\(id)"])
-                        receiver.close(consumerId: id)
-                    case .disconnected(let error):
-                        throw error
-                    }
+        try await SessionStay.run(role: "edge", room: room, transport: transport, until: stop) { event in
+            switch event {
+            case .newProducers(let list):
+                for producer in list where producer.memberNo != memberNo {
+                    if let only = onlyMembers, !only.contains(producer.owner ?? "") { continue }
+                    try await consume(producer)
                 }
-                throw RoomError.connectionLost(step: "edge session", "event stream ended")
-            }
-            group.addTask {
-                for await event in transport.events {
-                    if case .failed(let error) = event { throw ParticipantError.media("edge transport: \(error)") }
-                }
-            }
-            group.addTask { await stop.wait() }
-            defer { group.cancelAll() }
-            // The stay ends when stop fires (its task returns) or something throws.
-            while true {
-                try await group.next()
-                if stop.isFired { return }
+            case .consumerClosed(let id):
+                logger.notice("consumer closed by the server", metadata: ["consumer": "\(id)"])
+                receiver.close(consumerId: id)
+            case .disconnected:
+                break  // handled by SessionStay
             }
         }
     }
-}
-
-/// Reports gathered across sessions, latest numbers per consumer.
-actor ReportCollector {
-    private var byConsumer: [String: ReceiveSession.ConsumerReport] = [:]
-    func add(_ reports: [ReceiveSession.ConsumerReport]) {
-        for report in reports { byConsumer[report.consumerId] = report }
-    }
-    func all() -> [ReceiveSession.ConsumerReport] { byConsumer.values.sorted { ($0.owner, $0.kind.rawValue) < ($1.owner, $1.kind.rawValue) } }
 }

@@ -53,7 +53,7 @@ public struct OriginSender: Sendable {
     }
 
     public func run(until stop: StopSignal) async throws -> Outcome {
-        let collected = SendReportCollector()
+        let collected = ReportLedger<SendSession.ProducerReport>(key: \.producerId)
         let reconnections = try await RoomSupervisor.run(configuration: session, logger: logger) { room, _ in
             let entrance = try await RoomEntrance.enter(room, roomId: roomId, memberNo: memberNo, joinType: joinType, logger: logger)
             let options = try await room.createWebRtcTransport(producing: true, consuming: false, forceTcp: transportConfiguration.forceTcp)
@@ -109,47 +109,19 @@ public struct OriginSender: Sendable {
             await sender.stop()
             await transport.close()
         }
-        return Outcome(producers: await collected.all(), reconnections: reconnections)
+        return Outcome(producers: await collected.all { $0.kind.rawValue < $1.kind.rawValue }, reconnections: reconnections)
     }
 
     private func stay(in room: RoomSession, transport: WebRtcTransport, until stop: StopSignal) async throws {
-        let events = room.events
         let pipelines = producers.map(\.pipeline)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for await event in events {
-                    if case .disconnected(let error) = event { throw error }
+        try await SessionStay.run(role: "origin", room: room, transport: transport, until: stop, watch: {
+            // A source that dies (device unplugged, file unreadable) ends the session.
+            while !stop.isFired {
+                if let failed = pipelines.first(where: { $0.error != nil }), let error = failed.error {
+                    throw ParticipantError.media("\(failed.kind) source \(failed.sourceSummary): \(error)")
                 }
-                throw RoomError.connectionLost(step: "origin session", "event stream ended")
+                try await Task.sleep(for: .milliseconds(200))
             }
-            group.addTask {
-                for await event in transport.events {
-                    if case .failed(let error) = event { throw ParticipantError.media("origin transport: \(error)") }
-                }
-            }
-            group.addTask {
-                // A source that dies (device unplugged, file unreadable) ends the session.
-                while !stop.isFired {
-                    if let failed = pipelines.first(where: { $0.error != nil }), let error = failed.error {
-                        throw ParticipantError.media("\(failed.kind) source \(failed.sourceSummary): \(error)")
-                    }
-                    try await Task.sleep(for: .milliseconds(200))
-                }
-            }
-            group.addTask { await stop.wait() }
-            defer { group.cancelAll() }
-            while true {
-                try await group.next()
-                if stop.isFired { return }
-            }
-        }
+        })
     }
-}
-
-actor SendReportCollector {
-    private var byProducer: [String: SendSession.ProducerReport] = [:]
-    func add(_ reports: [SendSession.ProducerReport]) {
-        for report in reports { byProducer[report.producerId] = report }
-    }
-    func all() -> [SendSession.ProducerReport] { byProducer.values.sorted { $0.kind.rawValue < $1.kind.rawValue } }
 }

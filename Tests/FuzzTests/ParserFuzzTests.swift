@@ -60,7 +60,7 @@ final class ParserFuzzTests: XCTestCase {
     }
 
     private func run(_ name: String, seeds: [[UInt8]], seed: UInt64, _ check: ([UInt8]) throws -> Void) {
-        var random = FuzzRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         func body(_ input: [UInt8]) {
             do {
                 try check(input)
@@ -123,19 +123,8 @@ final class ParserFuzzTests: XCTestCase {
     }
 }
 
-/// Mutations in the style of libFuzzer's, on a seeded generator.
-struct FuzzRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// Mutations in the style of libFuzzer's, on the seeded generator.
+extension SplitMix64 {
     mutating func mutate(_ input: [UInt8], splice seeds: [[UInt8]]) -> [UInt8] {
         var bytes = input
         for _ in 0...(next() % 4) {

@@ -1,3 +1,4 @@
+import Bytes
 import SocketIO
 import XCTest
 
@@ -63,7 +64,7 @@ final class SocketIOPacketTests: XCTestCase {
     }
 
     func testRandomInputNeverTraps() {
-        var generator = SplitMix(seed: 7)
+        var generator = SplitMix64(seed: 7)
         let alphabet = Array(#"0123456789/,[]{}":-abc \#u{0}é"#)
         for _ in 0..<20_000 {
             let length = Int(generator.next() % 24)
@@ -73,18 +74,5 @@ final class SocketIOPacketTests: XCTestCase {
                 XCTAssertEqual(try? SocketIOPacket(parsing: Substring(packet.serialize())), packet, text)
             }
         }
-    }
-}
-
-/// A small deterministic generator so randomized tests repeat exactly.
-struct SplitMix: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

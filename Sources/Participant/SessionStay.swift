@@ -1,0 +1,49 @@
+import Signaling
+import Transport
+
+/// The common end of both halves of a participant: stay in the room until `stop` fires, or
+/// until the signaling link, the media transport or a watcher fails (then throw, so the
+/// supervisor reconnects or the command reports it).
+enum SessionStay {
+    static func run(role: String, room: RoomSession, transport: WebRtcTransport, until stop: StopSignal,
+                    onEvent: @escaping @Sendable (RoomEvent) async throws -> Void = { _ in },
+                    watch: (@Sendable () async throws -> Void)? = nil) async throws {
+        let events = room.events
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await event in events {
+                    if case .disconnected(let error) = event { throw error }
+                    try await onEvent(event)
+                }
+                throw RoomError.connectionLost(step: "\(role) session", "event stream ended")
+            }
+            group.addTask {
+                for await event in transport.events {
+                    if case .failed(let error) = event { throw ParticipantError.media("\(role) transport: \(error)") }
+                }
+            }
+            if let watch { group.addTask { try await watch() } }
+            group.addTask { await stop.wait() }
+            defer { group.cancelAll() }
+            // The stay ends when stop fires (its task returns) or something throws.
+            while true {
+                try await group.next()
+                if stop.isFired { return }
+            }
+        }
+    }
+}
+
+/// Reports gathered across sessions: the latest numbers per key (consumer or producer id).
+actor ReportLedger<Report: Sendable> {
+    private var byKey: [String: Report] = [:]
+    private let key: @Sendable (Report) -> String
+
+    init(key: @escaping @Sendable (Report) -> String) { self.key = key }
+
+    func add(_ reports: [Report]) {
+        for report in reports { byKey[key(report)] = report }
+    }
+
+    func all(sortedBy order: (Report, Report) -> Bool) -> [Report] { byKey.values.sorted(by: order) }
+}
