@@ -1,12 +1,12 @@
 import ArgumentParser
 import DTLS
-import Transport
 import Foundation
+import Logging
 import ORTC
 import Participant
 import Recording
-import Logging
 import Signaling
+import Transport
 
 /// `nacho join`: takes part in a room (receive through the edge, send through the origin).
 public struct JoinCommand: AsyncParsableCommand {
@@ -27,7 +27,7 @@ public struct JoinCommand: AsyncParsableCommand {
 
     public init() {}
 
-    @Flag(help: "Print the receive report as one JSON object per producer per line.")
+    @Flag(help: "Print the report (what was sent, what was received) as one JSON object per producer per line.")
     public var json = false
 
     @Flag(help: "Use the servers' TCP candidates instead of UDP (for networks that block UDP).")
@@ -99,12 +99,11 @@ public struct JoinCommand: AsyncParsableCommand {
             book?.finishAll()
             ReceiveReportPrinter.print(received: received, sent: sent, json: json)
             if let book { try book.printSummary(outcome: received ?? .init(consumers: [], reconnections: 0), json: json) }
-        } catch let error as ParticipantError {
+        } catch {
+            // Whatever ended the run, recordings are finalized and stay playable.
             book?.finishAll()
-            switch error {
-            case .signaling(let room): throw NachoFailure(room)
-            case .media(let why): throw NachoFailure(.mediaFailure, why)
-            }
+            guard case .media(let why)? = error as? ParticipantError else { throw error }
+            throw NachoFailure(.mediaFailure, why)
         }
     }
 }
@@ -114,7 +113,7 @@ private enum JoinHalf: Sendable {
     case origin(OriginSender.Outcome)
 }
 
-/// Options for media sources and duration, shared by `join` and `record`.
+/// Options for what `join` sends, and how long it stays.
 public struct MediaOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Audio source: alsa:DEVICE, synthetic, file:PATH.wav.", valueName: "uri"))
     public var audioSource: String?

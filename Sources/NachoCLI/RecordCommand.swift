@@ -81,8 +81,8 @@ public struct RecordCommand: AsyncParsableCommand {
         } catch {
             status.stop()
             book.finishAll()
-            if let error = error as? ParticipantError, case .media(let why) = error { throw NachoFailure(.mediaFailure, why) }
-            throw error
+            guard case .media(let why)? = error as? ParticipantError else { throw error }
+            throw NachoFailure(.mediaFailure, why)
         }
         status.stop()
         book.finishAll()

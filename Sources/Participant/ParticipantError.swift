@@ -1,15 +1,10 @@
-import Signaling
-import Transport
-
-/// Why a participant stopped: a signaling failure, or its media.
+/// Why a participant's media stopped (signaling failures stay `RoomError`s).
 public enum ParticipantError: Error, Sendable, CustomStringConvertible {
-    case signaling(RoomError)
     /// Transport, device or codec failure, naming the server role and step.
     case media(String)
 
     public var description: String {
         switch self {
-        case .signaling(let error): return error.description
         case .media(let why): return why
         }
     }
