@@ -61,16 +61,14 @@ public struct JoinCommand: AsyncParsableCommand {
                 stop.fire()
             }
         }
-        let cname = "nacho-\(settings.member)-\(UInt32.random(in: 0...UInt32.max))"
-        let transportConfiguration = settings.transportConfiguration(forceTcp: forceTcp)
-        let receiver = EdgeReceiver(
-            session: settings.session(.edge), roomId: settings.room, memberNo: settings.member,
-            joinType: settings.edgeJoinType, certificate: certificate, transportConfiguration: transportConfiguration,
-            cname: cname, logger: logger, recorders: recorders)
-        let sender = OriginSender(
-            session: settings.session(.origin), roomId: settings.room, memberNo: settings.member,
-            joinType: settings.originJoinType, certificate: certificate, transportConfiguration: transportConfiguration,
-            cname: cname, producers: producers, logger: logger)
+        let seat = ParticipantSeat(
+            roomId: settings.room, memberNo: settings.member, certificate: certificate,
+            transportConfiguration: settings.transportConfiguration(forceTcp: forceTcp),
+            cname: "nacho-\(settings.member)-\(UInt32.random(in: 0...UInt32.max))", logger: logger)
+        let receiver = EdgeReceiver(seat: seat, session: settings.session(.edge), joinType: settings.edgeJoinType,
+                                    recorders: recorders)
+        let sender = OriginSender(seat: seat, session: settings.session(.origin), joinType: settings.originJoinType,
+                                  producers: producers)
         for producer in producers { producer.pipeline.start() }
         defer { for producer in producers { producer.pipeline.stop() } }
         do {

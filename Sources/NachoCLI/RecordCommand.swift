@@ -65,12 +65,12 @@ public struct RecordCommand: AsyncParsableCommand {
                 stop.fire()
             }
         }
-        var receiver = EdgeReceiver(
-            session: settings.session(.edge), roomId: settings.room, memberNo: settings.member,
-            joinType: settings.edgeJoinType, certificate: certificate,
+        let seat = ParticipantSeat(
+            roomId: settings.room, memberNo: settings.member, certificate: certificate,
             transportConfiguration: settings.transportConfiguration(forceTcp: forceTcp),
-            cname: "nacho-\(settings.member)-\(UInt32.random(in: 0...UInt32.max))", logger: logger,
-            onlyMembers: only.isEmpty ? nil : Set(only), recorders: { member in book.recorder(for: member) })
+            cname: "nacho-\(settings.member)-\(UInt32.random(in: 0...UInt32.max))", logger: logger)
+        var receiver = EdgeReceiver(seat: seat, session: settings.session(.edge), joinType: settings.edgeJoinType,
+                                    onlyMembers: only.isEmpty ? nil : Set(only), recorders: { member in book.recorder(for: member) })
         let progress = ReceiveProgress()
         receiver.progress = progress
         let status = StatusLine(book: book, progress: progress, enabled: !json)

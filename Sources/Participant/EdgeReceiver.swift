@@ -1,4 +1,3 @@
-import DTLS
 import Foundation
 import Logging
 import ORTC
@@ -11,14 +10,10 @@ import Transport
 /// announced later too), resume them, and stay until `stop` fires. A signaling drop re-runs
 /// the whole sequence with a new transport; what was received is kept across sessions.
 public struct EdgeReceiver: Sendable {
+    public var seat: ParticipantSeat
     public var session: RoomSession.Configuration
-    public var roomId: String
-    public var memberNo: String
+    /// The `type` sent with `join` (default `consumer`).
     public var joinType: String
-    public var certificate: DTLSCertificate
-    public var transportConfiguration: WebRtcTransport.Configuration
-    public var cname: String
-    public var logger: Logger
     /// Members to consume; nil for everyone.
     public var onlyMembers: Set<String>?
     /// Where a member's media is recorded; nil records nothing.
@@ -26,20 +21,13 @@ public struct EdgeReceiver: Sendable {
     /// Live totals for a status display.
     public var progress: ReceiveProgress?
 
-    public init(session: RoomSession.Configuration, roomId: String, memberNo: String, joinType: String,
-                certificate: DTLSCertificate, transportConfiguration: WebRtcTransport.Configuration = .init(),
-                cname: String, logger: Logger, onlyMembers: Set<String>? = nil,
+    public init(seat: ParticipantSeat, session: RoomSession.Configuration, joinType: String, onlyMembers: Set<String>? = nil,
                 recorders: (@Sendable (String) -> Recording.MemberRecorder?)? = nil) {
+        self.seat = seat
+        self.session = session
+        self.joinType = joinType
         self.onlyMembers = onlyMembers
         self.recorders = recorders
-        self.session = session
-        self.roomId = roomId
-        self.memberNo = memberNo
-        self.joinType = joinType
-        self.certificate = certificate
-        self.transportConfiguration = transportConfiguration
-        self.cname = cname
-        self.logger = logger
     }
 
     public struct Outcome: Sendable {
@@ -55,37 +43,17 @@ public struct EdgeReceiver: Sendable {
     /// Runs until `stop` fires; throws on a failure that reconnecting cannot fix.
     public func run(until stop: StopSignal) async throws -> Outcome {
         let collected = ReportLedger<ReceiveSession.ConsumerReport>(key: \.consumerId)
-        let reconnections = try await RoomSupervisor.run(configuration: session, logger: logger) { room, attempt in
-            let entrance = try await RoomEntrance.enter(room, roomId: roomId, memberNo: memberNo, joinType: joinType, logger: logger)
-            let options = try await room.createWebRtcTransport(producing: false, consuming: true,
-                                                               forceTcp: transportConfiguration.forceTcp)
-            let transport: WebRtcTransport
-            do {
-                transport = try WebRtcTransport(options: options, certificate: certificate, configuration: transportConfiguration, logger: logger)
-            } catch {
-                throw ParticipantError.media("edge transport: \(error)")
-            }
-            let receiver = ReceiveSession(transport: transport, cname: cname, logger: logger, recorders: recorders, progress: progress)
-            receiver.start()
-            do {
-                try await room.connectTransport(transportId: transport.id, dtlsParameters: transport.localDtlsParameters)
-                do {
-                    try await transport.connect()
-                } catch {
-                    throw ParticipantError.media("edge transport: \(error)")
-                }
-                logger.info("edge transport connected", metadata: ["transport": "\(transport.id)"])
-                try await stay(in: room, device: entrance.device, transport: transport, receiver: receiver, until: stop)
-                try? await room.exitRoom()
-            } catch {
-                await collected.add(await receiver.reports())
-                await receiver.stop()
-                await transport.close()
-                throw error
-            }
-            await collected.add(await receiver.reports())
-            await receiver.stop()
-            await transport.close()
+        let reconnections = try await RoomSupervisor.run(configuration: session, logger: seat.logger) { room, _ in
+            let entrance = try await RoomEntrance.enter(room, roomId: seat.roomId, memberNo: seat.memberNo, joinType: joinType,
+                                                        logger: seat.logger)
+            try await seat.withTransport(
+                in: room, role: "edge", producing: false,
+                session: { ReceiveSession(transport: $0, cname: seat.cname, logger: seat.logger, recorders: recorders, progress: progress) },
+                body: { transport, receiver in
+                    try await stay(in: room, device: entrance.device, transport: transport, receiver: receiver, until: stop)
+                    try? await room.exitRoom()
+                },
+                finish: { await collected.add(await $0.reports()) })
         }
         let consumers = await collected.all { ($0.owner, $0.kind.rawValue) < ($1.owner, $1.kind.rawValue) }
         return Outcome(consumers: consumers, reconnections: reconnections)
@@ -108,21 +76,21 @@ public struct EdgeReceiver: Sendable {
             do {
                 try await room.resume(consumerId: consumer.id)
             } catch let error as RoomError {
-                logger.notice("resume failed, continuing", metadata: ["consumer": "\(consumer.id)", "error": "\(error)"])
+                seat.logger.notice("resume failed, continuing", metadata: ["consumer": "\(consumer.id)", "error": "\(error)"])
             }
-            logger.notice("consuming", metadata: ["member": "\(producer.owner ?? "?")", "kind": "\(consumer.kind)",
+            seat.logger.notice("consuming", metadata: ["member": "\(producer.owner ?? "?")", "kind": "\(consumer.kind)",
                                                  "producer": "\(producer.producerId)"])
         }
         try await room.requestProducers()
         try await SessionStay.run(role: "edge", room: room, transport: transport, until: stop) { event in
             switch event {
             case .newProducers(let list):
-                for producer in list where producer.memberNo != memberNo {
+                for producer in list where producer.memberNo != seat.memberNo {
                     if let only = onlyMembers, !only.contains(producer.owner ?? "") { continue }
                     try await consume(producer)
                 }
             case .consumerClosed(let id):
-                logger.notice("consumer closed by the server", metadata: ["consumer": "\(id)"])
+                seat.logger.notice("consumer closed by the server", metadata: ["consumer": "\(id)"])
                 receiver.close(consumerId: id)
             case .disconnected:
                 break  // handled by SessionStay

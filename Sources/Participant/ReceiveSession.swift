@@ -78,7 +78,8 @@ public final class ReceiveSession: @unchecked Sendable {
     }
 
     /// Installs the packet handlers and the report timer. Call before `transport.connect()`.
-    public func start(reportInterval: TimeAmount = .seconds(1)) {
+    public func start() {
+        let reportInterval = TimeAmount.seconds(1)
         transport.setHandlers(
             rtp: { [weak self] packet in self?.received(packet) },
             rtcp: { [weak self] packets in self?.received(packets) })
