@@ -49,7 +49,7 @@ let package = Package(
         .target(
             name: "Transport",
             dependencies: [
-                "ICE", "DTLS", "SRTP", "RTP", "ORTC",
+                "ICE", "DTLS", "SRTP", "RTP", "ORTC", "Bytes",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -92,7 +92,7 @@ let package = Package(
         ),
         .executableTarget(name: "nacho", dependencies: ["NachoCLI"], swiftSettings: strict),
         .target(name: "FakeV4L2", path: "Sources/FakeV4L2"),
-        .executableTarget(name: "NachoBench", dependencies: ["RTP", "SRTP", "Media"], swiftSettings: strict),
+        .executableTarget(name: "NachoBench", dependencies: ["RTP", "SRTP", "Media", "Bytes"], swiftSettings: strict),
 
         // Tests mirror the sources.
         .testTarget(name: "ORTCTests", dependencies: ["ORTC"], resources: [.copy("Fixtures")]),

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Bytes
 import RTP
 import SRTP
 import Media
@@ -63,6 +64,13 @@ func cpuTime() -> Double {
         + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
 }
 
+/// As WebRtcTransport does: serialized with capacity for the SRTP tag, protected in place.
+func wireWithTrailerRoom(_ packet: RTPPacket) -> [UInt8] {
+    var writer = ByteWriter(capacity: packet.serializedSize + SRTPContext.maxTrailer)
+    packet.write(to: &writer)
+    return writer.bytes
+}
+
 let seconds = 10
 let width = 640, height = 480, fps = 30
 // Frames made up front so the measurement holds only what a sender does per frame.
@@ -87,7 +95,7 @@ for n in 0..<(seconds * fps) {
         let payloads = packetizer.packetize(encoded.data, maxPayloadSize: 1100)
         for packet in videoStream.packets(for: payloads, timestamp: UInt32(n * 3000), captureTime: 0, markLast: true,
                                           transportSequence: &twcc, now: 0) {
-            var bytes = packet.serialize()
+            var bytes = wireWithTrailerRoom(packet)
             try srtp.protect(&bytes)
             sentBytes += bytes.count
         }
@@ -97,7 +105,7 @@ for n in 0..<(seconds * 50) {
     let payload = try audio.encode(AudioFrame(channels: 1, samples: tone, captureTime: 0))
     for packet in audioStream.packets(for: [payload], timestamp: UInt32(n * 960), captureTime: 0, markLast: false,
                                       transportSequence: &twcc, now: 0) {
-        var bytes = packet.serialize()
+        var bytes = wireWithTrailerRoom(packet)
         try srtp.protect(&bytes)
         sentBytes += bytes.count
     }

@@ -131,7 +131,7 @@ public final class SendSession: @unchecked Sendable {
         let packets = stream.sender.packets(for: payloads, timestamp: timestamp, captureTime: frame.captureTime,
                                             markLast: stream.kind == .video, audioLevel: frame.audioLevel,
                                             transportSequence: &transportSequence, now: MediaClock.now)
-        for packet in packets { transport.sendRTP(packet.serialize()) }
+        for packet in packets { transport.send(packet) }
     }
 
     private func received(_ packets: [RTCPPacket]) {
@@ -141,7 +141,7 @@ public final class SendSession: @unchecked Sendable {
                 guard let stream = streams.first(where: { $0.sender.configuration.ssrc == nack.mediaSSRC }) else { continue }
                 stream.nacks += 1
                 for resend in stream.sender.retransmissions(for: nack.lostSequenceNumbers, transportSequence: &transportSequence, now: MediaClock.now) {
-                    transport.sendRTP(resend.serialize())
+                    transport.send(resend)
                 }
             case .pli(let pli):
                 keyFrame(for: pli.mediaSSRC)

@@ -1,3 +1,4 @@
+import Bytes
 import DTLS
 import ICE
 import Logging
@@ -180,14 +181,27 @@ public final class WebRtcTransport: @unchecked Sendable {
         return configuration
     }
 
-    /// Protects and sends one RTP packet (serialized). Any thread; work happens on the loop.
-    public func sendRTP(_ packet: [UInt8]) {
-        if eventLoop.inEventLoop { sendMedia(packet, rtcp: false) } else { eventLoop.execute { self.sendMedia(packet, rtcp: false) } }
+    /// Protects and sends one RTP packet. Any thread; work happens on the loop. Serialized
+    /// with room for the SRTP tag, so protecting it in place does not copy it again.
+    public func send(_ packet: RTPPacket) {
+        if eventLoop.inEventLoop {
+            sendMedia(Self.serialize(packet), rtcp: false)
+        } else {
+            eventLoop.execute { self.sendMedia(Self.serialize(packet), rtcp: false) }
+        }
     }
 
     public func sendRTCP(_ packets: [RTCPPacket]) {
-        let bytes = RTCPPacket.serializeCompound(packets)
+        var writer = ByteWriter(capacity: packets.reduce(SRTPContext.maxTrailer) { $0 + $1.serializedSize })
+        for packet in packets { packet.write(to: &writer) }
+        let bytes = writer.bytes
         if eventLoop.inEventLoop { sendMedia(bytes, rtcp: true) } else { eventLoop.execute { self.sendMedia(bytes, rtcp: true) } }
+    }
+
+    private static func serialize(_ packet: RTPPacket) -> [UInt8] {
+        var writer = ByteWriter(capacity: packet.serializedSize + SRTPContext.maxTrailer)
+        packet.write(to: &writer)
+        return writer.bytes
     }
 
     public func currentStatistics() async -> TransportStatistics {
@@ -211,18 +225,18 @@ public final class WebRtcTransport: @unchecked Sendable {
 
     // MARK: - Event loop
 
-    fileprivate func receive(_ bytes: [UInt8], from address: SocketAddress, over transport: ICEEndpoint.Transport = .udp) {
-        let slice = bytes[...]
-        switch PacketClass(slice) {
+    fileprivate func receive(_ datagram: consuming [UInt8], from address: SocketAddress, over transport: ICEEndpoint.Transport = .udp) {
+        switch PacketClass(datagram[...]) {
         case .stun:
             guard let endpoint = ICEEndpoint(address, transport: transport) else { return }
-            apply(ice.handle(slice, from: endpoint, now: .now))
+            apply(ice.handle(datagram[...], from: endpoint, now: .now))
         case .dtls:
             guard address == selected else { return }
-            handleDTLS(dtls.receive(slice))
+            handleDTLS(dtls.receive(datagram[...]))
         case .rtp:
             guard address == selected, let receiveContext else { return }
-            var packet = bytes
+            // Decrypted in place: the datagram is not needed afterwards.
+            var packet = consume datagram
             do {
                 try receiveContext.unprotect(&packet)
                 let rtp = try RTPPacket(parsing: packet)
@@ -238,7 +252,7 @@ public final class WebRtcTransport: @unchecked Sendable {
             }
         case .rtcp:
             guard address == selected, let receiveContext else { return }
-            var packet = bytes
+            var packet = consume datagram
             do {
                 try receiveContext.unprotectRTCP(&packet)
                 let packets = try RTCPPacket.parseCompound(packet)
@@ -309,9 +323,10 @@ public final class WebRtcTransport: @unchecked Sendable {
         }
     }
 
-    private func sendMedia(_ packet: [UInt8], rtcp: Bool) {
+    private func sendMedia(_ packet: consuming [UInt8], rtcp: Bool) {
         guard let sendContext, let remote = selected, !finished else { return }
-        var bytes = packet
+        let plainSize = packet.count
+        var bytes = consume packet
         do {
             if rtcp {
                 try sendContext.protectRTCP(&bytes)
@@ -319,7 +334,7 @@ public final class WebRtcTransport: @unchecked Sendable {
             } else {
                 try sendContext.protect(&bytes)
                 statistics.rtpPacketsSent += 1
-                statistics.rtpBytesSent += packet.count
+                statistics.rtpBytesSent += plainSize
             }
         } catch {
             logger.debug("SRTP protect failed: \(error)")
