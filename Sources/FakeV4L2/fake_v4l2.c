@@ -30,8 +30,6 @@ static int streaming;
 static unsigned long frame_counter;
 static struct timespec start_time;
 
-int fake_v4l2_frames_served(void) { return (int)frame_counter; }
-
 int v4l2_open(const char *file, int oflag, ...) {
     (void)oflag;
     if (strstr(file, "missing") != NULL) { errno = ENOENT; return -1; }

@@ -96,11 +96,6 @@ public struct ICEAgent: Sendable {
         return out
     }
 
-    /// The remote candidates of a transport (to know whether a fallback is possible).
-    public func hasCandidates(_ transport: ICEEndpoint.Transport) -> Bool {
-        candidates.contains { $0.endpoint.transport == transport }
-    }
-
     public var nextDeadline: ContinuousClock.Instant? {
         var deadlines = transactions.map(\.nextSend)
         if let nextConsentCheck { deadlines.append(nextConsentCheck) }

@@ -101,6 +101,4 @@ public struct JitterBuffer<Element: Sendable>: Sendable {
         }
         return out.sorted()
     }
-
-    public var bufferedCount: Int { slots.count }
 }

@@ -37,9 +37,4 @@ public final class OpusEncoder {
     public func setBitrate(_ bitsPerSecond: Int) {
         _ = COpus_set_bitrate(encoder, Int32(bitsPerSecond))
     }
-
-    /// Tells the encoder how much loss to expect, so in-band FEC spends bits accordingly.
-    public func setExpectedLoss(percent: Int) {
-        _ = COpus_set_packet_loss_perc(encoder, Int32(max(0, min(100, percent))))
-    }
 }

@@ -59,6 +59,12 @@ public struct ParticipantSeat: Sendable {
         }
         await finish(session)
         await session.stop()
+        let statistics = await transport.currentStatistics()
+        logger.info("\(role) transport closed", metadata: [
+            "rtp in": "\(statistics.rtpPacketsReceived)", "rtp out": "\(statistics.rtpPacketsSent)",
+            "rtcp in": "\(statistics.rtcpPacketsReceived)", "rtcp out": "\(statistics.rtcpPacketsSent)",
+            "probation dropped": "\(statistics.probationPacketsDropped)", "discarded": "\(statistics.packetsDiscarded)",
+        ])
         await transport.close()
         try outcome.get()
     }
