@@ -25,10 +25,10 @@ def parse_args(argv):
     p.add_argument("--room", default="42", help="room the virtual members are in")
     p.add_argument("--virtual-members", type=int, default=0, help="members producing audio+video from the start")
     p.add_argument("--fault", action="append",
-                   help="EVENT=error|noack|empty|garbage, connect=refuse, fingerprint=wrong (DTLS fingerprints that do not match), "
+                   help="EVENT=error|noack|empty|garbage (consume:KIND=... for one kind), connect=refuse, fingerprint=wrong (DTLS fingerprints that do not match), "
                         "udp=blocked (the UDP candidate leads nowhere; TCP works)")
     p.add_argument("--variant", action="append",
-                   help="peers-string | minimal-producers | all-producers (server behaviours seen in the wild)")
+                   help="peers-string | minimal-producers | all-producers | announce-twice (server behaviours seen in the wild)")
     p.add_argument("--event-name", action="append", help="CANONICAL=WIRE event rename")
     p.add_argument("--field-name", action="append", help="CANONICAL=WIRE field rename")
     p.add_argument("--auth-token", help="require this token in the CONNECT auth payload")
@@ -40,6 +40,8 @@ def parse_args(argv):
     p.add_argument("--consent-timeout", type=float, default=30.0, help="ICE consent timeout (mediasoup: 30 s)")
     p.add_argument("--loss", type=float, default=0.0, help="drop this share of UDP datagrams both ways (seeded relay)")
     p.add_argument("--reorder", type=float, default=0.0, help="swap this share of UDP datagrams with the next one")
+    p.add_argument("--paused-video", action="append", default=[],
+                   help="virtual MEMBER whose video producer starts paused (camera off; resume with /members/M/resume-video)")
     p.add_argument("--video-size", default="320x240")
     p.add_argument("--video-fps", type=int, default=15)
     return p.parse_args(argv)
@@ -58,7 +60,8 @@ async def serve(options):
         media = MediaServer(options)
     server = RoomServer(options, rooms=rooms, media=media)
     for n in range(options.virtual_members):
-        rooms.add_virtual_member(options.room, str(1001 + n))
+        member = str(1001 + n)
+        rooms.add_virtual_member(options.room, member, paused_kinds=("video",) if member in options.paused_video else ())
 
     runners = []
     tls = make_tls_context() if options.tls else None
@@ -107,6 +110,22 @@ async def serve(options):
         await server.virtual_join(options.room, request.match_info["member"])
         return web.json_response({"joined": request.match_info["member"]})
 
+    async def member_video(request):
+        paused = request.match_info["action"] == "pause-video"
+        changed = await server.virtual_pause(options.room, request.match_info["member"], "video", paused)
+        return web.json_response({"changed": changed})
+
+    async def outage(request):
+        # The media half goes dark for N seconds (no ICE answers, no datagrams either way);
+        # signaling stays up, as in a network outage on the media path.
+        from .lite_ice import OUTAGE
+        import time
+        seconds = float(request.query.get("seconds", "40"))
+        OUTAGE["until"] = time.monotonic() + seconds
+        return web.json_response({"outage": seconds})
+
+    control.router.add_post("/members/{member}/{action:pause-video|resume-video}", member_video)
+    control.router.add_post("/outage", outage)
     control.router.add_post("/members/{member}/leave", member_leave)
     control.router.add_post("/members/{member}/join", member_join)
     control.router.add_post("/silence", silence)

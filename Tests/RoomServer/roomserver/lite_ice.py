@@ -6,6 +6,14 @@ valid check arrives for `consent_timeout` seconds. Candidates are gathered on 12
 import asyncio
 import time
 
+# Test control shared by every transport: until this monotonic time the media half is "out"
+# (a network outage): checks go unanswered and no datagram passes either way.
+OUTAGE = {"until": 0.0}
+
+
+def in_outage():
+    return time.monotonic() < OUTAGE["until"]
+
 import aioice
 from aioice.candidate import Candidate
 from aioice.ice import CandidatePair
@@ -28,9 +36,19 @@ class LiteConnection(aioice.Connection):
             self._local_candidates_end = True
 
     def request_received(self, message, addr, protocol):
-        if self.silent:
+        if self.silent or in_outage():
             return
         return super().request_received(message, addr, protocol)
+
+    def data_received(self, data, component):
+        if in_outage():
+            return
+        return super().data_received(data, component)
+
+    async def sendto(self, data, component):
+        if in_outage():
+            return
+        return await super().sendto(data, component)
 
     async def connect(self):
         # No checks of our own: wait for the client's.

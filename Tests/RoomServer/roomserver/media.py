@@ -177,6 +177,22 @@ class MediaServer:
         self.consumers = {}   # consumer id -> {"sender", "counters", "track"}
         self.producers = {}   # producer id -> {"receiver", "counters", "task"}
         self.relay = MediaRelay()
+        self.gates = {}       # producer id -> asyncio.Event, set while the (virtual) producer is not paused
+
+    def gate(self, producer):
+        gate = self.gates.get(producer.id)
+        if gate is None:
+            gate = self.gates[producer.id] = asyncio.Event()
+            if not producer.paused:
+                gate.set()
+        return gate
+
+    def set_paused(self, producer, paused):
+        gate = self.gate(producer)
+        if paused:
+            gate.clear()
+        else:
+            gate.set()
 
     async def create_transport(self, transport_id, role, force_tcp):
         transport = ServerTransport(transport_id, self.certificate, self.options)
@@ -192,7 +208,8 @@ class MediaServer:
         transport = self.transports[consumer.transport_id]
         params = consumer.rtp_parameters
         if producer.virtual:
-            track = synthetic.PatternTrack(self.options.video_width, self.options.video_height, self.options.video_fps) \
+            track = synthetic.PatternTrack(self.options.video_width, self.options.video_height, self.options.video_fps,
+                                           gate=self.gate(producer)) \
                 if producer.kind == "video" else synthetic.ToneTrack()
         else:
             source = self.producers.get(producer.id)

@@ -12,6 +12,7 @@ class Producer:
     rtp_parameters: dict = None
     virtual: bool = False
     socket_id: str = ""
+    paused: bool = False
 
 
 @dataclasses.dataclass
@@ -54,12 +55,12 @@ class Rooms:
     def room(self, room_id):
         return self.rooms.setdefault(room_id, {"producers": {}})
 
-    def add_virtual_member(self, room_id, member_no, kinds=("audio", "video")):
+    def add_virtual_member(self, room_id, member_no, kinds=("audio", "video"), paused_kinds=()):
         room = self.room(room_id)
         made = []
         for kind in kinds:
             producer = Producer(id=str(uuid.uuid4()), member_no=member_no, kind=kind, virtual=True,
-                                socket_id="virtual-%s" % member_no)
+                                socket_id="virtual-%s" % member_no, paused=kind in paused_kinds)
             room["producers"][producer.id] = producer
             made.append(producer)
         return made

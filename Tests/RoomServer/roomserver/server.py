@@ -109,6 +109,11 @@ class RoomServer:
             stats = self.rooms.stats["requests"]
             stats[event] = stats.get(event, 0) + 1
             fault = self.faults.get(event)
+            if event == "consume" and isinstance(data, dict):
+                # consume:KIND=MODE hits only consumers of that kind (one producer nacho cannot take).
+                producer = self.find_producer(self.names.inbound(data).get("producerId"))
+                if producer is not None:
+                    fault = self.faults.get("consume:" + producer.kind) or fault
             if fault == "noack":
                 # What a crashed server-side handler looks like from the client: no ack at all.
                 return self_not_handled(self.servers[role])
@@ -218,7 +223,7 @@ class RoomServer:
         if self.media is not None:
             await self.media.add_consumer(consumer, producer)
         return {"id": consumer.id, "producerId": producer.id, "kind": producer.kind, "rtpParameters": params,
-                "type": "simple", "producerPaused": False}
+                "type": "simple", "producerPaused": producer.paused}
 
     async def on_resume(self, role, sid, data):
         consumer = self.rooms.consumers.get(data.get("consumer_id"))
@@ -239,6 +244,9 @@ class RoomServer:
         if "all-producers" not in self.variants:
             producers = [p for p in producers if p.member_no != member.member_no]
         await self.emit(role, "newProducers", [self.describe(p) for p in producers], to=sid)
+        if "announce-twice" in self.variants:
+            # As when a broadcast and the getProducers answer cross: the same producers again.
+            await self.emit(role, "newProducers", [self.describe(p) for p in producers], to=sid)
 
     async def on_producerClosed(self, role, sid, data):
         member = self.member(sid)
@@ -247,6 +255,12 @@ class RoomServer:
             await self.close_producer(member.room_id, producer)
 
     # -- helpers -------------------------------------------------------------------------
+
+    def find_producer(self, producer_id):
+        for room in self.rooms.rooms.values():
+            if producer_id in room["producers"]:
+                return room["producers"][producer_id]
+        return None
 
     def describe(self, producer):
         if "minimal-producers" in self.variants:
@@ -309,6 +323,20 @@ class RoomServer:
         """A virtual member stops producing (its consumers get consumerClosed)."""
         for producer in [p for p in self.rooms.producers(room_id) if p.virtual and p.member_no == member_no]:
             await self.close_producer(room_id, producer)
+
+    async def virtual_pause(self, room_id, member_no, kind, paused):
+        """A virtual member pauses or resumes a producer (camera off/on): its consumers are told
+        with consumerPaused / consumerResumed {consumer_id}, as mediasoup-based servers do."""
+        changed = 0
+        for producer in [p for p in self.rooms.producers(room_id) if p.virtual and p.member_no == member_no and p.kind == kind]:
+            producer.paused = paused
+            if self.media is not None:
+                self.media.set_paused(producer, paused)
+            for consumer in [c for c in self.rooms.consumers.values() if c.producer_id == producer.id]:
+                await self.emit("edge", "consumerPaused" if paused else "consumerResumed", {"consumer_id": consumer.id},
+                                to=consumer.sid)
+            changed += 1
+        return changed
 
     async def virtual_join(self, room_id, member_no):
         """A virtual member (back) in the room: new producers, announced on the edge."""

@@ -38,15 +38,20 @@ def read_barcode(luma, width):
 
 
 class PatternTrack(VideoStreamTrack):
-    def __init__(self, width=320, height=240, fps=15):
+    def __init__(self, width=320, height=240, fps=15, gate=None):
         super().__init__()
         self.width, self.height, self.fps = width, height, fps
         self.counter = 0
         self.frames_sent = 0
         self._start = None
+        # A paused producer (camera off): no frames while the gate is closed.
+        self.gate = gate
 
     async def recv(self):
         import asyncio
+        if self.gate is not None and not self.gate.is_set():
+            await self.gate.wait()
+            self._start = time.time() - self.counter / self.fps  # resume at the frame rate, no burst
         if self._start is None:
             self._start = time.time()
         target = self._start + self.counter / self.fps
