@@ -28,6 +28,11 @@ public final class DTLSEndpoint {
     private let expectedFingerprints: [(algorithm: String, value: String)]
     private var verificationFailure: DTLSError?
     private let mtu: Int
+    /// The first retransmission timeout of a handshake flight; each retransmission doubles it
+    /// up to `maximumRetransmissionTimeout`. OpenSSL's own start is 1 s, so one lost flight on a
+    /// lossy path delays media by seconds; libwebrtc starts at twice the ICE RTT, 50 ms to 3 s.
+    public var initialRetransmissionTimeout: Duration = .milliseconds(100)
+    public static let maximumRetransmissionTimeout: Duration = .seconds(8)
 
     /// - Parameters:
     ///   - remoteFingerprints: (algorithm, value) pairs the server signaled; every one with an
@@ -68,6 +73,9 @@ public final class DTLSEndpoint {
         _ = SSL_set_options(ssl, UInt64(1) << 12)  // SSL_OP_NO_QUERY_MTU
         _ = COpenSSL_SSL_set_mtu(ssl, mtu)
         SSL_CTX_set_cert_verify_callback(context, dtlsVerifyCertificate, Unmanaged.passUnretained(self).toOpaque())
+        // Index 0 is OpenSSL's "app data" slot: the timer callback finds its endpoint there.
+        _ = SSL_set_ex_data(ssl, 0, Unmanaged.passUnretained(self).toOpaque())
+        DTLS_set_timer_cb(ssl, dtlsRetransmissionTimer)
         if role == .client { SSL_set_connect_state(ssl) } else { SSL_set_accept_state(ssl) }
     }
 
@@ -191,6 +199,20 @@ public final class DTLSEndpoint {
         }
         return true
     }
+}
+
+/// OpenSSL's DTLS retransmission timer: asked for the next timeout in microseconds, with the
+/// previous one (0 when a flight is first sent).
+private let dtlsRetransmissionTimer: @convention(c) (OpaquePointer?, UInt32) -> UInt32 = { ssl, previous in
+    func micros(_ duration: Duration) -> UInt32 {
+        let (seconds, atto) = duration.components
+        return UInt32(clamping: seconds * 1_000_000 + atto / 1_000_000_000_000)
+    }
+    let maximum = micros(DTLSEndpoint.maximumRetransmissionTimeout)
+    if previous > 0 { return previous >= maximum / 2 ? maximum : previous * 2 }
+    guard let ssl, let raw = SSL_get_ex_data(ssl, 0) else { return 1_000_000 }
+    let endpoint = Unmanaged<DTLSEndpoint>.fromOpaque(raw).takeUnretainedValue()
+    return min(max(micros(endpoint.initialRetransmissionTimeout), 1000), maximum)
 }
 
 /// OpenSSL's certificate-verification hook: checks the fingerprint instead of a CA chain.

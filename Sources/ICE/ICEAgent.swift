@@ -51,11 +51,17 @@ public struct ICEAgent: Sendable {
         var rto: Duration
         var attemptsLeft: Int
         var isConsent: Bool
+        /// When it first went out and how often: an answer to a check sent once measures the RTT.
+        var firstSent: ContinuousClock.Instant?
+        var sends = 0
     }
 
     public let configuration: Configuration
     public private(set) var state: State = .new
     public private(set) var selected: ICEEndpoint?
+    /// The round-trip time of the last check answered without a retransmission (DTLS starts
+    /// its retransmission timer from it).
+    public private(set) var roundTripTime: Duration?
     private var candidates: [ICERemoteCandidate]
     private var transactions: [Transaction] = []
     private var startedAt: ContinuousClock.Instant?
@@ -85,6 +91,8 @@ public struct ICEAgent: Sendable {
                 out.append(.send(t.bytes, to: candidate.endpoint))
                 t.nextSend = now + t.rto
                 t.attemptsLeft -= 1
+                t.firstSent = now
+                t.sends = 1
             }
             transactions.append(t)
             offset += .milliseconds(50)
@@ -125,6 +133,8 @@ public struct ICEAgent: Sendable {
                 out.append(.send(t.bytes, to: candidate.endpoint))
                 t.nextSend = now + t.rto
                 t.attemptsLeft -= 1
+                t.firstSent = now
+                t.sends = 1
                 transactions.append(t)
                 scheduleConsent(after: now)
             }
@@ -137,6 +147,8 @@ public struct ICEAgent: Sendable {
                 continue
             }
             out.append(.send(transactions[index].bytes, to: transactions[index].candidate.endpoint))
+            if transactions[index].firstSent == nil { transactions[index].firstSent = now }
+            transactions[index].sends += 1
             transactions[index].attemptsLeft -= 1
             transactions[index].rto = min(transactions[index].rto * 2, configuration.maxRTO)
             transactions[index].nextSend = now + transactions[index].rto
@@ -162,6 +174,7 @@ public struct ICEAgent: Sendable {
                 return []
             }
             lastConsent = now
+            if transaction.sends == 1, let sent = transaction.firstSent, now >= sent { roundTripTime = now - sent }
             guard state == .checking else { return [] }
             state = .connected
             selected = transaction.candidate.endpoint

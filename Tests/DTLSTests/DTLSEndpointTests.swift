@@ -140,3 +140,34 @@ final class DTLSEndpointTests: XCTestCase {
         XCTAssertEqual(try datagrams.flatMap { try DTLSRecord.split($0[...]) }, records)
     }
 }
+
+/// The first flight is retransmitted after the configured timeout, not OpenSSL's 1 s, and
+/// each retransmission doubles it (a lost ClientHello on a lossy path cost seconds before).
+final class DTLSRetransmissionTimerTests: XCTestCase {
+    private static let certificate = try! DTLSCertificate.generate(commonName: "client")
+
+    private func client() throws -> DTLSEndpoint {
+        try DTLSEndpoint(role: .client, certificate: Self.certificate,
+                         remoteFingerprints: [("sha-256", Self.certificate.sha256Fingerprint)])
+    }
+
+    func testFirstRetransmissionComesAfterTheInitialTimeout() throws {
+        let endpoint = try client()
+        endpoint.initialRetransmissionTimeout = .milliseconds(60)
+        XCTAssertFalse(endpoint.start().datagrams.isEmpty, "ClientHello")
+        let first = try XCTUnwrap(endpoint.timeout)
+        XCTAssertLessThanOrEqual(first, .milliseconds(60))
+        XCTAssertGreaterThan(first, .milliseconds(30))
+        Thread.sleep(forTimeInterval: 0.08)
+        XCTAssertFalse(endpoint.handleTimeout().datagrams.isEmpty, "the ClientHello again")
+        let second = try XCTUnwrap(endpoint.timeout)
+        XCTAssertGreaterThan(second, .milliseconds(90), "doubled")
+        XCTAssertLessThanOrEqual(second, .milliseconds(120))
+    }
+
+    func testDefaultStartsWellBelowOpenSSLsSecond() throws {
+        let endpoint = try client()
+        _ = endpoint.start()
+        XCTAssertLessThanOrEqual(try XCTUnwrap(endpoint.timeout), .milliseconds(100))
+    }
+}

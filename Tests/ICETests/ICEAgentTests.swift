@@ -45,6 +45,24 @@ final class ICEAgentTests: XCTestCase {
         XCTAssertEqual(agent.selected, udp)
     }
 
+    /// A check answered without a retransmission measures the round trip (DTLS starts its
+    /// retransmission timer from it); one answered after a retransmission does not.
+    func testRoundTripTimeFromAFirstAnswer() throws {
+        var agent = agent()
+        guard case .send(let bytes, _)? = agent.start(now: start).first else { return XCTFail() }
+        XCTAssertNil(agent.roundTripTime)
+        _ = agent.handle(try liteAnswer(bytes)[...], from: udp, now: start + .milliseconds(7))
+        XCTAssertEqual(agent.roundTripTime, .milliseconds(7))
+
+        var slow = self.agent()
+        guard case .send(let first, _)? = slow.start(now: start).first else { return XCTFail() }
+        let resent = slow.tick(now: start + .seconds(1))
+        XCTAssertFalse(resent.isEmpty, "retransmitted")
+        _ = slow.handle(try liteAnswer(first)[...], from: udp, now: start + .milliseconds(1010))
+        XCTAssertEqual(slow.state, .connected)
+        XCTAssertNil(slow.roundTripTime, "ambiguous after a retransmission (Karn's rule)")
+    }
+
     func testAnswersSignedWithTheWrongPasswordAreIgnored() throws {
         var agent = agent()
         guard case .send(let bytes, _)? = agent.start(now: start).first else { return XCTFail() }
