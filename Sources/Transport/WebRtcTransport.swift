@@ -114,9 +114,21 @@ public final class WebRtcTransport: @unchecked Sendable {
 
     /// Binds the socket, runs ICE then the DTLS handshake; returns when SRTP is ready. UDP
     /// first; the server's TCP candidates when UDP gets no answer or `forceTcp` is set.
+    /// Cancelling the calling task ends the attempt at once (the transport is then closed).
     public func connect() async throws {
+        try await withTaskCancellationHandler {
+            try await connectOnce()
+        } onCancel: {
+            eventLoop.execute { self.finish(nil, announce: false) }
+        }
+        try Task.checkCancellation()
+    }
+
+    private func connectOnce() async throws {
         let promise = eventLoop.makePromise(of: Void.self)
-        eventLoop.execute { self.connectPromise = promise }
+        eventLoop.execute {
+            if self.finished { promise.fail(TransportError.closed) } else { self.connectPromise = promise }
+        }
         if configuration.forceTcp || !remoteCandidates.contains(where: { $0.endpoint.transport == .udp }) {
             try await connectTCP()
         } else {
@@ -135,6 +147,11 @@ public final class WebRtcTransport: @unchecked Sendable {
                 throw TransportError.socket("cannot bind \(bindHost): \(error)")
             }
             eventLoop.execute {
+                // Closed (or cancelled) while the socket was being bound: it must not outlive us.
+                guard !self.finished else {
+                    channel.close(promise: nil)
+                    return
+                }
                 self.channel = channel
                 self.logger.debug("checking", metadata: ["local": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
                 self.apply(self.ice.start(now: .now))
@@ -165,6 +182,12 @@ public final class WebRtcTransport: @unchecked Sendable {
             throw TransportError.iceFailed("cannot open TCP to \(candidate.endpoint): \(error)")
         }
         eventLoop.execute {
+            // The fallback may finish connecting after close(): close the late channel, whose
+            // handler would otherwise keep the transport alive.
+            guard !self.finished else {
+                channel.close(promise: nil)
+                return
+            }
             self.tcpChannel = channel
             self.tcpRemote = address
             self.usingTcp = true
@@ -278,6 +301,7 @@ public final class WebRtcTransport: @unchecked Sendable {
                 logger.debug("ICE connected", metadata: ["remote": "\(endpoint)"])
                 selected = address
                 dtlsDeadline = .now + configuration.dtlsTimeout
+                dtls.initialRetransmissionTimeout = Self.initialDTLSTimeout(roundTripTime: ice.roundTripTime)
                 handleDTLS(dtls.start())
             case .failed(let why):
                 if !usingTcp && remoteCandidates.contains(where: { $0.endpoint.transport == .tcp }) {
@@ -401,6 +425,12 @@ public final class WebRtcTransport: @unchecked Sendable {
             channel?.close(promise: nil)
             tcpChannel?.close(promise: nil)
         }
+    }
+
+    /// As libwebrtc: twice the ICE round trip, 50 ms to 3 s (100 ms when unknown).
+    static func initialDTLSTimeout(roundTripTime: Duration?) -> Duration {
+        guard let roundTripTime else { return .milliseconds(100) }
+        return min(max(roundTripTime * 2, .milliseconds(50)), .seconds(3))
     }
 
     private static func randomToken(_ length: Int, using random: inout SystemRandomNumberGenerator) -> String {
