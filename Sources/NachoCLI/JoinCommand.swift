@@ -47,24 +47,8 @@ public struct JoinCommand: AsyncParsableCommand {
         if let book {
             recorders = { member in book.recorder(for: member) }
         }
-        let certificate: DTLSCertificate
-        do {
-            certificate = try DTLSCertificate.generate()
-        } catch {
-            throw NachoFailure(.mediaFailure, "join: cannot create the DTLS certificate: \(error)")
-        }
-        let stop = StopSignal()
-        SignalTrap.install(stop)
-        if let duration = media.duration {
-            Task {
-                try? await Task.sleep(for: .milliseconds(Int(duration * 1000)))
-                stop.fire()
-            }
-        }
-        let seat = ParticipantSeat(
-            roomId: settings.room, memberNo: settings.member, certificate: certificate,
-            transportConfiguration: settings.transportConfiguration(forceTcp: forceTcp),
-            cname: "nacho-\(settings.member)-\(UInt32.random(in: 0...UInt32.max))", logger: logger)
+        let seat = try ParticipantSetup.seat(settings: settings, forceTcp: forceTcp, logger: logger, command: "join")
+        let stop = ParticipantSetup.stopSignal(duration: media.duration, lastWords: { book?.finishAll() })
         let receiver = EdgeReceiver(seat: seat, session: settings.session(.edge), joinType: settings.edgeJoinType,
                                     recorders: recorders)
         let sender = OriginSender(seat: seat, session: settings.session(.origin), joinType: settings.originJoinType,
@@ -100,8 +84,8 @@ public struct JoinCommand: AsyncParsableCommand {
         } catch {
             // Whatever ended the run, recordings are finalized and stay playable.
             book?.finishAll()
-            guard case .media(let why)? = error as? ParticipantError else { throw error }
-            throw NachoFailure(.mediaFailure, why)
+            guard let failure = error as? ParticipantError else { throw error }
+            throw NachoFailure(.mediaFailure, failure.description)
         }
     }
 }

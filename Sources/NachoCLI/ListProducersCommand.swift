@@ -78,7 +78,7 @@ enum ProducerListing {
                         collected.append(list)
                     case .disconnected(let error):
                         throw RoomError.connectionLost(step: "edge getProducers", "\(error)")
-                    case .consumerClosed:
+                    case .consumerClosed, .consumerPaused, .consumerResumed:
                         continue
                     }
                 }

@@ -1,4 +1,5 @@
 import Foundation
+import Participant
 import Signaling
 import SocketIO
 import Transport
@@ -20,6 +21,9 @@ public struct NachoConfigurationFile: Codable, Sendable {
     /// Seconds without an answer to ICE consent checks before the media link counts as lost
     /// (default 30, mediasoup's own consent timeout).
     public var iceConsentTimeout: Double?
+    /// Reconnections in a row (each after backoff) before a lost link or transport ends the
+    /// run (default 10).
+    public var reconnectAttempts: Int?
     public var events: [String: String]?
     public var fields: [String: String]?
     public var audio: MediaSourceSettings?
@@ -100,6 +104,7 @@ public struct ResolvedSettings: Sendable {
     public var numericIds: Bool
     public var forceTcp: Bool
     public var iceConsentTimeout: Duration
+    public var reconnectAttempts: Int
     public var audio: NachoConfigurationFile.MediaSourceSettings
     public var video: NachoConfigurationFile.MediaSourceSettings
 
@@ -110,6 +115,9 @@ public struct ResolvedSettings: Sendable {
         configuration.consentInterval = min(.seconds(5), iceConsentTimeout / 6)
         return configuration
     }
+
+    /// How both halves of a participant ride out outages.
+    public var supervision: RoomSupervisor.Policy { RoomSupervisor.Policy(maxAttempts: reconnectAttempts) }
 
     public func session(_ role: RoomSession.Role) -> RoomSession.Configuration {
         RoomSession.Configuration(

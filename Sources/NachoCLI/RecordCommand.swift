@@ -51,24 +51,8 @@ public struct RecordCommand: AsyncParsableCommand {
         let logger = LoggingSetup.bootstrap(level: server.resolvedLogLevel())
         let settings = try server.resolve()
         let book = try RecorderBook(directory: out, room: settings.room, overwrite: overwrite, logger: logger)
-        let certificate: DTLSCertificate
-        do {
-            certificate = try DTLSCertificate.generate()
-        } catch {
-            throw NachoFailure(.mediaFailure, "record: cannot create the DTLS certificate: \(error)")
-        }
-        let stop = StopSignal()
-        SignalTrap.install(stop)
-        if let duration {
-            Task {
-                try? await Task.sleep(for: .milliseconds(Int(duration * 1000)))
-                stop.fire()
-            }
-        }
-        let seat = ParticipantSeat(
-            roomId: settings.room, memberNo: settings.member, certificate: certificate,
-            transportConfiguration: settings.transportConfiguration(forceTcp: forceTcp),
-            cname: "nacho-\(settings.member)-\(UInt32.random(in: 0...UInt32.max))", logger: logger)
+        let seat = try ParticipantSetup.seat(settings: settings, forceTcp: forceTcp, logger: logger, command: "record")
+        let stop = ParticipantSetup.stopSignal(duration: duration, lastWords: { book.finishAll() })
         var receiver = EdgeReceiver(seat: seat, session: settings.session(.edge), joinType: settings.edgeJoinType,
                                     onlyMembers: only.isEmpty ? nil : Set(only), recorders: { member in book.recorder(for: member) })
         let progress = ReceiveProgress()
@@ -81,8 +65,8 @@ public struct RecordCommand: AsyncParsableCommand {
         } catch {
             status.stop()
             book.finishAll()
-            guard case .media(let why)? = error as? ParticipantError else { throw error }
-            throw NachoFailure(.mediaFailure, why)
+            guard let failure = error as? ParticipantError else { throw error }
+            throw NachoFailure(.mediaFailure, failure.description)
         }
         status.stop()
         book.finishAll()

@@ -83,6 +83,9 @@ public struct ServerOptions: ParsableArguments {
         if let consent = file?.iceConsentTimeout, !(consent >= 2 && consent <= 300) {
             throw NachoFailure(.usage, "iceConsentTimeout must be between 2 and 300 seconds")
         }
+        if let attempts = file?.reconnectAttempts, !(0...1000).contains(attempts) {
+            throw NachoFailure(.usage, "reconnectAttempts must be between 0 and 1000")
+        }
         return ResolvedSettings(
             edgeURL: edgeURL, originURL: originURL, room: room, member: member,
             edgeJoinType: file?.joinTypes?.edge ?? "consumer",
@@ -91,6 +94,7 @@ public struct ServerOptions: ParsableArguments {
             verifyTLS: insecure ? false : (file?.tlsVerify ?? true),
             names: names, numericIds: file?.numericIds ?? false, forceTcp: file?.forceTcp ?? false,
             iceConsentTimeout: .milliseconds(Int((file?.iceConsentTimeout ?? 30) * 1000)),
+            reconnectAttempts: file?.reconnectAttempts ?? 10,
             audio: file?.audio ?? .init(), video: file?.video ?? .init())
     }
 

@@ -7,8 +7,9 @@ import Transport
 
 /// The edge half of a participant (PROTOCOL.md "edge first"): enter the room as a consumer,
 /// bring up the receive transport (ICE, DTLS, SRTP), consume every remote producer (those
-/// announced later too), resume them, and stay until `stop` fires. A signaling drop re-runs
-/// the whole sequence with a new transport; what was received is kept across sessions.
+/// announced later too), resume them, and stay until `stop` fires. A signaling drop or a lost
+/// transport re-runs the whole sequence with a new transport; what was received is kept
+/// across sessions.
 public struct EdgeReceiver: Sendable {
     public var seat: ParticipantSeat
     public var session: RoomSession.Configuration
@@ -33,68 +34,140 @@ public struct EdgeReceiver: Sendable {
     public struct Outcome: Sendable {
         public var consumers: [ReceiveSession.ConsumerReport]
         public var reconnections: Int
+        /// Producers that could not be consumed (refused, unanswered, unsupported codec).
+        public var skipped: [SkippedProducer]
 
-        public init(consumers: [ReceiveSession.ConsumerReport], reconnections: Int) {
+        public init(consumers: [ReceiveSession.ConsumerReport], reconnections: Int, skipped: [SkippedProducer] = []) {
             self.consumers = consumers
             self.reconnections = reconnections
+            self.skipped = skipped
         }
+    }
+
+    public struct SkippedProducer: Sendable, Equatable {
+        public var producerId: String
+        public var owner: String
+        public var kind: MediaKind?
+        public var reason: String
     }
 
     /// Runs until `stop` fires; throws on a failure that reconnecting cannot fix.
     public func run(until stop: StopSignal) async throws -> Outcome {
         let collected = ReportLedger<ReceiveSession.ConsumerReport>(key: \.consumerId)
-        let reconnections = try await RoomSupervisor.run(configuration: session, logger: seat.logger) { room, _ in
+        let skipped = ReportLedger<SkippedProducer>(key: \.producerId)
+        let reconnections = try await RoomSupervisor.run(configuration: session, policy: seat.supervision, stop: stop,
+                                                         logger: seat.logger) { room, supervised in
             let entrance = try await RoomEntrance.enter(room, roomId: seat.roomId, memberNo: seat.memberNo, joinType: joinType,
                                                         logger: seat.logger)
             try await seat.withTransport(
-                in: room, role: "edge", producing: false,
-                session: { ReceiveSession(transport: $0, cname: seat.cname, logger: seat.logger, recorders: recorders, progress: progress) },
-                body: { transport, receiver in
-                    try await stay(in: room, device: entrance.device, transport: transport, receiver: receiver, until: stop)
-                    try? await room.exitRoom()
+                in: room, session: supervised, role: "edge", producing: false,
+                media: { ReceiveSession(transport: $0, cname: seat.cname, logger: seat.logger, recorders: recorders, progress: progress) },
+                stay: { transport, receiver in
+                    try await stay(in: room, device: entrance.device, transport: transport, receiver: receiver,
+                                   skipped: skipped, until: stop)
                 },
-                finish: { await collected.add(await $0.reports()) })
+                finish: { await collected.add(await $0.reports()) },
+                leave: { try? await room.exitRoom() })
         }
         let consumers = await collected.all { ($0.owner, $0.kind.rawValue) < ($1.owner, $1.kind.rawValue) }
-        return Outcome(consumers: consumers, reconnections: reconnections)
+        return Outcome(consumers: consumers, reconnections: reconnections,
+                       skipped: await skipped.all { $0.producerId < $1.producerId })
     }
 
+    /// Reads the room's announcements without ever waiting on the network (each consume runs
+    /// in a task of its own, so one unanswered `consume` or `resume` delays nobody else) and
+    /// stays until `stop` or a failure.
     private func stay(in room: RoomSession, device: Device, transport: WebRtcTransport, receiver: ReceiveSession,
-                      until stop: StopSignal) async throws {
-        let consume: @Sendable (ProducerInfo) async throws -> Void = { producer in
+                      skipped: ReportLedger<SkippedProducer>, until stop: StopSignal) async throws {
+        let table = ConsumerTable()
+        let (announced, announce) = AsyncStream.makeStream(of: ProducerInfo.self)
+        let consume: @Sendable (ProducerInfo) async -> Void = { producer in
+            await consumeOne(producer, in: room, device: device, transport: transport, receiver: receiver,
+                             table: table, skipped: skipped)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await withTaskGroup(of: Void.self) { consumes in
+                    for await producer in announced {
+                        consumes.addTask { await consume(producer) }
+                    }
+                }
+            }
+            defer {
+                announce.finish()
+                group.cancelAll()
+            }
+            try await room.requestProducers()
+            try await SessionStay.run(role: "edge", room: room, transport: transport, until: stop) { event in
+                switch event {
+                case .newProducers(let list):
+                    for producer in list where producer.memberNo != seat.memberNo {
+                        if let only = onlyMembers, !only.contains(producer.owner ?? "") { continue }
+                        switch table.claim(producer.producerId) {
+                        case .new: announce.yield(producer)
+                        case .known: continue  // announced twice (broadcast and getProducers answer)
+                        case .full:
+                            throw RoomError.protocolViolation(
+                                step: "edge newProducers", "more than \(ConsumerTable.limit) producers announced in one session")
+                        }
+                    }
+                case .consumerClosed(let id):
+                    seat.logger.notice("consumer closed by the server", metadata: ["consumer": "\(id)"])
+                    table.closed(consumerId: id)
+                    receiver.close(consumerId: id)
+                case .consumerPaused(let id):
+                    seat.logger.notice("producer paused", metadata: ["consumer": "\(id)"])
+                    receiver.setPaused(consumerId: id, true)
+                case .consumerResumed(let id):
+                    seat.logger.notice("producer resumed", metadata: ["consumer": "\(id)"])
+                    receiver.setPaused(consumerId: id, false)
+                case .disconnected:
+                    break  // handled by SessionStay
+                }
+            }
+        }
+    }
+
+    /// `consume` one producer, check the answer against the device, start receiving, then
+    /// `resume`. A producer that cannot be consumed is skipped with one warning; the others go on.
+    private func consumeOne(_ producer: ProducerInfo, in room: RoomSession, device: Device, transport: WebRtcTransport,
+                            receiver: ReceiveSession, table: ConsumerTable, skipped: ReportLedger<SkippedProducer>) async {
+        let owner = producer.owner ?? "?"
+        let consumer: ConsumerOptions
+        do {
             let answer = try await room.consume(transportId: transport.id, producerId: producer.producerId,
                                                 rtpCapabilities: device.recvRtpCapabilities)
-            let consumer: ConsumerOptions
             do {
                 consumer = try device.validateConsumer(answer)
             } catch {
                 throw RoomError.from(error, step: "edge consume")
             }
-            receiver.add(consumer, owner: producer.owner ?? "?")
-            // Servers differ: some need resume, some consumers start unpaused and have no
-            // working handler. A failing resume is logged, not fatal.
-            do {
-                try await room.resume(consumerId: consumer.id)
-            } catch let error as RoomError {
-                seat.logger.notice("resume failed, continuing", metadata: ["consumer": "\(consumer.id)", "error": "\(error)"])
-            }
-            seat.logger.notice("consuming", metadata: ["member": "\(producer.owner ?? "?")", "kind": "\(consumer.kind)",
-                                                 "producer": "\(producer.producerId)"])
+        } catch {
+            // A dead link ends the session anyway (SessionStay reports it); anything else is
+            // this producer's problem only.
+            if Task.isCancelled || (error as? RoomError).map(RoomSupervisor.isLinkFailure) == true { return }
+            seat.logger.warning("skipping a producer that cannot be consumed", metadata: [
+                "member": "\(owner)", "kind": "\(producer.kind?.rawValue ?? "?")", "producer": "\(producer.producerId)",
+                "reason": "\(error)",
+            ])
+            await skipped.add([SkippedProducer(producerId: producer.producerId, owner: owner, kind: producer.kind,
+                                               reason: "\(error)")])
+            return
         }
-        try await room.requestProducers()
-        try await SessionStay.run(role: "edge", room: room, transport: transport, until: stop) { event in
-            switch event {
-            case .newProducers(let list):
-                for producer in list where producer.memberNo != seat.memberNo {
-                    if let only = onlyMembers, !only.contains(producer.owner ?? "") { continue }
-                    try await consume(producer)
-                }
-            case .consumerClosed(let id):
-                seat.logger.notice("consumer closed by the server", metadata: ["consumer": "\(id)"])
-                receiver.close(consumerId: id)
-            case .disconnected:
-                break  // handled by SessionStay
-            }
+        table.bind(producerId: producer.producerId, consumerId: consumer.id)
+        let paused = consumer.producerPaused ?? false
+        receiver.add(consumer, owner: owner, paused: paused)
+        seat.logger.notice("consuming", metadata: ["member": "\(owner)", "kind": "\(consumer.kind)",
+                                                   "producer": "\(producer.producerId)", "paused": "\(paused)"])
+        // Servers differ: some need resume, some start consumers unpaused and never answer it.
+        // Media may already flow; a failing resume is worth a warning, not the session.
+        do {
+            try await room.resume(consumerId: consumer.id)
+        } catch {
+            if Task.isCancelled || (error as? RoomError).map(RoomSupervisor.isLinkFailure) == true { return }
+            seat.logger.warning("resume failed; receiving anyway", metadata: [
+                "member": "\(owner)", "kind": "\(consumer.kind)", "consumer": "\(consumer.id)", "error": "\(error)",
+            ])
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import ORTC
 import Signaling
 import Transport
@@ -43,20 +44,24 @@ public struct OriginSender: Sendable {
 
     public func run(until stop: StopSignal) async throws -> Outcome {
         let collected = ReportLedger<SendSession.ProducerReport>(key: \.producerId)
-        let reconnections = try await RoomSupervisor.run(configuration: session, logger: seat.logger) { room, _ in
+        let reconnections = try await RoomSupervisor.run(configuration: session, policy: seat.supervision, stop: stop,
+                                                         logger: seat.logger) { room, supervised in
             let entrance = try await RoomEntrance.enter(room, roomId: seat.roomId, memberNo: seat.memberNo, joinType: joinType,
                                                         logger: seat.logger)
+            let producerIds = ProducerIds()
             try await seat.withTransport(
-                in: room, role: "origin", producing: true,
-                session: { SendSession(transport: $0, cname: seat.cname, logger: seat.logger) },
-                body: { transport, sender in
-                    let producerIds = try await produce(in: room, device: entrance.device, transport: transport, sender: sender)
+                in: room, session: supervised, role: "origin", producing: true,
+                media: { SendSession(transport: $0, cname: seat.cname, logger: seat.logger) },
+                stay: { transport, sender in
+                    producerIds.set(try await produce(in: room, device: entrance.device, transport: transport, sender: sender))
                     try await stay(in: room, transport: transport, until: stop)
-                    // Leave in order: close each producer, then the room.
-                    for id in producerIds { try? await room.closeProducer(producerId: id) }
-                    try? await room.exitRoom()
                 },
-                finish: { await collected.add(await $0.reports()) })
+                finish: { await collected.add(await $0.reports()) },
+                leave: {
+                    // Leave in order: close each producer, then the room.
+                    for id in producerIds.all { try? await room.closeProducer(producerId: id) }
+                    try? await room.exitRoom()
+                })
         }
         return Outcome(producers: await collected.all { $0.kind.rawValue < $1.kind.rawValue }, reconnections: reconnections)
     }
@@ -100,4 +105,11 @@ public struct OriginSender: Sendable {
             }
         })
     }
+}
+
+/// The producers one session created, for leaving in order.
+private final class ProducerIds: Sendable {
+    private let ids = Mutex<[String]>([])
+    func set(_ new: [String]) { ids.withLock { $0 = new } }
+    var all: [String] { ids.withLock { $0 } }
 }

@@ -1,11 +1,15 @@
 /// Why a participant's media stopped (signaling failures stay `RoomError`s).
 public enum ParticipantError: Error, Sendable, CustomStringConvertible {
-    /// Transport, device or codec failure, naming the server role and step.
+    /// A device, codec or negotiation failure, naming the server role and step. Reconnecting
+    /// does not fix it.
     case media(String)
+    /// The media transport failed or was lost (ICE, consent, DTLS, socket) after it worked:
+    /// the network, not the configuration. A reconnect may fix it.
+    case transport(String)
 
     public var description: String {
         switch self {
-        case .media(let why): return why
+        case .media(let why), .transport(let why): return why
         }
     }
 }

@@ -12,25 +12,32 @@ public struct ParticipantSeat: Sendable {
     /// The CNAME of all this participant's RTP streams (RFC 3550 §6.5.1).
     public var cname: String
     public var logger: Logger
+    /// Reconnection attempts and shutdown grace of both halves.
+    public var supervision: RoomSupervisor.Policy
 
     public init(roomId: String, memberNo: String, certificate: DTLSCertificate,
-                transportConfiguration: WebRtcTransport.Configuration = .init(), cname: String, logger: Logger) {
+                transportConfiguration: WebRtcTransport.Configuration = .init(), cname: String, logger: Logger,
+                supervision: RoomSupervisor.Policy = .init()) {
         self.roomId = roomId
         self.memberNo = memberNo
         self.certificate = certificate
         self.transportConfiguration = transportConfiguration
         self.cname = cname
         self.logger = logger
+        self.supervision = supervision
     }
 
     /// A transport's lifetime within one signaling session: createWebRtcTransport,
-    /// connectTransport, ICE + DTLS, then `body`; whatever happens, `finish` (to keep the
-    /// session's reports), the media session's stop and the transport's close run after.
-    func withTransport<Session: MediaSession>(
-        in room: RoomSession, role: String, producing: Bool,
-        session make: (WebRtcTransport) -> Session,
-        body: (WebRtcTransport, Session) async throws -> Void,
-        finish: (Session) async -> Void
+    /// connectTransport, ICE + DTLS, then `stay`. Whatever ended the stay, the media side
+    /// stops first (recordings get what was buffered and close their files), then `finish`
+    /// keeps its reports, then, only when the stay ended normally, `leave` says goodbye to the
+    /// server (`exitRoom` comes after the files are finished), and the transport closes last.
+    func withTransport<Media: MediaSession>(
+        in room: RoomSession, session: RoomSupervisor.Session, role: String, producing: Bool,
+        media make: (WebRtcTransport) -> Media,
+        stay: (WebRtcTransport, Media) async throws -> Void,
+        finish: (Media) async -> Void,
+        leave: () async -> Void
     ) async throws {
         let options = try await room.createWebRtcTransport(producing: producing, consuming: !producing,
                                                            forceTcp: transportConfiguration.forceTcp)
@@ -41,24 +48,26 @@ public struct ParticipantSeat: Sendable {
             throw ParticipantError.media("\(role) transport: \(error)")
         }
         // Handlers are in place before the first packet can arrive.
-        let session = make(transport)
-        session.start()
+        let media = make(transport)
+        media.start()
         let outcome: Result<Void, any Error>
         do {
             try await room.connectTransport(transportId: transport.id, dtlsParameters: transport.localDtlsParameters)
             do {
                 try await transport.connect()
-            } catch {
-                throw ParticipantError.media("\(role) transport: \(error)")
+            } catch let error as TransportError {
+                throw Self.participantError(error, role: role)
             }
+            session.established()
             logger.info("\(role) transport connected", metadata: ["transport": "\(transport.id)"])
-            try await body(transport, session)
+            try await stay(transport, media)
             outcome = .success(())
         } catch {
             outcome = .failure(error)
         }
-        await finish(session)
-        await session.stop()
+        await media.stop()
+        await finish(media)
+        if case .success = outcome { await leave() }
         let statistics = await transport.currentStatistics()
         logger.info("\(role) transport closed", metadata: [
             "rtp in": "\(statistics.rtpPacketsReceived)", "rtp out": "\(statistics.rtpPacketsSent)",
@@ -67,6 +76,13 @@ public struct ParticipantSeat: Sendable {
         ])
         await transport.close()
         try outcome.get()
+    }
+
+    /// A certificate that does not match is a misconfigured (or impersonated) server, never
+    /// the network: not worth a reconnect. Everything else may be.
+    static func participantError(_ error: TransportError, role: String) -> ParticipantError {
+        if case .dtls(.fingerprintMismatch) = error { return .media("\(role) transport: \(error)") }
+        return .transport("\(role) transport: \(error)")
     }
 }
 

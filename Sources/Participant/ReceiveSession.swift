@@ -46,6 +46,8 @@ public final class ReceiveSession: @unchecked Sendable {
         var keyFrameRequests = 0
         var lastKeyFrameRequest: Double = 0
         var recorder: MemberRecorder?
+        /// The producer is paused (camera off): no media is expected, none is asked for.
+        var paused = false
     }
 
     private let transport: WebRtcTransport
@@ -93,19 +95,25 @@ public final class ReceiveSession: @unchecked Sendable {
         }
     }
 
+    /// Delivers what is still buffered, then ends this session's tracks in the recorders: a
+    /// member's file holds the tracks of one session, never ghosts of an earlier one.
     public func stop() async {
         try? await eventLoop.submit {
             self.reportTask?.cancel()
             self.reportTask = nil
             self.repairTask?.cancel()
             self.repairTask = nil
-            // Deliver what is still buffered, then let the recorders finish their files.
-            for id in self.entries.keys { self.drain(id, now: .infinity) }
+            for id in self.entries.keys where self.entries[id]?.closed == false {
+                self.drain(id, now: .infinity)
+                self.entries[id]?.closed = true
+                self.entries[id]?.recorder?.removeTrack(id: id)
+            }
         }.get()
     }
 
-    /// Starts counting a consumer's SSRCs; asks for a key frame when it is video.
-    public func add(_ consumer: ConsumerOptions, owner: String) {
+    /// Starts counting a consumer's SSRCs; asks for a key frame when it is video (and not
+    /// paused: a paused producer sends nothing until it resumes).
+    public func add(_ consumer: ConsumerOptions, owner: String, paused: Bool = false) {
         eventLoop.execute {
             guard let encoding = consumer.rtpParameters.encodings.first, let ssrc = encoding.ssrc else { return }
             let codec = consumer.rtpParameters.codecs.first
@@ -119,8 +127,10 @@ public final class ReceiveSession: @unchecked Sendable {
                 nackEnabled: codec?.rtcpFeedback.contains(.nack) ?? false, recorder: recorder)
             self.bySSRC[ssrc] = consumer.id
             if let rtx = encoding.rtx?.ssrc { self.byRTXSSRC[rtx] = consumer.id }
+            self.entries[consumer.id]?.paused = paused
+            if paused { recorder?.setPaused(track: consumer.id, true) }
             // Video starts with a key-frame request: not every server asks the producer for one.
-            if consumer.kind == .video {
+            if consumer.kind == .video && !paused {
                 self.entries[consumer.id]?.lastKeyFrameRequest = Self.now()
                 self.entries[consumer.id]?.keyFrameRequests += 1
                 self.requestKeyFrame(ssrc)
@@ -139,6 +149,22 @@ public final class ReceiveSession: @unchecked Sendable {
             self.entries[consumerId] = entry
             if let ssrc = entry.consumer.rtpParameters.encodings.first?.ssrc { self.bySSRC[ssrc] = nil }
             if let rtx = entry.consumer.rtpParameters.encodings.first?.rtx?.ssrc { self.byRTXSSRC[rtx] = nil }
+        }
+    }
+
+    /// The producer behind a consumer paused or resumed. On resume video asks for a key frame
+    /// at once (the picture must restart from one).
+    public func setPaused(consumerId: String, _ paused: Bool) {
+        eventLoop.execute {
+            guard var entry = self.entries[consumerId], !entry.closed, entry.paused != paused else { return }
+            entry.paused = paused
+            entry.recorder?.setPaused(track: consumerId, paused)
+            if !paused, entry.consumer.kind == .video, let ssrc = entry.consumer.rtpParameters.encodings.first?.ssrc {
+                entry.lastKeyFrameRequest = Self.now()
+                entry.keyFrameRequests += 1
+                self.requestKeyFrame(ssrc)
+            }
+            self.entries[consumerId] = entry
         }
     }
 
@@ -230,7 +256,7 @@ public final class ReceiveSession: @unchecked Sendable {
                     transport.sendRTCP([.nack(GenericNACK(senderSSRC: localSSRC, mediaSSRC: ssrc, lost: missing))])
                 }
             }
-            if entry.consumer.kind == .video, entry.depacketizer.waitingForKeyFrame, now - entry.lastKeyFrameRequest > 1 {
+            if entry.consumer.kind == .video, !entry.paused, entry.depacketizer.waitingForKeyFrame, now - entry.lastKeyFrameRequest > 1 {
                 entry.lastKeyFrameRequest = now
                 entry.keyFrameRequests += 1
                 requestKeyFrame(ssrc)

@@ -1,64 +1,143 @@
+import Foundation
 import Logging
+import Signaling
+import Synchronization
 
-/// Keeps a participant in the room across signaling drops: runs `body` on a connected session;
-/// when the link drops (or the server restarts), waits with backoff, connects a new session and
-/// runs `body` again, which re-runs the room sequence. The first connection is not retried:
-/// a server that was never reachable is a configuration problem the user must see at once.
+/// Keeps one half of a participant (edge or origin) in the room across outages: runs `body`
+/// on a connected session; when the signaling link drops, the server restarts, or the media
+/// transport is lost (ICE consent, DTLS alert), it waits with backoff, connects a new session
+/// and runs `body` again, which re-runs the room sequence with a new transport.
+///
+/// What is not retried: a first session that never got established (a server that was never
+/// reachable, a fingerprint that does not match: configuration problems the user must see at
+/// once), refusals and protocol errors, and device failures.
+///
+/// `stop` ends everything quickly: a session still setting up (connecting, joining, gathering,
+/// in the DTLS handshake) is cancelled at once; an established one gets `policy.shutdownGrace`
+/// to leave in order (finish recordings, `exitRoom`), then whatever still waits is cancelled.
 public enum RoomSupervisor {
     public struct Policy: Sendable {
-        /// Reconnections allowed in a row without a working session in between.
+        /// Reconnections allowed in a row without an established session in between.
         public var maxAttempts: Int
         public var backoff: Backoff
+        /// How long the body may take to leave in order once `stop` fires.
+        public var shutdownGrace: Duration
 
-        public init(maxAttempts: Int = 10, backoff: Backoff = Backoff()) {
+        public init(maxAttempts: Int = 10, backoff: Backoff = Backoff(), shutdownGrace: Duration = .milliseconds(1500)) {
             self.maxAttempts = maxAttempts
             self.backoff = backoff
+            self.shutdownGrace = shutdownGrace
         }
     }
 
-    /// - Parameter body: runs the room sequence and stays in the room; returns when done,
-    ///   throws `.connectionLost` when the link drops. Gets the number of the session (0 first).
+    /// Handed to the body: it calls `established()` once the session is fully up (media
+    /// transport connected), which resets the attempt count and closes an outage.
+    public final class Session: Sendable {
+        public let number: Int
+        private let isEstablished = Mutex(false)
+
+        init(number: Int) { self.number = number }
+
+        public func established() { isEstablished.withLock { $0 = true } }
+        var wasEstablished: Bool { isEstablished.withLock { $0 } }
+    }
+
+    /// - Parameter body: runs the room sequence and stays in the room; returns when `stop`
+    ///   fired, throws when the link or the transport failed.
     /// - Returns: how many times it reconnected.
     @discardableResult
-    public static func run(configuration: RoomSession.Configuration, policy: Policy = Policy(), logger: Logger,
-                           body: @Sendable (RoomSession, Int) async throws -> Void) async throws -> Int {
+    public static func run(configuration: RoomSession.Configuration, policy: Policy = Policy(), stop: StopSignal,
+                           logger: Logger, body: @escaping @Sendable (RoomSession, Session) async throws -> Void) async throws -> Int {
+        let role = configuration.role.rawValue
         var backoff = policy.backoff
         var failuresInARow = 0
-        var everConnected = false
-        var session = 0
-        while true {
+        var everEstablished = false
+        var outageStarted: ContinuousClock.Instant?
+        var number = 0
+        while !stop.isFired {
             let room = RoomSession(configuration: configuration, logger: logger)
+            let session = Session(number: number)
+            let outcome: Result<Void, any Error>
             do {
-                try await room.connect()
-                everConnected = true
+                try await runUntilStopped(stop, grace: { session.wasEstablished ? policy.shutdownGrace : .zero }) {
+                    try await room.connect()
+                    try await body(room, session)
+                }
+                outcome = .success(())
+            } catch {
+                outcome = .failure(error)
+            }
+            await room.close()
+            if session.wasEstablished {
+                everEstablished = true
                 failuresInARow = 0
                 backoff.reset()
-                try await body(room, session)
-                await room.close()
-                return session
-            } catch let error as RoomError {
-                await room.close()
-                guard everConnected, error.isLinkFailure, failuresInARow < policy.maxAttempts else { throw error }
-                failuresInARow += 1
-                let delay = backoff.next()
-                logger.warning("signaling lost, reconnecting", metadata: [
-                    "server": "\(configuration.role.rawValue)", "reason": "\(error)", "in": "\(delay)",
-                    "attempt": "\(failuresInARow)/\(policy.maxAttempts)",
-                ])
-                try await Task.sleep(for: delay)
-                session += 1
-            } catch {
-                await room.close()
-                throw error
+                if let started = outageStarted {
+                    outageStarted = nil
+                    logger.warning("back in the room", metadata: ["server": "\(role)", "outage": "\(format(.now - started))"])
+                }
+            }
+            guard case .failure(let error) = outcome else { return number }
+            if stop.isFired { return number }  // a failure while leaving is not worth reporting
+            guard everEstablished, isRetryable(error), failuresInARow < policy.maxAttempts else { throw error }
+            if session.wasEstablished { outageStarted = .now }
+            failuresInARow += 1
+            let delay = backoff.next()
+            logger.warning("connection lost, reconnecting", metadata: [
+                "server": "\(role)", "reason": "\(error)", "in": "\(format(delay))",
+                "attempt": "\(failuresInARow)/\(policy.maxAttempts)",
+            ])
+            try? await runUntilStopped(stop, grace: { .zero }) { try await Task.sleep(for: delay) }
+            number += 1
+        }
+        return number
+    }
+
+    /// Runs `body`; once `stop` fires it gets `grace()` to return, then it is cancelled.
+    static func runUntilStopped(_ stop: StopSignal, grace: @escaping @Sendable () -> Duration,
+                                _ body: @escaping @Sendable () async throws -> Void) async throws {
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await body()
+                return true
+            }
+            group.addTask {
+                await stop.wait()
+                let grace = grace()
+                if grace > .zero { try await Task.sleep(for: grace) }
+                return false
+            }
+            defer { group.cancelAll() }
+            // The body's result (or error) wins; the watchdog only cancels it.
+            while let finished = try await group.next() {
+                if finished { return }
+                group.cancelAll()
             }
         }
     }
+
+    /// Failures of the link or of the network path, as opposed to answers the server gave.
+    static func isRetryable(_ error: any Error) -> Bool {
+        switch error {
+        case let error as RoomError:
+            switch error {
+            case .unreachable, .connectionLost, .timeout: return true
+            default: return false
+            }
+        case ParticipantError.transport: return true
+        default: return false
+        }
+    }
+
+    private static func format(_ duration: Duration) -> String {
+        String(format: "%.1f s", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+    }
 }
 
-extension RoomError {
-    /// Failures of the link itself, as opposed to answers the server gave.
-    var isLinkFailure: Bool {
-        switch self {
+extension RoomSupervisor {
+    /// The signaling link itself failed (as opposed to an answer the server gave).
+    static func isLinkFailure(_ error: RoomError) -> Bool {
+        switch error {
         case .unreachable, .connectionLost: return true
         default: return false
         }

@@ -19,7 +19,7 @@ enum SessionStay {
             }
             group.addTask {
                 for await event in transport.events {
-                    if case .failed(let error) = event { throw ParticipantError.media("\(role) transport: \(error)") }
+                    if case .failed(let error) = event { throw ParticipantSeat.participantError(error, role: role) }
                 }
             }
             if let watch { group.addTask { try await watch() } }

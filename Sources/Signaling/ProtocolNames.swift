@@ -11,7 +11,7 @@ public struct ProtocolNames: Sendable, Equatable {
     public static let canonicalEvents = [
         "createRoom", "join", "getRouterRtpCapabilities", "createWebRtcTransport", "connectTransport",
         "produce", "consume", "resume", "exitRoom", "getProducers", "producerClosed",
-        "newProducers", "consumerClosed",
+        "newProducers", "consumerClosed", "consumerPaused", "consumerResumed",
     ]
 
     public static let canonicalFields = [

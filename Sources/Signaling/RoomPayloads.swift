@@ -93,6 +93,10 @@ public struct ProducerInfo: Sendable, Hashable, Codable {
 public enum RoomEvent: Sendable {
     case newProducers([ProducerInfo])
     case consumerClosed(consumerId: String)
+    /// The remote producer paused (camera or microphone off) or resumed: the consumer stays,
+    /// its media stops or starts again (mediasoup's `producerpause` / `producerresume`).
+    case consumerPaused(consumerId: String)
+    case consumerResumed(consumerId: String)
     /// The link ended; the stream finishes after this.
     case disconnected(RoomError)
 }

@@ -47,7 +47,10 @@ public actor RoomSession {
             options: .init(url: configuration.url, auth: configuration.auth, verifyTLS: configuration.verifyTLS,
                            connectTimeout: configuration.requestTimeout),
             logger: logger)
-        (events, eventSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(256))
+        // Never drop an announcement: a lost newProducers is a member never consumed, a lost
+        // consumerClosed a ghost track. The stream stays small because its reader never waits
+        // on the network while reading it, and the WebSocket layer bounds what one message holds.
+        (events, eventSink) = AsyncStream.makeStream(bufferingPolicy: .unbounded)
     }
 
     private var step: String { "\(configuration.role.rawValue) " }
@@ -77,11 +80,16 @@ public actor RoomSession {
                         } catch {
                             logger.warning("ignoring malformed newProducers: \(error)")
                         }
-                    case "consumerClosed":
-                        if let id = payload["consumer_id"].flatMap(JoinAnswer.identifier) {
-                            sink.yield(.consumerClosed(consumerId: id))
-                        } else {
-                            logger.warning("ignoring consumerClosed without consumer_id")
+                    case "consumerClosed", "consumerPaused", "consumerResumed":
+                        // mediasoup-demo style servers say consumerId; the room protocol consumer_id.
+                        guard let id = (payload["consumer_id"] ?? payload["consumerId"]).flatMap(JoinAnswer.identifier) else {
+                            logger.warning("ignoring \(wireName) without consumer_id")
+                            continue
+                        }
+                        switch name {
+                        case "consumerClosed": sink.yield(.consumerClosed(consumerId: id))
+                        case "consumerPaused": sink.yield(.consumerPaused(consumerId: id))
+                        default: sink.yield(.consumerResumed(consumerId: id))
                         }
                     default:
                         logger.debug("ignoring event \(wireName)")

@@ -42,7 +42,7 @@ final class RoomServerProcess {
         process.currentDirectoryURL = Repository.root.appendingPathComponent("Tests/RoomServer")
         let stdout = Pipe()
         process.standardOutput = stdout
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: logURL)
         try process.run()
         // The server prints one JSON line with its URLs once it listens.
@@ -64,6 +64,16 @@ final class RoomServerProcess {
         self.control = control
     }
 
+    /// The port of a server URL (to start a new server on the same ports).
+    static func port(_ url: String) -> Int { URLComponents(string: url)?.port ?? 0 }
+
+    /// Kills the server at once, as a crash would.
+    func kill() {
+        guard process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
     /// What the server wrote to stderr (tracebacks, warnings), for failure messages.
     var log: String { (try? String(contentsOf: logURL, encoding: .utf8)).map { String($0.suffix(4000)) } ?? "" }
 
@@ -76,8 +86,9 @@ final class RoomServerProcess {
         }
     }
 
+    /// POSTs to the control port; `path` may carry a query (`outage?seconds=40`).
     func post(_ path: String) throws {
-        var request = URLRequest(url: control.appendingPathComponent(path))
+        var request = URLRequest(url: try XCTUnwrap(URL(string: control.absoluteString + "/" + path)))
         request.httpMethod = "POST"
         let done = DispatchSemaphore(value: 0)
         URLSession.shared.dataTask(with: request) { _, _, _ in done.signal() }.resume()
