@@ -36,7 +36,7 @@ enum ReceiveReportPrinter {
         }
         let reconnections = (received?.reconnections ?? 0) + (sent?.reconnections ?? 0)
         if !json && reconnections > 0 {
-            lines.append("(\(reconnections) signaling reconnections)")
+            lines.append("(\(reconnections) reconnection\(reconnections == 1 ? "" : "s"))")
         }
         FileHandle.standardOutput.write(Data(lines.map { $0 + "\n" }.joined().utf8))
     }

@@ -26,8 +26,9 @@ final class JoinSignalingTests: XCTestCase {
             try server.post("drop")
         }
         XCTAssertEqual(run.status, 0, run.stderr)
-        XCTAssertTrue(run.stdout.contains("(1 signaling reconnections)"), run.stdout)
-        XCTAssertTrue(run.stderr.contains("signaling lost, reconnecting"), run.stderr)
+        XCTAssertTrue(run.stdout.contains("(1 reconnection)"), run.stdout)
+        XCTAssertTrue(run.stderr.contains("connection lost, reconnecting"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("back in the room"), run.stderr)
         let stats = try XCTUnwrap(try server.state()["stats"] as? [String: Any])
         XCTAssertEqual(stats["joins"] as? Int, 2, "the room sequence ran again")
     }
