@@ -42,7 +42,7 @@ final class RoomServerProcess {
         process.currentDirectoryURL = Repository.root.appendingPathComponent("Tests/RoomServer")
         let stdout = Pipe()
         process.standardOutput = stdout
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: logURL)
         try process.run()
         // The server prints one JSON line with its URLs once it listens.
