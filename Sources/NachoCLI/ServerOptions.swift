@@ -129,8 +129,19 @@ public struct ServerOptions: ParsableArguments {
     static func url(_ text: String, flag: String) throws -> URL {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(),
               ["ws", "wss", "http", "https"].contains(scheme), url.host?.isEmpty == false else {
-            throw NachoFailure(.usage, "\(flag) URL \(text.debugDescription) is not a ws://, wss://, http:// or https:// URL with a host")
+            throw NachoFailure(.usage, "\(flag) URL \(redacted(text).debugDescription) is not a ws://, wss://, http:// or https:// URL with a host")
         }
         return url
+    }
+
+    /// A URL as typed, fit for an error message: without query, fragment or credentials, which
+    /// may carry tokens (as the logs show it, `SocketIOClient.redacted`).
+    static func redacted(_ text: String) -> String {
+        if let url = URL(string: text), url.scheme != nil { return SocketIOClient.redacted(url) }
+        var visible = String(text.prefix { $0 != "?" && $0 != "#" })
+        if let authority = visible.range(of: "://"), let at = visible[authority.upperBound...].lastIndex(of: "@") {
+            visible.removeSubrange(authority.upperBound...at)
+        }
+        return visible
     }
 }

@@ -59,4 +59,13 @@ final class InputValidationTests: XCTestCase {
             assertOneLineError(run, code: 64, mentions: "\(section).\(field)")
         }
     }
+
+    /// URLs in error messages lose their query, fragment and credentials (tokens live there).
+    func testURLsInErrorsAreRedacted() throws {
+        for url in ["ftp://user:pw-s3cret@example.org/?token=s3cret", "ws:///socket.io/?token=s3cret#s3cret", "nonsense?token=s3cret"] {
+            let run = try Nacho.run(["list-producers", "--edge", url, "--room", "42", "--member", "7"], timeout: 20)
+            assertOneLineError(run, code: 64, mentions: "edge URL")
+            XCTAssertFalse(run.stderr.contains("s3cret"), run.stderr)
+        }
+    }
 }
