@@ -200,7 +200,14 @@ public actor SocketIOClient {
     public func close() async {
         for frame in core.close() { socket?.send(frame, promise: nil) }
         failAll(.closed, announce: false)
-        if let socket { try? await socket.close(code: .normalClosure) }
+        if let socket {
+            // Sending the close frame waits for the socket to take it: a server that stops
+            // reading must not hold us here.
+            let sent = socket.eventLoop.makePromise(of: Void.self)
+            socket.close(code: .normalClosure, promise: sent)
+            let future = sent.futureResult
+            _ = try? await withDeadline(.seconds(1), what: "WebSocket close") { try await future.get() }
+        }
         closeChannel()
         socket = nil
     }
