@@ -80,6 +80,12 @@ public struct ICEAgent: Sendable {
 
     /// Starts checks on every candidate of `transport`, best first.
     public mutating func start(now: ContinuousClock.Instant, transport: ICEEndpoint.Transport = .udp) -> [Output] {
+        // USERNAME is "remote:local", less than 513 bytes (RFC 8489 §14.3); the remote part
+        // comes from the signaling server.
+        guard configuration.remoteUfrag.utf8.count + 1 + configuration.localUfrag.utf8.count < 513 else {
+            state = .failed
+            return [.failed("ICE username fragment of \(configuration.remoteUfrag.utf8.count) bytes is too long for a STUN username")]
+        }
         state = .checking
         startedAt = now
         var out: [Output] = []

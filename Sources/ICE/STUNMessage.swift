@@ -42,7 +42,8 @@ public struct STUNMessage: Sendable, Equatable {
         }
         // Method bits M0-M11 interleave with class bits C0 (bit 4) and C1 (bit 8).
         method = (type & 0x000F) | ((type & 0x00E0) >> 1) | ((type & 0x3E00) >> 2)
-        messageClass = Class(rawValue: UInt8(((type >> 4) & 1) | ((type >> 7) & 2)))!
+        // Two bits: every value is a class.
+        messageClass = Class(rawValue: UInt8(((type >> 4) & 1) | ((type >> 7) & 2))) ?? .request
         var attributes: [STUNAttribute] = []
         while !reader.isAtEnd {
             let attrType = try reader.u16("an attribute type")
@@ -91,8 +92,10 @@ public struct STUNMessage: Sendable, Equatable {
         return bytes
     }
 
+    /// Rewrites the 16-bit length field. The checks below take raw bytes of any size: a length
+    /// past 16 bits cannot verify anyway, and must not trap.
     private static func setLength(_ bytes: inout [UInt8], _ length: Int) {
-        bytes[2] = UInt8(length >> 8)
+        bytes[2] = UInt8(truncatingIfNeeded: length >> 8)
         bytes[3] = UInt8(truncatingIfNeeded: length)
     }
 

@@ -64,8 +64,14 @@ public struct ReceptionStatistics: Sendable {
 
     public var cumulativeLost: Int { max(expected - packetsReceived, -0x800000) }
 
-    /// Jitter in timestamp units.
-    public var jitter: UInt32 { UInt32(jitterQ4 / 16) }
+    /// Jitter in timestamp units (saturating: the clock rate comes from the server).
+    public var jitter: UInt32 { Self.saturatingUInt32(jitterQ4 / 16) }
+
+    /// `value` rounded down into 0 ... UInt32.max; NaN is 0.
+    static func saturatingUInt32(_ value: Double) -> UInt32 {
+        guard value > 0 else { return 0 }  // also NaN
+        return value >= Double(UInt32.max) ? .max : UInt32(value)
+    }
 
     /// A report block; advances the "since last report" interval used for the fraction lost.
     public mutating func makeReport(now: Double) -> ReceptionReport {
@@ -78,7 +84,9 @@ public struct ReceptionStatistics: Sendable {
         let fraction: UInt8 = expectedInterval <= 0 || lostInterval <= 0 ? 0 : UInt8(min(255, (lostInterval << 8) / expectedInterval))
         var delay: UInt32 = 0
         if let arrival = lastSenderReportArrival {
-            delay = UInt32(max(0, (now - arrival) * 65536))
+            // DLSR is 32 bits of 1/65536 s: it saturates after 18.2 h (a producer paused that
+            // long) rather than wrapping to a small, wrong round-trip time.
+            delay = Self.saturatingUInt32((now - arrival) * 65536)
         }
         return ReceptionReport(
             ssrc: ssrc, fractionLost: fraction, cumulativeLost: Int32(clamping: min(cumulativeLost, 0x7FFFFF)),

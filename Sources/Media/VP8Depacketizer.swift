@@ -28,8 +28,17 @@ public struct VP8Depacketizer: Sendable {
     private var framePictureID: UInt16?
     public private(set) var waitingForKeyFrame = true
     public private(set) var framesDropped = 0
+    /// Frames dropped for growing past `maxFrameSize` (also counted in `framesDropped`).
+    public private(set) var oversizedFrames = 0
+
+    /// Largest frame reassembled. A 4K VP8 key frame is well under 1 MiB; packets that keep one
+    /// timestamp without ever setting the marker would otherwise grow the frame without bound.
+    public static let maxFrameSize = 4 << 20
 
     public init() {}
+
+    /// Bytes of the frame in progress.
+    public var bufferedBytes: Int { parts.count }
 
     public static func descriptor(_ payload: ArraySlice<UInt8>) -> Descriptor? {
         var i = payload.startIndex
@@ -83,7 +92,17 @@ public struct VP8Depacketizer: Sendable {
             // A frame must start with the first packet of partition 0.
             frameBroken = !(descriptor.startOfPartition && descriptor.partitionIndex == 0)
         }
-        parts.append(contentsOf: data)
+        if !frameBroken {
+            if parts.count + data.count > Self.maxFrameSize {
+                // Give the memory back now; the marker (or the next timestamp) counts the drop.
+                oversizedFrames += 1
+                frameBroken = true
+                waitingForKeyFrame = true
+                parts = []
+            } else {
+                parts.append(contentsOf: data)
+            }
+        }
         guard marker else { return nil }
         defer { reset() }
         guard !frameBroken, let first = parts.first else {

@@ -115,7 +115,7 @@ public struct MediaOptions: ParsableArguments {
     public init() {}
 
     public mutating func validate() throws {
-        if let duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
+        try ServerOptions.validateSeconds(duration, flag: "--duration", max: 365 * 24 * 3600)
         for (flag, value) in [("--audio-source", audioSource), ("--video-source", videoSource)] {
             guard let value else { continue }
             let scheme = value.split(separator: ":", maxSplits: 1).first.map(String.init) ?? value

@@ -104,9 +104,10 @@ private final class ProducerBox: @unchecked Sendable {
 
 extension ProducerInfo {
     var jsonLine: String {
+        // Fields the server did not send are left out, not null.
         var object: [String: JSONValue] = ["producer_id": .string(producerId)]
-        object["member_no"] = memberNo.map(JSONValue.string) ?? .null
-        object["kind"] = kind.map { .string($0.rawValue) } ?? .null
+        if let memberNo { object["member_no"] = .string(memberNo) }
+        if let kind { object["kind"] = .string(kind.rawValue) }
         if let producerSocketId { object["producer_socket_id"] = .string(producerSocketId) }
         return JSONValue.object(object).jsonText
     }

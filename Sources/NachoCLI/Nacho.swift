@@ -41,7 +41,13 @@ public enum Nacho {
             FileHandle.standardError.write(Data("nacho: error: \(failure.message)\n".utf8))
             exit(failure.code.rawValue)
         } catch {
-            // Help, version and usage errors: ArgumentParser prints and picks the code (64 for usage).
+            // Usage errors: one line like every other failure (the usage summary is in --help).
+            if NachoCommand.exitCode(for: error) == .validationFailure {
+                let message = NachoCommand.message(for: error).split(whereSeparator: \.isNewline).joined(separator: "; ")
+                FileHandle.standardError.write(Data("nacho: error: \(message)\n".utf8))
+                exit(ExitCode.validationFailure.rawValue)
+            }
+            // Help and version: ArgumentParser prints and picks the code.
             NachoCommand.exit(withError: error)
         }
     }

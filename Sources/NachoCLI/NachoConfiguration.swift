@@ -45,6 +45,17 @@ public struct NachoConfigurationFile: Codable, Sendable {
         public var fec: Bool?
         public var dtx: Bool?
         public var keyframeInterval: Int?
+
+        /// The numbers the encoders take as 32-bit values: out of range is a usage error here,
+        /// not a trap in the encoder (Opus takes 500 ... 512000 b/s).
+        func validate(section: String, bitrates: ClosedRange<Int>) throws {
+            if let bitrate, !bitrates.contains(bitrate) {
+                throw NachoFailure(.usage, "config \(section).bitrate must be between \(bitrates.lowerBound) and \(bitrates.upperBound) bits per second")
+            }
+            if let keyframeInterval, !(1...100_000).contains(keyframeInterval) {
+                throw NachoFailure(.usage, "config \(section).keyframeInterval must be between 1 and 100000 frames")
+            }
+        }
     }
 
     /// Room and member numbers may be written as numbers or strings.

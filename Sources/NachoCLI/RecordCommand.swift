@@ -43,7 +43,7 @@ public struct RecordCommand: AsyncParsableCommand {
     public init() {}
 
     public mutating func validate() throws {
-        if let duration, !(duration > 0) { throw ValidationError("--duration must be positive") }
+        try ServerOptions.validateSeconds(duration, flag: "--duration", max: 365 * 24 * 3600)
         if out.isEmpty { throw ValidationError("--out must name a directory") }
     }
 

@@ -38,10 +38,15 @@ public struct ServerOptions: ParsableArguments {
 
     public init() {}
 
+    /// Longest room or member id, in UTF-8 bytes. The member id goes into the RTCP CNAME
+    /// (`nacho-<member>-<n>`, an SDES item of at most 255 bytes); real ids are short numbers.
+    static let maxIdLength = 128
+
+    /// Longest request timeout, in seconds.
+    static let maxRequestTimeout = 3600.0
+
     public mutating func validate() throws {
-        if let t = requestTimeout, !(t > 0 && t <= 3600) {
-            throw ValidationError("--request-timeout must be between 0 and 3600 seconds")
-        }
+        try Self.validateSeconds(requestTimeout, flag: "--request-timeout", max: Self.maxRequestTimeout)
         if let level = logLevel, Logger.Level(rawValue: level) == nil {
             throw ValidationError("--log-level must be one of: \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -49,6 +54,18 @@ public struct ServerOptions: ParsableArguments {
             if let value, value.isEmpty || value.contains(where: { $0.isWhitespace || $0.isNewline }) {
                 throw ValidationError("\(flag) must be a non-empty id without spaces")
             }
+            if let value, value.utf8.count > Self.maxIdLength {
+                throw ValidationError("\(flag) must be at most \(Self.maxIdLength) bytes long")
+            }
+        }
+    }
+
+    /// A number of seconds that becomes a `Duration`: positive and at most `max` (which also
+    /// rules out infinity and NaN, and keeps `Int(seconds * 1000)` far from overflowing).
+    static func validateSeconds(_ value: Double?, flag: String, max: Double) throws {
+        guard let value else { return }
+        guard value > 0 && value <= max else {
+            throw ValidationError("\(flag) must be more than 0 and at most \(Int(max)) seconds")
         }
     }
 
@@ -68,6 +85,9 @@ public struct ServerOptions: ParsableArguments {
         guard let member = member ?? file?.member?.value, !member.isEmpty else {
             throw NachoFailure(.usage, "no member number: pass --member N or set \"member\" in the config file")
         }
+        for (name, value) in [("room", room), ("member", member)] where value.utf8.count > Self.maxIdLength {
+            throw NachoFailure(.usage, "\(name) must be at most \(Self.maxIdLength) bytes long")
+        }
         let names: ProtocolNames
         do {
             names = try ProtocolNames(events: file?.events ?? [:], fields: file?.fields ?? [:])
@@ -79,13 +99,17 @@ public struct ServerOptions: ParsableArguments {
             auth = ["token": .string(token)]
         }
         let timeout = requestTimeout ?? file?.requestTimeout ?? 10
-        guard timeout > 0 else { throw NachoFailure(.usage, "requestTimeout must be positive") }
+        guard timeout > 0 && timeout <= Self.maxRequestTimeout else {
+            throw NachoFailure(.usage, "requestTimeout must be more than 0 and at most \(Int(Self.maxRequestTimeout)) seconds")
+        }
         if let consent = file?.iceConsentTimeout, !(consent >= 2 && consent <= 300) {
             throw NachoFailure(.usage, "iceConsentTimeout must be between 2 and 300 seconds")
         }
         if let attempts = file?.reconnectAttempts, !(0...1000).contains(attempts) {
             throw NachoFailure(.usage, "reconnectAttempts must be between 0 and 1000")
         }
+        try file?.audio?.validate(section: "audio", bitrates: 500...512_000)
+        try file?.video?.validate(section: "video", bitrates: 10_000...1_000_000_000)
         return ResolvedSettings(
             edgeURL: edgeURL, originURL: originURL, room: room, member: member,
             edgeJoinType: file?.joinTypes?.edge ?? "consumer",
@@ -109,8 +133,19 @@ public struct ServerOptions: ParsableArguments {
     static func url(_ text: String, flag: String) throws -> URL {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(),
               ["ws", "wss", "http", "https"].contains(scheme), url.host?.isEmpty == false else {
-            throw NachoFailure(.usage, "\(flag) URL \(text.debugDescription) is not a ws://, wss://, http:// or https:// URL with a host")
+            throw NachoFailure(.usage, "\(flag) URL \(redacted(text).debugDescription) is not a ws://, wss://, http:// or https:// URL with a host")
         }
         return url
+    }
+
+    /// A URL as typed, fit for an error message: without query, fragment or credentials, which
+    /// may carry tokens (as the logs show it, `SocketIOClient.redacted`).
+    static func redacted(_ text: String) -> String {
+        if let url = URL(string: text), url.scheme != nil { return SocketIOClient.redacted(url) }
+        var visible = String(text.prefix { $0 != "?" && $0 != "#" })
+        if let authority = visible.range(of: "://"), let at = visible[authority.upperBound...].lastIndex(of: "@") {
+            visible.removeSubrange(authority.upperBound...at)
+        }
+        return visible
     }
 }

@@ -18,6 +18,10 @@ public struct TransportOptions: Sendable, Hashable, Codable {
         guard !iceParameters.usernameFragment.isEmpty, !iceParameters.password.isEmpty else {
             throw ORTCError.invalid("transport \(id): empty ICE username fragment or password")
         }
+        // RFC 8839 §5.4: at most 256 characters each; the fragment goes into every STUN check.
+        guard iceParameters.usernameFragment.count <= 256, iceParameters.password.count <= 256 else {
+            throw ORTCError.invalid("transport \(id): ICE username fragment or password longer than 256 characters")
+        }
         guard !iceCandidates.isEmpty else { throw ORTCError.invalid("transport \(id): no ICE candidates") }
         for candidate in iceCandidates where !(1...65535).contains(candidate.port) {
             throw ORTCError.invalid("transport \(id): ICE candidate port \(candidate.port) out of range")

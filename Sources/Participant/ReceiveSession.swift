@@ -256,7 +256,10 @@ public final class ReceiveSession: @unchecked Sendable {
                     transport.sendRTCP([.nack(GenericNACK(senderSSRC: localSSRC, mediaSSRC: ssrc, lost: missing))])
                 }
             }
-            if entry.consumer.kind == .video, !entry.paused, entry.depacketizer.waitingForKeyFrame, now - entry.lastKeyFrameRequest > 1 {
+            // A gap too wide to NACK (the jitter buffer gave it up at once) needs a key frame now.
+            let overflowed = entry.jitter.takeKeyFrameRequest()
+            if entry.consumer.kind == .video, !entry.paused,
+               overflowed || (entry.depacketizer.waitingForKeyFrame && now - entry.lastKeyFrameRequest > 1) {
                 entry.lastKeyFrameRequest = now
                 entry.keyFrameRequests += 1
                 requestKeyFrame(ssrc)

@@ -25,26 +25,23 @@ public final class SendSession: @unchecked Sendable {
         public var targetBitrate: Int
     }
 
-    private final class Stream {
+    /// Confined to the event loop, as the session is.
+    private final class Stream: @unchecked Sendable {
         let producerId: String
         let kind: MediaKind
         var sender: RTPStreamSender
         var packetizer = VP8Packetizer()
         let pipeline: SendPipeline
-        let maxBitrate: Int
         var timestampBase: UInt32 = .random(in: 0...UInt32.max)
         var firstCaptureTime: Double?
         var nacks = 0
         var keyFrameRequests = 0
-        var bitrate: Int
 
-        init(producerId: String, kind: MediaKind, sender: RTPStreamSender, pipeline: SendPipeline, maxBitrate: Int) {
+        init(producerId: String, kind: MediaKind, sender: RTPStreamSender, pipeline: SendPipeline) {
             self.producerId = producerId
             self.kind = kind
             self.sender = sender
             self.pipeline = pipeline
-            self.maxBitrate = maxBitrate
-            self.bitrate = maxBitrate
         }
     }
 
@@ -53,6 +50,7 @@ public final class SendSession: @unchecked Sendable {
     private let logger: Logger
     private let cname: String
     private var streams: [Stream] = []
+    private var bitrates = BitrateController()
     private var transportSequence: UInt16 = 0
     private var reportTask: RepeatedTask?
 
@@ -88,11 +86,13 @@ public final class SendSession: @unchecked Sendable {
         configuration.transportSequenceExtensionId = parameters.headerExtensionId(RtpHeaderExtensionURI.transportWideCC).map(UInt8.init)
         configuration.audioLevelExtensionId = parameters.headerExtensionId(RtpHeaderExtensionURI.audioLevel).map(UInt8.init)
         let stream = Stream(producerId: producerId, kind: kind, sender: RTPStreamSender(configuration: configuration),
-                            pipeline: pipeline, maxBitrate: maxBitrate)
+                            pipeline: pipeline)
         eventLoop.execute {
             self.streams.append(stream)
+            self.bitrates.add(ssrc: ssrc, kind: kind, maxBitrate: maxBitrate)
             pipeline.attach { [weak self] frame in
-                self?.eventLoop.execute { self?.send(frame, on: stream) }
+                guard let self else { return }
+                self.eventLoop.execute { self.send(frame, on: stream) }
             }
         }
     }
@@ -148,19 +148,13 @@ public final class SendSession: @unchecked Sendable {
             case .fir(let fir):
                 for entry in fir.entries { keyFrame(for: entry.ssrc) }
             case .remb(let remb):
-                // The estimate covers the listed streams; give video what audio leaves.
-                let audio = streams.filter { $0.kind == .audio }.reduce(0) { $0 + $1.bitrate }
-                for stream in streams where stream.kind == .video && remb.ssrcs.contains(stream.sender.configuration.ssrc) {
-                    adapt(stream, to: Int(Double(remb.bitrate) * 0.95) - audio)
-                }
+                apply(bitrates.remb(bitrate: remb.bitrate, ssrcs: remb.ssrcs))
             case .receiverReport(let rr):
-                adapt(to: rr.reports)
+                apply(bitrates.reports(rr.reports))
             case .senderReport(let sr):
-                adapt(to: sr.reports)
+                apply(bitrates.reports(sr.reports))
             case .transportCC(let feedback):
-                // Loss-based control from transport-wide feedback: more than 10 % lost backs off.
-                let loss = feedback.statuses.isEmpty ? 0 : Double(feedback.statuses.count - feedback.receivedCount) / Double(feedback.statuses.count)
-                for stream in streams where stream.kind == .video { adapt(stream, loss: loss) }
+                apply(bitrates.transportFeedback(feedback))
             default:
                 continue
             }
@@ -173,29 +167,10 @@ public final class SendSession: @unchecked Sendable {
         stream.pipeline.requestKeyFrame()
     }
 
-    private func adapt(to reports: [ReceptionReport]) {
-        for report in reports {
-            guard let stream = streams.first(where: { $0.sender.configuration.ssrc == report.ssrc }) else { continue }
-            adapt(stream, loss: Double(report.fractionLost) / 256)
+    private func apply(_ changes: [BitrateController.Change]) {
+        for change in changes {
+            streams.first { $0.sender.configuration.ssrc == change.ssrc }?.pipeline.setTargetBitrate(change.bitrate)
         }
-    }
-
-    /// Loss-based adaptation (as in GCC's loss controller): above 10 % loss cut by half the
-    /// loss, below 2 % grow 5 %, between hold.
-    private func adapt(_ stream: Stream, loss: Double) {
-        if loss > 0.10 {
-            adapt(stream, to: Int(Double(stream.bitrate) * (1 - 0.5 * loss)))
-        } else if loss < 0.02 {
-            adapt(stream, to: Int(Double(stream.bitrate) * 1.05))
-        }
-    }
-
-    private func adapt(_ stream: Stream, to target: Int) {
-        let floor = stream.kind == .video ? 100_000 : 16_000
-        let bitrate = max(floor, min(stream.maxBitrate, target))
-        guard bitrate != stream.bitrate else { return }
-        stream.bitrate = bitrate
-        stream.pipeline.setTargetBitrate(bitrate)
     }
 
     private func sendReports() {

@@ -5,8 +5,13 @@ import Bytes
 public struct SourceDescription: Sendable, Equatable {
     public struct Item: Sendable, Equatable {
         public static let cname: UInt8 = 1
+        /// An item's length is one byte: longer text is cut when written.
+        public static let maxLength = 255
         public var type: UInt8
         public var text: ArraySlice<UInt8>
+
+        /// What goes on the wire: at most `maxLength` bytes.
+        var wireText: ArraySlice<UInt8> { text.prefix(Self.maxLength) }
 
         public init(type: UInt8, text: ArraySlice<UInt8>) {
             self.type = type
@@ -28,7 +33,7 @@ public struct SourceDescription: Sendable, Equatable {
         }
 
         var size: Int {
-            let itemBytes = items.reduce(0) { $0 + 2 + $1.text.count } + 1  // + null item
+            let itemBytes = items.reduce(0) { $0 + 2 + $1.wireText.count } + 1  // + null item
             return 4 + (itemBytes + 3) / 4 * 4
         }
     }
@@ -37,8 +42,14 @@ public struct SourceDescription: Sendable, Equatable {
 
     public init(chunks: [Chunk]) { self.chunks = chunks }
 
+    /// A CNAME longer than an item holds is cut at a character boundary within 255 bytes.
     public init(cname: String, ssrc: UInt32) {
-        chunks = [Chunk(ssrc: ssrc, items: [Item(type: Item.cname, text: Array(cname.utf8)[...])])]
+        var length = 0
+        let text = cname.prefix { character in
+            length += character.utf8.count
+            return length <= Item.maxLength
+        }
+        chunks = [Chunk(ssrc: ssrc, items: [Item(type: Item.cname, text: Array(text.utf8)[...])])]
     }
 
     public init(parsing bytes: ArraySlice<UInt8>) throws {
@@ -72,9 +83,10 @@ public struct SourceDescription: Sendable, Equatable {
             let start = writer.count
             writer.u32(chunk.ssrc)
             for item in chunk.items {
+                let text = item.wireText
                 writer.u8(item.type)
-                writer.u8(UInt8(item.text.count))
-                writer.append(item.text)
+                writer.u8(UInt8(text.count))
+                writer.append(text)
             }
             writer.u8(0)
             writer.zeros((4 - (writer.count - start) % 4) % 4)

@@ -10,6 +10,10 @@ public struct Peer: Sendable, Hashable {
 /// The `join` answer. Servers send `peers` as an array or as a JSON-encoded string, and
 /// member numbers as strings or numbers: all are accepted.
 public struct JoinAnswer: Sendable, Hashable {
+    /// More peers than this in one answer is a protocol error (no room holds that many; a
+    /// hostile list would only cost memory).
+    public static let maxPeers = 10_000
+
     public var roomId: String?
     public var peers: [Peer]
 
@@ -22,7 +26,7 @@ public struct JoinAnswer: Sendable, Hashable {
         guard case .object(let object) = value else {
             throw RoomPayloadError("expected an object, got \(value.summary)")
         }
-        roomId = object["room_id"].flatMap(Self.identifier)
+        roomId = try Self.optionalIdentifier(value, "room_id", in: "join answer")
         var peersValue = object["peers"] ?? .array([])
         if case .string(let text) = peersValue {
             do {
@@ -34,20 +38,35 @@ public struct JoinAnswer: Sendable, Hashable {
         guard case .array(let items) = peersValue else {
             throw RoomPayloadError("peers is not a list")
         }
-        peers = items.compactMap { item in
-            guard let member = item["member_no"].flatMap(Self.identifier) else { return nil }
+        guard items.count <= Self.maxPeers else {
+            throw RoomPayloadError("join answer lists \(items.count) peers, more than \(Self.maxPeers)")
+        }
+        // Entries without a member number (or that are no objects) say nothing: skipped.
+        peers = try items.compactMap { item in
+            guard let member = try Self.optionalIdentifier(item, "member_no", in: "peers entry") else { return nil }
             return Peer(memberNo: member, type: item["type"]?.stringValue)
         }
     }
 
-    /// An id sent as a string or as a number.
+    /// An id sent as a string or as a number. A number must be an integer that fits in `Int`
+    /// (1e300 or 2.5 name nothing): anything else is nil.
     static func identifier(_ value: JSONValue) -> String? {
         switch value {
         case .string(let s): return s
         case .int(let i): return String(i)
-        case .double(let d) where d == d.rounded(): return String(Int(d))
+        case .double(let d): return Int(exactly: d).map(String.init)
         default: return nil
         }
+    }
+
+    /// The id in `key` of an object: nil when absent or null; a value that is no id makes the
+    /// entry malformed rather than silently ownerless.
+    static func optionalIdentifier(_ object: JSONValue, _ key: String, in what: String) throws -> String? {
+        guard let value = object[key], value != .null else { return nil }
+        guard let id = identifier(value) else {
+            throw RoomPayloadError("\(what): \(key) is not a string or an integer id: \(value.summary)")
+        }
+        return id
     }
 }
 
@@ -69,6 +88,9 @@ public struct ProducerInfo: Sendable, Hashable, Codable {
     /// Who owns the producer: the member number, else the socket id the server gave.
     public var owner: String? { memberNo ?? producerSocketId }
 
+    /// More entries than this in one `newProducers` event is a protocol error.
+    public static let maxEntries = 10_000
+
     public static func list(parsing value: JSONValue) throws -> [ProducerInfo] {
         var value = value
         // Tolerate a single object, or the list wrapped in {"producers": [...]}.
@@ -76,15 +98,25 @@ public struct ProducerInfo: Sendable, Hashable, Codable {
         guard case .array(let items) = value else {
             throw RoomPayloadError("newProducers is not a list")
         }
+        guard items.count <= maxEntries else {
+            throw RoomPayloadError("newProducers lists \(items.count) producers, more than \(maxEntries)")
+        }
         return try items.map { item in
             guard let id = item["producer_id"].flatMap(JoinAnswer.identifier), !id.isEmpty else {
                 throw RoomPayloadError("newProducers entry without producer_id: \(item.summary)")
             }
+            var socketId: String?
+            if let value = item["producer_socket_id"], value != .null {
+                guard case .string(let text) = value else {
+                    throw RoomPayloadError("newProducers entry: producer_socket_id is not a string: \(value.summary)")
+                }
+                socketId = text
+            }
             return ProducerInfo(
                 producerId: id,
-                memberNo: item["member_no"].flatMap(JoinAnswer.identifier),
+                memberNo: try JoinAnswer.optionalIdentifier(item, "member_no", in: "newProducers entry"),
                 kind: item["kind"]?.stringValue.flatMap(MediaKind.init(rawValue:)),
-                producerSocketId: item["producer_socket_id"]?.stringValue)
+                producerSocketId: socketId)
         }
     }
 }

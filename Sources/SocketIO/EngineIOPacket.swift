@@ -47,6 +47,11 @@ public struct EngineIOHandshake: Sendable, Equatable, Codable {
     public var pingTimeout: Int
     public var maxPayload: Int?
 
+    /// Accepted ping interval and timeout, in milliseconds. Servers use seconds to a minute
+    /// (Engine.IO defaults: 25 s and 20 s); beyond an hour a dead link would go unnoticed, and
+    /// unbounded values overflow the liveness deadline (interval + timeout).
+    public static let pingRange = 1...3_600_000
+
     public init(sid: String, upgrades: [String] = [], pingInterval: Int, pingTimeout: Int, maxPayload: Int? = nil) {
         self.sid = sid
         self.upgrades = upgrades
@@ -61,8 +66,9 @@ public struct EngineIOHandshake: Sendable, Equatable, Codable {
         } catch {
             throw SocketIOError.malformedPacket("Engine.IO open packet is not a valid handshake: \(payload.prefix(60))")
         }
-        guard pingInterval > 0, pingTimeout > 0 else {
-            throw SocketIOError.malformedPacket("Engine.IO handshake with non-positive ping timers")
+        guard Self.pingRange.contains(pingInterval), Self.pingRange.contains(pingTimeout) else {
+            throw SocketIOError.malformedPacket(
+                "Engine.IO handshake with ping timers outside 1 ms ... 1 h (interval \(pingInterval), timeout \(pingTimeout))")
         }
     }
 }

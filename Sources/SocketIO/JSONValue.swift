@@ -11,9 +11,49 @@ public enum JSONValue: Sendable, Hashable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    /// Parses one JSON text.
+    /// Deepest nesting of arrays and objects accepted. Room-server payloads nest about 6 deep
+    /// (an event's argument list, rtpParameters, codecs, rtcpFeedback); a hostile document
+    /// nested thousands deep would otherwise recurse through the decoder on a small stack.
+    public static let maxDepth = 64
+
+    /// Parses one JSON text; throws on invalid JSON or nesting deeper than `maxDepth`.
     public init(parsing text: Substring) throws {
-        self = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        let bytes = Data(text.utf8)
+        guard Self.nestingDepth(of: bytes, limit: Self.maxDepth) <= Self.maxDepth else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "JSON nested deeper than \(Self.maxDepth) levels"))
+        }
+        self = try JSONDecoder().decode(JSONValue.self, from: bytes)
+    }
+
+    /// The deepest bracket nesting of a JSON text outside strings, counted up to `limit + 1`
+    /// (one linear pass, no recursion; brackets need not balance: the decoder checks that).
+    static func nestingDepth(of bytes: Data, limit: Int) -> Int {
+        var depth = 0
+        var deepest = 0
+        var inString = false
+        var escaped = false
+        for byte in bytes {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                deepest = max(deepest, depth)
+                if deepest > limit { return deepest }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            default: break
+            }
+        }
+        return deepest
     }
 
     /// Encodes `value` with Foundation's encoder and reads it back as a document.

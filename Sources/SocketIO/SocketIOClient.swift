@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+import NIOWebSocket
 import WebSocketKit
 
 /// A Socket.IO v5 client over WebSocket (ws and wss) on websocket-kit: connects a namespace,
@@ -35,12 +36,6 @@ public actor SocketIOClient {
         case disconnected(SocketIOError)
     }
 
-    private enum Frame: Sendable {
-        case text(String)
-        case binary
-        case closed
-    }
-
     public nonisolated let incoming: AsyncStream<Incoming>
     private let incomingContinuation: AsyncStream<Incoming>.Continuation
     private let options: Options
@@ -48,6 +43,7 @@ public actor SocketIOClient {
     private let logger: Logger
     private var core: SocketIOClientCore
     private var socket: WebSocket?
+    private var channel: (any Channel)?
     private var failure: SocketIOError?
     private var connectWaiter: CheckedContinuation<Void, any Error>?
     private var pending: [Int: PendingRequest] = [:]
@@ -65,30 +61,32 @@ public actor SocketIOClient {
         self.logger = logger
         self.core = SocketIOClientCore(namespace: options.namespace, auth: options.auth,
                                        openTimeout: options.connectTimeout, now: .now)
-        (incoming, incomingContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1024))
+        // Events are never dropped silently: a consumer 1024 events behind fails the link (see
+        // `apply`); the newest-first policy keeps room for that last `.disconnected`.
+        (incoming, incomingContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(Self.maxPendingEvents))
     }
 
     /// The Engine.IO WebSocket endpoint for a server URL: `/socket.io/` unless a path is given,
     /// `EIO=4&transport=websocket` added, http(s) mapped to ws(s).
     public static func engineURL(for url: URL) throws -> URL {
         guard var parts = URLComponents(url: url, resolvingAgainstBaseURL: false) else {
-            throw SocketIOError.unreachable("invalid server URL \(url.absoluteString)")
+            throw SocketIOError.unreachable("invalid server URL \(Self.redacted(url))")
         }
         switch parts.scheme?.lowercased() {
         case "ws", "http": parts.scheme = "ws"
         case "wss", "https": parts.scheme = "wss"
         default:
-            throw SocketIOError.unreachable("server URL must start with ws://, wss://, http:// or https://, got \(url.absoluteString)")
+            throw SocketIOError.unreachable("server URL must start with ws://, wss://, http:// or https://, got \(Self.redacted(url))")
         }
         guard let host = parts.host, !host.isEmpty else {
-            throw SocketIOError.unreachable("server URL has no host: \(url.absoluteString)")
+            throw SocketIOError.unreachable("server URL has no host: \(Self.redacted(url))")
         }
         if parts.path.isEmpty || parts.path == "/" { parts.path = "/socket.io/" }
         var query = (parts.queryItems ?? []).filter { $0.name != "EIO" && $0.name != "transport" }
         query += [URLQueryItem(name: "EIO", value: "4"), URLQueryItem(name: "transport", value: "websocket")]
         parts.queryItems = query
         guard let result = parts.url else {
-            throw SocketIOError.unreachable("invalid server URL \(url.absoluteString)")
+            throw SocketIOError.unreachable("invalid server URL \(Self.redacted(url))")
         }
         return result
     }
@@ -96,47 +94,55 @@ public actor SocketIOClient {
     /// Opens the WebSocket, completes the Engine.IO handshake and connects the namespace.
     public func connect() async throws {
         let url = try Self.engineURL(for: options.url)
-        var configuration = WebSocketClient.Configuration(maxFrameSize: 1 << 24)
-        if url.scheme == "wss" {
-            var tls = TLSConfiguration.makeClientConfiguration()
-            if !options.verifyTLS { tls.certificateVerification = .none }
-            configuration.tlsConfiguration = tls
+        let scheme = url.scheme ?? "ws"
+        var tls: TLSConfiguration?
+        if scheme == "wss" {
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            if !options.verifyTLS { configuration.certificateVerification = .none }
+            tls = configuration
         }
-        let (frames, frameSink) = AsyncStream.makeStream(of: Frame.self, bufferingPolicy: .unbounded)
-        let upgraded = group.next().makePromise(of: WebSocket.self)
+        let inbox = FrameInbox()
         core = SocketIOClientCore(namespace: options.namespace, auth: options.auth,
                                   openTimeout: options.connectTimeout, now: .now)
         logger.debug("connecting", metadata: ["url": "\(Self.redacted(url))"])
-        // URL.path drops the trailing slash that Engine.IO servers route on: pass the parts.
+        // URL.path drops the trailing slash that Engine.IO servers route on: use the parts.
         let parts = URLComponents(url: url, resolvingAgainstBaseURL: false)
-        let scheme = url.scheme ?? "ws"
-        let connecting = WebSocket.connect(
-            scheme: scheme, host: url.host ?? "127.0.0.1", port: url.port ?? (scheme == "wss" ? 443 : 80),
-            path: parts?.percentEncodedPath ?? "/socket.io/", query: parts?.percentEncodedQuery,
-            configuration: configuration, on: group
-        ) { ws in
-            ws.onText { _, text in frameSink.yield(.text(text)) }
-            ws.onBinary { _, _ in frameSink.yield(.binary) }
-            ws.onClose.whenComplete { _ in
-                frameSink.yield(.closed)
-                frameSink.finish()
-            }
-            upgraded.succeed(ws)
-        }
-        connecting.whenFailure { upgraded.fail($0) }
+        let path = parts?.percentEncodedPath ?? "/socket.io/"
+        let connection = WebSocketConnector.connect(
+            host: url.host ?? "127.0.0.1", port: url.port ?? (scheme == "wss" ? 443 : 80),
+            uri: parts?.percentEncodedQuery.map { "\(path)?\($0)" } ?? path, tls: tls, limits: .socketIO,
+            connectTimeout: TimeAmount(clamping: options.connectTimeout),
+            group: group,
+            onUpgrade: { ws in
+                ws.onText { ws, text in
+                    if !inbox.yield(.text(text)) { ws.close(code: .policyViolation, promise: nil) }
+                }
+                ws.onBinary { ws, _ in
+                    if !inbox.yield(.binary) { ws.close(code: .policyViolation, promise: nil) }
+                }
+                ws.onClose.whenComplete { _ in
+                    inbox.yield(.closed)
+                    inbox.finish()
+                }
+            },
+            onError: { error in inbox.yield(.failed(Self.describe(linkError: error))) })
         do {
+            let upgraded = connection.upgraded
             socket = try await withDeadline(options.connectTimeout, what: "WebSocket connect") {
-                try await connecting.get()
-                return try await upgraded.futureResult.get()
+                try await upgraded.get()
             }
-        } catch let error as SocketIOError {
-            throw error
+            channel = try await connection.channel.get()
         } catch {
+            // Whatever state the attempt is in (TCP pending, upgrade unanswered, or upgraded
+            // just too late), it ends here rather than holding a socket.
+            connection.channel.whenSuccess { $0.close(promise: nil) }
+            if let error = error as? SocketIOError { throw error }
             throw SocketIOError.unreachable(Self.describe(connectError: error, url: url))
         }
 
         tasks.append(Task { [weak self] in
-            for await frame in frames {
+            for await frame in inbox.frames {
+                inbox.consumed(frame)
                 guard let self else { return }
                 await self.handle(frame)
             }
@@ -194,8 +200,29 @@ public actor SocketIOClient {
     public func close() async {
         for frame in core.close() { socket?.send(frame, promise: nil) }
         failAll(.closed, announce: false)
-        if let socket { try? await socket.close(code: .normalClosure) }
+        if let socket {
+            // Sending the close frame waits for the socket to take it: a server that stops
+            // reading must not hold us here.
+            let sent = socket.eventLoop.makePromise(of: Void.self)
+            socket.close(code: .normalClosure, promise: sent)
+            let future = sent.futureResult
+            _ = try? await withDeadline(.seconds(1), what: "WebSocket close") { try await future.get() }
+        }
+        closeChannel()
         socket = nil
+    }
+
+    /// Seconds the peer gets to answer our close frame before the TCP connection is closed
+    /// anyway: a server that never answers must not keep the socket.
+    static let closeGrace: TimeAmount = .seconds(1)
+
+    /// Events a consumer may fall behind before the link fails.
+    static let maxPendingEvents = 1024
+
+    private func closeChannel() {
+        guard let channel else { return }
+        self.channel = nil
+        channel.eventLoop.scheduleTask(in: Self.closeGrace) { channel.close(promise: nil) }
     }
 
     private func ensureConnected() throws {
@@ -203,13 +230,15 @@ public actor SocketIOClient {
         guard core.phase == .connected else { throw SocketIOError.closed }
     }
 
-    private func handle(_ frame: Frame) {
+    private func handle(_ frame: FrameInbox.Frame) {
         let outputs: [SocketIOClientCore.Output]
         switch frame {
         case .text(let text):
             outputs = core.receive(frame: text, now: .now)
         case .binary:
             outputs = core.receiveBinaryFrame()
+        case .failed(let error):
+            outputs = [.failed(error)]
         case .closed:
             failAll(.disconnected("the server closed the WebSocket"), announce: true)
             return
@@ -231,13 +260,16 @@ public actor SocketIOClient {
             connectWaiter = nil
         case .event(let name, let args):
             logger.trace("event", metadata: ["event": "\(name)"])
-            incomingContinuation.yield(.event(name: name, args: args))
+            if case .dropped = incomingContinuation.yield(.event(name: name, args: args)) {
+                apply(.failed(.malformedPacket("more than \(Self.maxPendingEvents) server events waiting to be handled")))
+            }
         case .ack(let id, let args):
             resolve(id, with: .success(args))
         case .failed(let error):
             logger.debug("link failed", metadata: ["reason": "\(error)"])
             failAll(error, announce: true)
             if let socket { _ = socket.close(code: .protocolError) }
+            closeChannel()
         }
     }
 
@@ -262,13 +294,34 @@ public actor SocketIOClient {
         for task in tasks { task.cancel() }
     }
 
-    static func redacted(_ url: URL) -> String {
-        // Query strings of deployments sometimes carry tokens: log scheme, host, port and path only.
+    /// A URL fit for logs and error messages: query strings and fragments of deployments
+    /// sometimes carry tokens, so only scheme, host, port and path are shown.
+    public static func redacted(_ url: URL) -> String {
         var parts = URLComponents(url: url, resolvingAgainstBaseURL: false)
         parts?.query = nil
+        parts?.fragment = nil
         parts?.user = nil
         parts?.password = nil
         return parts?.string ?? "(url)"
+    }
+
+    /// What broke an upgraded link, in words: a limit the server exceeded is a protocol error.
+    static func describe(linkError error: any Error) -> SocketIOError {
+        let limits = WebSocketConnector.Limits.socketIO
+        switch error {
+        case NIOWebSocketError.invalidFrameLength:
+            return .malformedPacket("WebSocket frame larger than \(limits.maxFrameSize >> 20) MiB")
+        case NIOWebSocketFrameAggregator.Error.accumulatedFrameSizeIsTooLarge:
+            return .malformedPacket("WebSocket message larger than \(limits.maxMessageSize >> 20) MiB")
+        case NIOWebSocketFrameAggregator.Error.tooManyFragments:
+            return .malformedPacket("WebSocket message in more than \(limits.maxFragments) fragments")
+        case let error as NIOWebSocketError:
+            return .malformedPacket("WebSocket protocol error (\(error))")
+        case let error as NIOWebSocketFrameAggregator.Error:
+            return .malformedPacket("WebSocket protocol error (\(error))")
+        default:
+            return .disconnected(describe(error))
+        }
     }
 
     static func describe(connectError error: any Error, url: URL) -> String {
@@ -277,10 +330,7 @@ public actor SocketIOClient {
         case let error as NIOConnectionError:
             if let first = error.connectionErrors.first { return "\(target): \(describe(first.error))" }
             return "\(target): \(error.dnsAError.map(describe) ?? error.dnsAAAAError.map(describe) ?? "connection failed")"
-        case let error as WebSocketClient.Error:
-            if case .invalidResponseStatus(let head) = error {
-                return "\(target): HTTP \(head.status.code) instead of a WebSocket upgrade (is this a Socket.IO server?)"
-            }
+        case let error as WebSocketUpgradeError:
             return "\(target): \(error)"
         case let error as NIOSSLError:
             if "\(error)".contains("CERTIFICATE_VERIFY_FAILED") {
@@ -304,20 +354,5 @@ public actor SocketIOClient {
 
     private static func strerror(_ code: CInt) -> String {
         String(cString: Foundation.strerror(code)).lowercased()
-    }
-}
-
-/// Runs `body`, failing with a timeout error naming `what` after `limit`.
-func withDeadline<T: Sendable>(_ limit: Duration, what: String,
-                               _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            throw SocketIOError.timeout(event: what, seconds: limit.seconds)
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next() else { throw SocketIOError.closed }
-        return first
     }
 }

@@ -40,7 +40,10 @@ public struct SocketIOClientCore: Sendable {
     /// first, then the server's ping interval plus its ping timeout after each ping.
     public var livenessDeadline: ContinuousClock.Instant {
         guard let handshake, phase == .connected else { return lastHeard + openTimeout }
-        return lastHeard + .milliseconds(handshake.pingInterval + handshake.pingTimeout)
+        // Parsed handshakes are within `pingRange`; clamp for hand-built ones.
+        let range = EngineIOHandshake.pingRange
+        let grace = handshake.pingInterval.clamped(to: range) + handshake.pingTimeout.clamped(to: range)
+        return lastHeard + .milliseconds(grace)
     }
 
     /// Checks the liveness deadline; past it, the link fails.
@@ -160,6 +163,10 @@ public struct SocketIOClientCore: Sendable {
         phase = .closed
         return [.failed(error)]
     }
+}
+
+extension Comparable {
+    func clamped(to range: ClosedRange<Self>) -> Self { min(max(self, range.lowerBound), range.upperBound) }
 }
 
 extension Duration {

@@ -141,4 +141,20 @@ final class ICEAgentTests: XCTestCase {
         let forged = request.serialize(integrityKey: Array("nope".utf8), fingerprint: true)
         XCTAssertEqual(agent.handle(forged[...], from: udp, now: start), [])
     }
+
+    /// The server's ICE username fragment goes into every check's USERNAME, which is at most
+    /// 513 bytes (RFC 8489 §14.3): an absurd one fails the agent instead of trapping the
+    /// serializer.
+    func testOverlongRemoteUsernameFailsInsteadOfTrapping() {
+        for length in [70_000, 600] {
+            let config = ICEAgent.Configuration(localUfrag: "nacho", localPassword: "local-password-0123456789",
+                                                remoteUfrag: String(repeating: "u", count: length),
+                                                remotePassword: "remote-password-0123456789", tieBreaker: 42)
+            var agent = ICEAgent(configuration: config, remoteCandidates: [ICERemoteCandidate(endpoint: udp, priority: 1)], seed: 1)
+            let out = agent.start(now: start)
+            guard case .failed(let why)? = out.last else { return XCTFail("\(length): \(out.count) outputs") }
+            XCTAssertTrue(why.contains("username"), why)
+            XCTAssertEqual(agent.state, .failed)
+        }
+    }
 }

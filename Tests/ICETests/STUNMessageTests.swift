@@ -80,4 +80,25 @@ final class STUNMessageTests: XCTestCase {
         XCTAssertTrue(STUNMessage.looksLikeSTUN(Self.request[...]))
         XCTAssertFalse(STUNMessage.looksLikeSTUN([0x16, 0xFE, 0xFD] + Array(repeating: 0, count: 30)))
     }
+
+    /// The integrity and fingerprint checks take raw bytes: any size, any attribute layout,
+    /// never a trap (a length past 65535 used to overflow the rewritten length field).
+    func testIntegrityAndFingerprintChecksOfHostileBuffers() {
+        let header: [UInt8] = [0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xA4, 0x42] + [UInt8](repeating: 7, count: 12)
+        let big = header + [0x7F, 0xFF, 0xFF, 0xFC] + [UInt8](repeating: 0, count: 65532) + [0x00, 0x08, 0x00, 0x14] + [UInt8](repeating: 1, count: 20)
+        let table: [(name: String, bytes: [UInt8])] = [
+            ("empty", []),
+            ("header only", header),
+            ("integrity cut off", header + [0x00, 0x08, 0x00, 0x14, 1, 2]),
+            ("fingerprint cut off", header + [0x80, 0x28, 0x00, 0x04, 1]),
+            ("integrity after 64 KiB", big),
+            ("fingerprint after 64 KiB", Array(big.dropLast(24)) + [0x80, 0x28, 0x00, 0x04, 1, 2, 3, 4]),
+            ("attribute length 65535", header + [0x00, 0x06, 0xFF, 0xFF] + [UInt8](repeating: 0, count: 8)),
+        ]
+        for row in table {
+            XCTAssertFalse(STUNMessage.verifyIntegrity(row.bytes[...], key: [1, 2, 3]), row.name)
+            _ = STUNMessage.verifyFingerprint(row.bytes[...])
+            if row.name != "header only" { XCTAssertThrowsError(try STUNMessage(parsing: row.bytes), row.name) }
+        }
+    }
 }

@@ -67,6 +67,20 @@ final class ListProducersTests: XCTestCase {
         XCTAssertTrue(own.stdoutLines.allSatisfy { $0.hasPrefix("member 1002\t") })
     }
 
+    /// Servers that send only producer ids: the JSON lines leave the unknown fields out
+    /// instead of printing nulls.
+    func testJSONLeavesOutWhatTheServerDidNotSend() throws {
+        let server = try RoomServerProcess(["--virtual-members", "1", "--variant", "minimal-producers"])
+        let run = try Nacho.run(["list-producers", "--edge", server.edge, "--room", "42", "--member", "7", "--json"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(run.stdoutLines.count, 2)
+        for line in run.stdoutLines {
+            XCTAssertFalse(line.contains("null"), line)
+            let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], line)
+            XCTAssertEqual(Set(object.keys), ["producer_id", "producer_socket_id"], line)
+        }
+    }
+
     func testRenamedEventsAndFieldsThroughConfiguration() throws {
         let server = try RoomServerProcess(["--virtual-members", "1",
                                             "--event-name", "createRoom=create_room", "--event-name", "newProducers=new_producers",

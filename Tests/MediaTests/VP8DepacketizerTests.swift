@@ -95,4 +95,26 @@ final class VP8DepacketizerTests: XCTestCase {
         XCTAssertEqual(frames.filter(\.isKeyFrame).compactMap(\.width).first, 320)
         XCTAssertTrue(zip(frames, frames.dropFirst()).allSatisfy { Int32(bitPattern: $1.timestamp &- $0.timestamp) > 0 }, "in order")
     }
+
+    /// Packets that share a timestamp and never set the marker: the frame is capped, dropped,
+    /// counted, and the depacketizer waits for the next key frame.
+    func testAFrameThatNeverEndsIsCapped() {
+        var depacketizer = VP8Depacketizer()
+        let keyStart: [UInt8] = [0x10, 0x00, 0, 0, 0x9D, 0x01, 0x2A, 64, 0, 48, 0] + [UInt8](repeating: 7, count: 1089)
+        let continuation: [UInt8] = [0x00] + [UInt8](repeating: 7, count: 1099)
+        XCTAssertTrue(depacketizer.add(keyStart[...], timestamp: 1, marker: false, discontinuity: false) == nil)
+        for _ in 0..<5000 {
+            XCTAssertTrue(depacketizer.add(continuation[...], timestamp: 1, marker: false, discontinuity: false) == nil)
+        }
+        XCTAssertLessThanOrEqual(depacketizer.bufferedBytes, VP8Depacketizer.maxFrameSize)
+        XCTAssertTrue(depacketizer.add(continuation[...], timestamp: 1, marker: true, discontinuity: false) == nil)
+        XCTAssertEqual(depacketizer.oversizedFrames, 1)
+        XCTAssertEqual(depacketizer.framesDropped, 1, "counted once")
+        XCTAssertTrue(depacketizer.waitingForKeyFrame)
+        let delta: [UInt8] = [0x10, 0x01, 0, 0]
+        XCTAssertTrue(depacketizer.add(delta[...], timestamp: 2, marker: true, discontinuity: false) == nil, "waits for a key frame")
+        let key = depacketizer.add(keyStart[...], timestamp: 3, marker: true, discontinuity: false)
+        XCTAssertEqual(key?.isKeyFrame, true)
+        XCTAssertEqual(key?.width, 64)
+    }
 }

@@ -85,4 +85,20 @@ final class ValidationTests: XCTestCase {
         XCTAssertEqual(candidate.address, "127.0.0.1")
         XCTAssertThrowsError(try JSONDecoder().decode(IceCandidate.self, from: Data(#"{"priority":1,"protocol":"udp","port":1}"#.utf8)))
     }
+
+    /// ICE credentials longer than RFC 8839 allows (256 characters) are rejected: the username
+    /// fragment ends up in every STUN check.
+    func testOverlongICECredentialsAreRejected() throws {
+        let edge = try Fixture.decode(TransportOptions.self, "create-webrtc-transport-answer-edge")
+        var ufrag = edge
+        ufrag.iceParameters.usernameFragment = String(repeating: "u", count: 70_000)
+        XCTAssertThrowsError(try ufrag.validated())
+        var password = edge
+        password.iceParameters.password = String(repeating: "p", count: 257)
+        XCTAssertThrowsError(try password.validated())
+        var longest = edge
+        longest.iceParameters.usernameFragment = String(repeating: "u", count: 256)
+        longest.iceParameters.password = String(repeating: "p", count: 256)
+        XCTAssertNoThrow(try longest.validated())
+    }
 }

@@ -110,4 +110,30 @@ final class SocketIOClientCoreTests: XCTestCase {
         }
         XCTAssertThrowsError(try SocketIOClient.engineURL(for: XCTUnwrap(URL(string: "ftp://x"))))
     }
+
+    /// Ping timers outside 1 ms ... 1 h are a protocol error, not a liveness deadline that traps.
+    func testAbsurdPingTimersAreAProtocolError() {
+        let rejected: [(String, String)] = [
+            ("9223372036854775807", "1"), ("1", "9223372036854775807"),
+            ("4611686018427387904", "4611686018427387904"), ("3600001", "20000"), ("25000", "3600001"),
+            ("0", "20000"), ("-1", "20000"), ("25000", "0"), ("1e300", "1"), ("25000.5", "20000"),
+        ]
+        for (interval, timeout) in rejected {
+            var core = SocketIOClientCore(now: start)
+            let frame = #"0{"sid":"e1","upgrades":[],"pingInterval":\#(interval),"pingTimeout":\#(timeout)}"#
+            let outputs = core.receive(frame: frame, now: start)
+            guard case .failed(.malformedPacket)? = outputs.first else {
+                XCTFail("\(interval)/\(timeout) accepted: \(outputs)")
+                // What the client would do next: connect, then compute the liveness deadline.
+                _ = core.receive(frame: #"40{"sid":"s1"}"#, now: start)
+                _ = core.livenessDeadline
+                continue
+            }
+            XCTAssertEqual(core.phase, .closed)
+        }
+        var longest = SocketIOClientCore(now: start)
+        _ = longest.receive(frame: #"0{"sid":"e1","upgrades":[],"pingInterval":3600000,"pingTimeout":3600000}"#, now: start)
+        XCTAssertEqual(longest.receive(frame: #"40{"sid":"s1"}"#, now: start), [.connected(sid: "s1")])
+        XCTAssertEqual(longest.livenessDeadline, start + .seconds(7200))
+    }
 }
