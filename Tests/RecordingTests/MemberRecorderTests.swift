@@ -382,6 +382,24 @@ final class MemberRecorderTests: XCTestCase {
         XCTAssertEqual(try MKVFile(path: try XCTUnwrap(try webmFiles(in: dir).first)).blocks.count, 18)
     }
 
+    /// A member who speaks for 1.5 s and leaves before its file started: what it said is written.
+    func testMemberWhoLeavesBeforeTheFileStartedIsWritten() throws {
+        let dir = try temporaryDirectory()
+        let clock = ManualClock()
+        let recorder = recorder(dir, clock)
+        recorder.addTrack(id: "a", kind: .audio, clockRate: 48000)
+        let member = FakeMember(audio: "a")
+        member.audioReports = false
+        member.feed(recorder, clock, until: 1001.5)
+        recorder.removeTrack(id: "a")
+        recorder.tick()
+        let files = try webmFiles(in: dir)
+        XCTAssertEqual(files.count, 1)
+        let mkv = try MKVFile(path: try XCTUnwrap(files.first))
+        XCTAssertTrue(mkv.segmentSizeKnown, "finished: the member's last track ended")
+        XCTAssertEqual(mkv.blocks.count, 75, "1.5 s of 20 ms packets")
+    }
+
     /// No room left in the file's track list: the file is finished and a new one lists both.
     func testTrackThatDoesNotFitStartsANewFile() throws {
         let dir = try temporaryDirectory()
