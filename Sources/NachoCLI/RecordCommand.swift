@@ -74,43 +74,15 @@ public struct RecordCommand: AsyncParsableCommand {
     }
 }
 
-/// One recorder per remote member, made on first use.
-final class RecorderBook: @unchecked Sendable {
-    private let lock = NSLock()
-    private var recorders: [String: MemberRecorder] = [:]
-    let directory: URL
-    private let room: String
-    private let overwrite: Bool
-    private let logger: Logger
-
-    init(directory path: String, room: String, overwrite: Bool, logger: Logger) throws {
-        directory = URL(fileURLWithPath: path, isDirectory: true)
-        self.room = room
-        self.overwrite = overwrite
-        self.logger = logger
+/// The recorder book (Recording) as the commands use it: its failures as exit code 74, and
+/// the summary at the end.
+extension RecorderBook {
+    convenience init(directory path: String, room: String, overwrite: Bool, logger: Logger) throws {
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try self.init(directory: URL(fileURLWithPath: path, isDirectory: true), room: room, overwrite: overwrite, logger: logger)
         } catch {
-            throw NachoFailure(.mediaFailure, "record: cannot create \(path): \((error as NSError).localizedDescription)")
+            throw NachoFailure(.mediaFailure, "record: \(error)")
         }
-        guard access(directory.path, W_OK) == 0 else {
-            throw NachoFailure(.mediaFailure, "record: cannot write in \(path): \(String(cString: strerror(errno)).lowercased())")
-        }
-    }
-
-    func recorder(for member: String) -> MemberRecorder? {
-        lock.withLock {
-            if let existing = recorders[member] { return existing }
-            let recorder = MemberRecorder(member: member, room: room, directory: directory, overwrite: overwrite, logger: logger)
-            recorders[member] = recorder
-            return recorder
-        }
-    }
-
-    var all: [MemberRecorder] { lock.withLock { recorders.values.sorted { $0.member < $1.member } } }
-
-    func finishAll() {
-        for recorder in all { recorder.finish() }
     }
 
     func printSummary(outcome: EdgeReceiver.Outcome, json: Bool) throws {

@@ -2,13 +2,22 @@ import Dispatch
 import Foundation
 import Logging
 
-/// Records one remote member to one WebM file: its audio and video tracks on a common
-/// timeline. Each track's RTP clock is tied to the sender's NTP clock by the sender reports
-/// (RFC 3550 §6.4.1) so audio and video line up; until both tracks have one (a few seconds at
-/// most) frames are held, and if none comes arrival times are used instead. Frames are muxed
-/// in time order and written by a queue of its own, never on the network event loop.
-/// A track that appears after the file started (a member who left and came back) starts a new
-/// file, never a corrupted one.
+/// Records one remote member: its live audio and video tracks on one timeline, one WebM file
+/// at a time. Work happens on a queue of its own, never on the network event loop.
+///
+/// - A file starts once every unpaused track that has sent frames has a sender report (and
+///   video a key frame), and at the latest 3 s after the first frame (or earlier if the held
+///   frames reach 8 MiB), with what has arrived: a camera that is off, a paused producer or
+///   a track that sends nothing is not waited for.
+/// - A file lists only tracks with something decodable (video from its first key frame),
+///   video first. A track that starts later (camera turned on, a new producer) joins the
+///   same file: it takes the number of a removed track of the same codec if there is one,
+///   else it is added to the file's track list. If the list is full, a new file starts.
+/// - When the member's last track is removed (it left, or the receive session ended), the
+///   file is finished; the next track starts a new file (`...-2.webm`).
+/// - Timing (sender reports, arrival, mux order): `RecordingTimeline`.
+/// - A write error (a full disk) is reported once and recording goes on with the next
+///   cluster; what could not be written is lost, what was written stays playable.
 public final class MemberRecorder: @unchecked Sendable {
     public enum Kind: Sendable { case audio, video }
 
@@ -26,75 +35,140 @@ public final class MemberRecorder: @unchecked Sendable {
         var kind: Kind
         var clockRate: Int
         var channels: Int
-        var number: UInt8 = 0
-        var senderReport: (ntpSeconds: Double, rtp: UInt32)?
-        var anchor: (time: Double, rtp: Int64)?
-        var lastRtp: Int64?
+        var paused = false
+        /// Waited for by the next file: sent a frame while no file was open, or was in the
+        /// file that had no room for another track.
+        var sentFrames = false
         var width = 0
         var height = 0
+        /// Its number in the open file.
+        var slot: UInt8?
+
+        var codec: WebMWriter.Codec { kind == .video ? .vp8(width: width, height: height) : .opus(channels: 2) }
     }
 
-    private struct PendingFrame {
+    private struct HeldFrame {
         var track: String
-        var time: Double
+        var rtp: UInt32
+        var arrival: Double
         var keyFrame: Bool
         var data: [UInt8]
     }
 
+    /// A track number of the open file, and the live track writing to it (nil: free).
+    private struct Slot {
+        var number: UInt8
+        var codec: WebMWriter.Codec
+        var track: String?
+    }
+
     public let member: String
-    private let directory: URL
     private let room: String
-    private let overwrite: Bool
+    private let names: RecordingPaths
     private let logger: Logger
     private let queue: DispatchQueue
+    private let clock: @Sendable () -> Double
+    private var timer: (any DispatchSourceTimer)?
     // Confined to `queue`.
     private var tracks: [String: Track] = [:]
-    private var held: [(track: String, rtp: UInt32, arrival: Double, keyFrame: Bool, data: [UInt8], width: Int?, height: Int?)] = []
-    private var firstHeldArrival: Double?
-    private var useArrivalTimes = false
+    private var held: [HeldFrame] = []
+    private var heldBytes = 0
+    private var firstFrameAt: Double?
+    private var timeline = RecordingTimeline()
     private var writer: WebMWriter?
-    private var writerTracks: Set<String> = []
-    private var base: Double?
-    private var muxQueue: [PendingFrame] = []
+    private var slots: [Slot] = []
     private var files = 0
     private var finishedBytes: Int64 = 0
     private var failure: String?
+    private var writeFailing = false
+    private var sizeAtFailure: Int64 = 0
+    private var retryOpenAt: Double?
     private var paths: [String] = []
-    /// How long frames wait for sender reports before arrival times are used.
-    static let senderReportWait = 3.0
-    /// Frames are muxed once they are this much older than the newest (audio and video arrive
-    /// with different delays).
-    static let muxDelay = 0.3
 
-    public init(member: String, room: String, directory: URL, overwrite: Bool, logger: Logger) {
+    /// How long frames wait for sender reports and key frames before the file starts anyway.
+    static let startWait = 3.0
+    /// Held frames start the file early when they reach this size.
+    static let maxHeldBytes = 8 << 20
+    /// After a file could not be created, the next try waits this long (frames meanwhile are dropped).
+    static let retryOpenDelay = 5.0
+    /// Bytes reserved in each file for tracks that join later.
+    var tracksReserve = WebMWriter.defaultTracksReserve
+
+    /// - Parameter clock: monotonic seconds, the clock of the `arrival` times given to `frame`.
+    public convenience init(member: String, room: String, directory: URL, overwrite: Bool, logger: Logger,
+                            clock: @escaping @Sendable () -> Double = WebMWriter.uptime) {
+        self.init(member: member, room: room, names: RecordingPaths(directory: directory, overwrite: overwrite), logger: logger,
+                  clock: clock)
+    }
+
+    init(member: String, room: String, names: RecordingPaths, logger: Logger, clock: @escaping @Sendable () -> Double) {
         self.member = member
         self.room = room
-        self.directory = directory
-        self.overwrite = overwrite
+        self.names = names
         self.logger = logger
+        self.clock = clock
         queue = DispatchQueue(label: "nacho.record.\(member)")
+        // Deadlines (start, mux, cluster) are met even when no frame comes.
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now() + .milliseconds(250), repeating: .milliseconds(250), leeway: .milliseconds(50))
+        timer.setEventHandler { [weak self] in self?.service() }
+        timer.resume()
+        self.timer = timer
+    }
+
+    deinit {
+        timer?.cancel()
     }
 
     public func addTrack(id: String, kind: Kind, clockRate: Int, channels: Int = 2) {
         queue.async {
+            guard self.tracks[id] == nil else { return }
             self.tracks[id] = Track(id: id, kind: kind, clockRate: clockRate, channels: channels)
-            if self.writer != nil { self.rotate() }  // the set of tracks changed: a new file
+            self.timeline.addTrack(id, clockRate: clockRate)
+            self.service()
         }
     }
 
+    /// The track ended. The member's last track ending finishes the file.
     public func removeTrack(id: String) {
         queue.async {
+            guard self.tracks[id] != nil else { return }
+            // What it sent before the file started is not lost.
+            if self.writer == nil, self.held.contains(where: { $0.track == id }) { self.openFile() }
             self.tracks[id] = nil
-            if self.writer != nil, self.writerTracks.contains(id) { self.rotate() }
+            self.timeline.removeTrack(id)
+            self.held.removeAll { $0.track == id }
+            self.heldBytes = self.held.reduce(0) { $0 + $1.data.count }
+            if let index = self.slots.firstIndex(where: { $0.track == id }) { self.slots[index].track = nil }
+            if self.tracks.isEmpty {
+                self.endFile()
+                self.held.removeAll()
+                self.heldBytes = 0
+                self.firstFrameAt = nil
+            } else {
+                self.service()
+            }
+        }
+    }
+
+    /// The producer behind a track paused (or resumed): a paused track is not waited for.
+    public func setPaused(track id: String, _ paused: Bool) {
+        queue.async {
+            self.tracks[id]?.paused = paused
+            self.service()
         }
     }
 
     public func senderReport(track id: String, ntp: UInt64, rtpTimestamp: UInt32) {
         let seconds = Double(ntp >> 32) + Double(ntp & 0xFFFF_FFFF) / 4_294_967_296
-        queue.async { self.tracks[id]?.senderReport = (seconds, rtpTimestamp) }
+        queue.async {
+            guard self.tracks[id] != nil else { return }
+            self.timeline.senderReport(track: id, ntpSeconds: seconds, rtpTimestamp: rtpTimestamp)
+            self.service()
+        }
     }
 
-    /// One whole frame (VP8 frame or Opus packet) of a track.
+    /// One whole frame (VP8 frame or Opus packet) of a track; `arrival` on the recorder's clock.
     public func frame(track id: String, rtpTimestamp: UInt32, keyFrame: Bool, data: [UInt8], arrival: Double,
                       width: Int? = nil, height: Int? = nil) {
         queue.async { self.accept(id, rtpTimestamp, keyFrame, data, arrival, width, height) }
@@ -103,9 +177,8 @@ public final class MemberRecorder: @unchecked Sendable {
     /// Writes what is pending and finalizes the file (cues, duration). Blocks until done.
     public func finish() {
         queue.sync {
-            flushHeld(force: true)
-            drainMux(all: true)
-            closeWriter()
+            if writer == nil && !held.isEmpty { openFile() }
+            endFile()
         }
     }
 
@@ -118,148 +191,202 @@ public final class MemberRecorder: @unchecked Sendable {
 
     public var allPaths: [String] { queue.sync { paths } }
 
+    /// Runs the deadlines now (tests move the clock by hand).
+    func tick() { queue.sync { service() } }
+
+    /// Bytes held before the file starts, and queued for muxing (tests).
+    var bufferedBytes: (held: Int, queued: Int) { queue.sync { (heldBytes, timeline.queuedBytes) } }
+
     // MARK: - Queue
 
     private func accept(_ id: String, _ rtp: UInt32, _ keyFrame: Bool, _ data: [UInt8], _ arrival: Double, _ width: Int?, _ height: Int?) {
-        guard failure == nil, tracks[id] != nil else { return }
-        if let width, let height { tracks[id]?.width = width; tracks[id]?.height = height }
-        if writer == nil {
-            held.append((id, rtp, arrival, keyFrame, data, width, height))
-            if firstHeldArrival == nil { firstHeldArrival = arrival }
-            flushHeld(force: false)
-            return
-        }
-        guard writerTracks.contains(id) else { return }
-        enqueue(id, rtp, keyFrame, data, arrival)
-        drainMux(all: false)
-    }
-
-    /// Starts the file once every track has a sender report and video has a key frame (or
-    /// once waiting longer makes no sense).
-    private func flushHeld(force: Bool) {
-        guard writer == nil, let first = firstHeldArrival, let last = held.last?.arrival else { return }
-        let videoReady = tracks.values.filter { $0.kind == .video }.allSatisfy { $0.width > 0 }
-        let reportsReady = tracks.values.allSatisfy { $0.senderReport != nil }
-        let waited = last - first
-        guard force || (videoReady && (reportsReady || waited >= Self.senderReportWait)) else { return }
-        guard videoReady || !tracks.values.contains(where: { $0.kind == .video }) || force else { return }
-        useArrivalTimes = !reportsReady
-        openWriter()
-        for frame in held where writerTracks.contains(frame.track) {
-            enqueue(frame.track, frame.rtp, frame.keyFrame, frame.data, frame.arrival)
-        }
-        held.removeAll()
-        firstHeldArrival = nil
-        drainMux(all: false)
-    }
-
-    private func openWriter() {
-        let stamp = Self.timestamp(Date())
-        files += 1
-        let suffix = files > 1 ? "-\(files)" : ""
-        let path = directory.appendingPathComponent("\(Self.safe(room))-\(Self.safe(member))-\(stamp)\(suffix).webm").path
-        var number: UInt8 = 1
-        var webmTracks: [WebMWriter.Track] = []
-        // Video first: players pick the first video track as the main one.
-        for id in tracks.keys.sorted(by: { (tracks[$0]!.kind == .video ? 0 : 1, $0) < (tracks[$1]!.kind == .video ? 0 : 1, $1) }) {
-            guard let track = tracks[id] else { continue }
-            if track.kind == .video && track.width == 0 { continue }  // no key frame yet: nothing decodable
-            tracks[id]?.number = number
-            webmTracks.append(WebMWriter.Track(number: number, codec: track.kind == .video
-                ? .vp8(width: track.width, height: track.height) : .opus(channels: 2)))
-            number += 1
-        }
-        do {
-            writer = try WebMWriter(path: path, tracks: webmTracks, title: "room \(room), member \(member)", overwrite: overwrite)
-            writerTracks = Set(tracks.values.filter { $0.number > 0 }.map(\.id))
-            paths.append(path)
-            logger.notice("recording", metadata: ["member": "\(member)", "file": "\(path)"])
-        } catch {
-            failure = "\(error)"
-            logger.error("recording member \(member): \(error)")
-        }
-    }
-
-    private func enqueue(_ id: String, _ rtp: UInt32, _ keyFrame: Bool, _ data: [UInt8], _ arrival: Double) {
         guard var track = tracks[id] else { return }
-        // Unwrap the 32-bit RTP clock.
-        let extended: Int64
-        if let last = track.lastRtp {
-            extended = last + Int64(Int32(bitPattern: rtp &- UInt32(truncatingIfNeeded: last)))
-        } else {
-            extended = Int64(rtp)
+        if let retry = retryOpenAt {
+            guard clock() >= retry else { return }
+            retryOpenAt = nil
         }
-        track.lastRtp = extended
-        if track.anchor == nil {
-            if !useArrivalTimes, let sr = track.senderReport {
-                let delta = Double(Int32(bitPattern: rtp &- sr.rtp)) / Double(track.clockRate)
-                track.anchor = (sr.ntpSeconds + delta, extended)
-            } else {
-                track.anchor = (arrival, extended)
-            }
+        if track.kind == .video, keyFrame, let width, let height {
+            track.width = width
+            track.height = height
         }
         tracks[id] = track
-        let time = track.anchor!.time + Double(extended - track.anchor!.rtp) / Double(track.clockRate)
-        if base == nil { base = time }
-        muxQueue.append(PendingFrame(track: id, time: time, keyFrame: keyFrame, data: data))
+        if writer != nil && track.slot == nil {
+            // Joins the open file from its first decodable frame.
+            if track.kind == .video && (!keyFrame || track.width == 0) { return service() }
+            join(id)
+        }
+        if writer != nil, let slot = tracks[id]?.slot {
+            let time = timeline.localTime(track: id, rtpTimestamp: rtp, arrival: arrival)
+            timeline.enqueue(slot: slot, time: time, arrival: arrival, keyFrame: keyFrame, data: data)
+        } else if writer == nil {
+            tracks[id]?.sentFrames = true
+            if firstFrameAt == nil { firstFrameAt = clock() }
+            // Before the file: video only from a key frame on.
+            let decodable = track.kind == .audio || (keyFrame && track.width > 0) || held.contains { $0.track == id }
+            if decodable {
+                held.append(HeldFrame(track: id, rtp: rtp, arrival: arrival, keyFrame: keyFrame, data: data))
+                heldBytes += data.count
+            }
+        }
+        service()
     }
 
-    private func drainMux(all: Bool) {
-        guard let writer, let base else { return }
-        muxQueue.sort { $0.time < $1.time }
-        let newest = muxQueue.last?.time ?? 0
-        var written = 0
-        for frame in muxQueue {
-            guard all || frame.time <= newest - Self.muxDelay else { break }
-            written += 1
-            guard let number = tracks[frame.track]?.number, number > 0 else { continue }
+    /// Starts the file when it is time, writes what is due, closes clusters that are due.
+    private func service() {
+        let now = clock()
+        if writer == nil, !held.isEmpty, let first = firstFrameAt {
+            let awaited = tracks.values.filter { !$0.paused && $0.sentFrames }
+            let ready = awaited.allSatisfy { track in timeline.hasSenderReport(track.id) && held.contains { $0.track == track.id } }
+            if ready || now - first >= Self.startWait || heldBytes >= Self.maxHeldBytes { openFile() }
+        }
+        guard let writer else { return }
+        write(timeline.release(now: now))
+        do {
+            try writer.flushIfDue()
+            writeSucceeded()
+        } catch {
+            writeFailed(error)
+        }
+    }
+
+    /// Opens a file listing the tracks that have held frames, video first, and queues them.
+    private func openFile() {
+        let listed = Set(held.map(\.track))
+        let order = tracks.values.filter { listed.contains($0.id) }
+            .sorted { ($0.kind == .video ? 0 : 1, $0.id) < ($1.kind == .video ? 0 : 1, $1.id) }
+        slots = order.enumerated().map { Slot(number: UInt8($0.offset + 1), codec: $0.element.codec, track: $0.element.id) }
+        guard let writer = createWriter(slots.map { WebMWriter.Track(number: $0.number, codec: $0.codec) }) else {
+            slots = []
+            held.removeAll()
+            heldBytes = 0
+            firstFrameAt = nil
+            retryOpenAt = clock() + Self.retryOpenDelay
+            return
+        }
+        self.writer = writer
+        for slot in slots { tracks[slot.track!]?.slot = slot.number }
+        timeline.startFile()
+        for frame in held {
+            guard let slot = tracks[frame.track]?.slot else { continue }
+            let time = timeline.localTime(track: frame.track, rtpTimestamp: frame.rtp, arrival: frame.arrival)
+            timeline.enqueue(slot: slot, time: time, arrival: frame.arrival, keyFrame: frame.keyFrame, data: frame.data)
+        }
+        held.removeAll()
+        heldBytes = 0
+        firstFrameAt = nil
+    }
+
+    private func createWriter(_ webmTracks: [WebMWriter.Track]) -> WebMWriter? {
+        let started = Date()
+        let title = "room \(room), member \(member)"
+        for _ in 0..<1000 {
+            let (path, preferred) = names.claim(room: room, member: member, started: started, index: files + 1)
             do {
-                try writer.write(track: number, timestampMs: Int64(((frame.time - base) * 1000).rounded()), keyFrame: frame.keyFrame, data: frame.data)
+                let writer = try WebMWriter(path: path, tracks: webmTracks, title: title, overwrite: names.overwrite,
+                                            tracksReserve: tracksReserve, clock: clock)
+                files += 1
+                paths.append(path)
+                if !preferred { logger.notice("the usual name was taken, recording under another", metadata: ["member": "\(member)"]) }
+                logger.notice("recording", metadata: ["member": "\(member)", "file": "\(path)",
+                                                      "tracks": "\(webmTracks.map { $0.codec.isVideo ? "VP8" : "Opus" })"])
+                return writer
+            } catch RecordingError.exists {
+                continue  // created meanwhile by someone else: the next name
             } catch {
                 failure = "\(error)"
                 logger.error("recording member \(member): \(error)")
-                closeWriter()
-                break
+                return nil
             }
         }
-        muxQueue.removeFirst(min(written, muxQueue.count))
+        failure = "no free file name in \(names.directory.path)"
+        logger.error("recording member \(member): \(failure!)")
+        return nil
     }
 
-    private func closeWriter() {
+    /// A track's first decodable frame while the file is open: a free slot of its codec, or a
+    /// new entry, or (no room in the file) a new file.
+    private func join(_ id: String) {
+        guard let writer, let track = tracks[id] else { return }
+        let codec = track.codec
+        if let index = slots.firstIndex(where: { $0.track == nil && Self.sameCodec($0.codec, codec) }) {
+            slots[index].track = id
+            tracks[id]?.slot = slots[index].number
+            logger.info("track joins the recording", metadata: ["member": "\(member)", "track": "\(slots[index].number)", "reused": "yes"])
+            return
+        }
+        let number = (slots.map(\.number).max() ?? 0) + 1
+        var added = false
+        if number <= WebMWriter.maxTrackNumber {
+            do {
+                added = try writer.addTrack(WebMWriter.Track(number: number, codec: codec))
+            } catch {
+                writeFailed(error)
+            }
+        }
+        if added {
+            slots.append(Slot(number: number, codec: codec, track: id))
+            tracks[id]?.slot = number
+            logger.info("track joins the recording", metadata: ["member": "\(member)", "track": "\(number)"])
+        } else {
+            logger.notice("no room for another track in the file: starting a new one", metadata: ["member": "\(member)"])
+            endFile(rotating: true)
+        }
+    }
+
+    private static func sameCodec(_ a: WebMWriter.Codec, _ b: WebMWriter.Codec) -> Bool {
+        switch (a, b) {
+        case (.vp8, .vp8): return true
+        case (.opus(let x), .opus(let y)): return x == y
+        default: return false
+        }
+    }
+
+    private func write(_ frames: [RecordingTimeline.Output]) {
         guard let writer else { return }
+        for frame in frames {
+            do {
+                try writer.write(track: frame.slot, timestampMs: frame.timestampMs, keyFrame: frame.keyFrame, data: frame.data)
+                writeSucceeded()
+            } catch {
+                writeFailed(error)
+            }
+        }
+    }
+
+    private func writeFailed(_ error: any Error) {
+        failure = "\(error)"
+        if !writeFailing { logger.error("recording member \(member): \(error); going on with what can be written") }
+        writeFailing = true
+        sizeAtFailure = writer?.bytesWritten ?? 0
+    }
+
+    /// After a failure: logged once a cluster reached the disk again.
+    private func writeSucceeded() {
+        guard writeFailing, let writer, writer.bytesWritten > sizeAtFailure else { return }
+        logger.notice("recording member \(member): writing again", metadata: ["file": "\(writer.path)"])
+        writeFailing = false
+    }
+
+    /// Writes what is queued and finishes the file; the next frames start a new one. When
+    /// `rotating`, the next file waits (3 s at most) for every track that was flowing.
+    private func endFile(rotating: Bool = false) {
+        guard let writer else { return }
+        write(timeline.releaseAll())
         do {
             try writer.finish()
         } catch {
-            failure = "\(error)"
-            logger.error("recording member \(member): \(error)")
+            writeFailed(error)
         }
         finishedBytes += writer.bytesWritten
         self.writer = nil
-        writerTracks = []
-    }
-
-    /// Closes the current file and starts collecting for the next one.
-    private func rotate() {
-        drainMux(all: true)
-        closeWriter()
-        base = nil
-        for id in tracks.keys {
-            tracks[id]?.anchor = nil
-            tracks[id]?.lastRtp = nil
-            tracks[id]?.number = 0
+        slots = []
+        timeline.startFile()
+        for (id, track) in tracks {
+            tracks[id]?.sentFrames = rotating && track.slot != nil
+            tracks[id]?.slot = nil
         }
     }
 
-    static func timestamp(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd-HHmmss"
-        return formatter.string(from: date)
-    }
-
-    /// Ids come from the server: keep file names to a safe alphabet.
-    static func safe(_ text: String) -> String {
-        String(text.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }.prefix(64))
-    }
+    /// Ids come from the server: see `RecordingPaths.safe`.
+    static func safe(_ text: String) -> String { RecordingPaths.safe(text) }
 }

@@ -1,0 +1,77 @@
+import Foundation
+@testable import Recording
+import XCTest
+
+/// File names: unique, readable, never an existing file unless asked.
+final class RecordingPathsTests: XCTestCase {
+    private let date = Date(timeIntervalSince1970: 1_700_000_000)  // 20231114-221320 UTC
+
+    func testNamesAreReadableAndUnique() {
+        XCTAssertEqual(RecordingPaths.safe("1001"), "1001")
+        XCTAssertEqual(RecordingPaths.safe("a-b_C9"), "a-b_C9")
+        XCTAssertTrue(RecordingPaths.safe("a.b").hasPrefix("a_b."))
+        XCTAssertNotEqual(RecordingPaths.safe("a.b"), RecordingPaths.safe("a_b"))
+        XCTAssertNotEqual(RecordingPaths.safe("a.b"), RecordingPaths.safe("a/b"))
+        XCTAssertEqual(RecordingPaths.safe("a.b"), "a_b.0466522c", "stable across runs (the README shows it)")
+        let long = String(repeating: "y", count: 64)
+        XCTAssertEqual(RecordingPaths.safe(long), long)
+        XCTAssertNotEqual(RecordingPaths.safe(long + "1"), RecordingPaths.safe(long + "2"))
+        XCTAssertLessThanOrEqual(RecordingPaths.safe(long + "1").count, 64)
+        XCTAssertFalse(RecordingPaths.safe("..").hasPrefix("."), "never a hidden or parent name")
+        XCTAssertFalse(RecordingPaths.safe("").isEmpty)
+    }
+
+    func testExistingFileGetsTheNextFreeSuffixAndStaysUntouched() throws {
+        let dir = try temporaryDirectory()
+        let paths = RecordingPaths(directory: dir, overwrite: false)
+        let existing = dir.appendingPathComponent("r-m-20231114-221320.webm").path
+        try Data("keep me".utf8).write(to: URL(fileURLWithPath: existing))
+        let claimed = paths.claim(room: "r", member: "m", started: date, index: 1)
+        XCTAssertEqual(claimed.path, dir.appendingPathComponent("r-m-20231114-221320-2.webm").path)
+        XCTAssertFalse(claimed.preferred)
+        XCTAssertEqual(try String(contentsOfFile: existing, encoding: .utf8), "keep me")
+    }
+
+    func testNoPathIsHandedOutTwiceEvenWithOverwrite() throws {
+        let dir = try temporaryDirectory()
+        let paths = RecordingPaths(directory: dir, overwrite: true)
+        let existing = dir.appendingPathComponent("r-m-20231114-221320.webm").path
+        try Data("old run".utf8).write(to: URL(fileURLWithPath: existing))
+        let first = paths.claim(room: "r", member: "m", started: date, index: 1)
+        XCTAssertEqual(first.path, existing, "--overwrite: a file of an earlier run is replaced")
+        let second = paths.claim(room: "r", member: "m", started: date, index: 1)
+        let rotated = paths.claim(room: "r", member: "m", started: date, index: 2)
+        XCTAssertEqual(Set([first.path, second.path, rotated.path]).count, 3, "never two writers on one file")
+        XCTAssertTrue(rotated.path.hasSuffix("-3.webm"))
+    }
+
+    func testRecorderBookGivesEveryMemberItsOwnFile() throws {
+        let dir = try temporaryDirectory()
+        let clock = ManualClock()
+        let book = try RecorderBook(directory: dir.appendingPathComponent("sub"), room: "r", overwrite: true,
+                                    logger: .init(label: "test"), clock: clock.function)
+        let one = try XCTUnwrap(book.recorder(for: "a.b")), other = try XCTUnwrap(book.recorder(for: "a_b"))
+        XCTAssertTrue(book.recorder(for: "a.b") === one)
+        let third = try XCTUnwrap(book.recorder(for: "x"))
+        for recorder in [one, other, third] { recorder.addTrack(id: "a", kind: .audio, clockRate: 48000) }
+        let members = [FakeMember(audio: "a"), FakeMember(audio: "a"), FakeMember(audio: "a")]
+        for _ in 0..<10 {
+            let until = clock.now + 0.1
+            for (member, recorder) in zip(members, [one, other, third]) { member.feed(recorder, clock, until: until) }
+        }
+        book.finishAll()
+        let paths = book.all.flatMap(\.allPaths)
+        XCTAssertEqual(paths.count, 3)
+        XCTAssertEqual(Set(paths).count, 3)
+        XCTAssertTrue(book.all.allSatisfy { $0.status.error == nil })
+        XCTAssertEqual(try webmFiles(in: dir.appendingPathComponent("sub")).count, 3)
+    }
+
+    func testRecorderBookReportsADirectoryItCannotCreate() {
+        XCTAssertThrowsError(try RecorderBook(directory: URL(fileURLWithPath: "/proc/nacho-no"), room: "r", overwrite: false,
+                                              logger: .init(label: "test"))) {
+            guard case .cannotCreate(let path, _)? = $0 as? RecordingError else { return XCTFail("\($0)") }
+            XCTAssertEqual(path, "/proc/nacho-no")
+        }
+    }
+}
