@@ -117,5 +117,16 @@ let package = Package(
             dependencies: ["NachoCLI", "Signaling", "ORTC"],
             exclude: ["README.md"]
         ),
+
+        // Fuzzing (Scripts/fuzz): harnesses that drive each parser and what consumes its result,
+        // and one binary for them. Built by Scripts/fuzz with -DNACHO_LIBFUZZER and the fuzzer
+        // sanitizer, it is a libFuzzer target (NACHO_FUZZ_TARGET picks the harness); in the
+        // ordinary build it replays inputs. Corpora: Tests/FuzzCorpora.
+        .target(
+            name: "FuzzHarness",
+            dependencies: ["Bytes", "RTP", "ICE", "DTLS", "Media", "ORTC", "SocketIO", "Signaling", "Transport"],
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "NachoFuzz", dependencies: ["FuzzHarness"], swiftSettings: strict),
     ]
 )
