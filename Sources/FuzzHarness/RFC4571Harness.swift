@@ -1,6 +1,7 @@
 import Transport
 
-/// A TCP byte stream into `RFC4571Framer`, cut into fuzzed chunks, as ICE-TCP delivers it.
+/// A TCP byte stream into `RFC4571Framer`, cut into fuzzed chunks, as ICE-TCP delivers it,
+/// and each datagram it yields into the transport's demultiplexing (`PacketClass`).
 ///
 /// Input: chunks until the end, each a length byte and that many stream bytes.
 /// Invariants: the framer yields exactly the datagrams a whole-stream reference parse finds,
@@ -15,7 +16,11 @@ public enum RFC4571Harness {
         while !input.isAtEnd {
             let piece = input.take(Int(input.u8()))
             stream += piece
-            frames += framer.append(piece)
+            for frame in framer.append(piece) {
+                // What the transport does next with each datagram: classify it (RFC 7983).
+                _ = PacketClass(frame[...])
+                frames.append(frame)
+            }
         }
         let (expected, consumed) = reference(stream)
         require(frames == expected, "framer found \(frames.count) datagrams, the reference \(expected.count)")

@@ -74,8 +74,8 @@ enum NachoFuzz {
             }
         }
         for file in files {
-            // Named first, so a crash report says which input it was.
-            print("replaying \(file)")
+            // Named first (on unbuffered stderr), so a crash report says which input it was.
+            FileHandle.standardError.write(Data("replaying \(file)\n".utf8))
             guard let data = FileManager.default.contents(atPath: file) else { fail("cannot read \(file)") }
             target.run([UInt8](data))
         }

@@ -2,19 +2,24 @@ import FuzzHarness
 import XCTest
 
 /// Every committed fuzz input through the harness it was found with, in the ordinary debug
-/// build: the seed corpora and the regression inputs of fixed findings
-/// (Tests/FuzzCorpora/<target>/), in process, and the open findings (Tests/FuzzCrashes/<target>/)
-/// in a child process each, since they are expected to trap until their bug is fixed.
+/// build: in process, the seed corpora (Tests/FuzzCorpora/<target>/) and the regression inputs
+/// of fixed findings (Tests/FuzzCorpora/<target>/regressions/); in a child process each, the
+/// open findings (Tests/FuzzCrashes/<target>/), expected to trap until their bug is fixed.
 ///
 /// The seeded random mutations that lived here are gone: libFuzzer (Scripts/fuzz) mutates with
 /// coverage feedback, far faster, and its finds come back here as files.
 final class CorpusReplayTests: XCTestCase {
     static let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
 
+    /// The files of `Tests/<folder>/<target>/` and of its subfolders (`regressions/`).
     static func inputs(_ folder: String, _ target: FuzzTarget) -> [URL] {
         let directory = tests.appendingPathComponent(folder).appendingPathComponent(target.rawValue)
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        return names.filter { !$0.hasPrefix(".") }.sorted().map { directory.appendingPathComponent($0) }
+        let names = FileManager.default.subpaths(atPath: directory.path) ?? []
+        return names.sorted().map { directory.appendingPathComponent($0) }.filter { url in
+            var isDirectory: ObjCBool = false
+            return !url.lastPathComponent.hasPrefix(".") && FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
+                && !isDirectory.boolValue
+        }
     }
 
     private func replayCorpus(_ target: FuzzTarget) throws {
@@ -52,7 +57,7 @@ final class CorpusReplayTests: XCTestCase {
                 let status = try replayInChild(target, file)
                 let name = "\(target.rawValue)/\(file.lastPathComponent)"
                 if status == 0 {
-                    XCTFail("Tests/FuzzCrashes/\(name) no longer fails: git mv it to Tests/FuzzCorpora/\(target.rawValue)/")
+                    XCTFail("Tests/FuzzCrashes/\(name) no longer fails: git mv it to Tests/FuzzCorpora/\(target.rawValue)/regressions/")
                 } else {
                     open.append(name)
                 }
