@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(name: "SRTPTests", dependencies: ["SRTP", "RTP", "Bytes"]),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", "SRTP", "Bytes"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
-        .testTarget(name: "FuzzTests", dependencies: ["Bytes", "RTP", "ICE", "DTLS"]),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzHarness"]),
         .testTarget(name: "ParticipantTests", dependencies: ["Participant"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "RTP", "CVPX", "Bytes"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RecordingTests", dependencies: ["Recording"]),
@@ -118,5 +118,16 @@ let package = Package(
             dependencies: ["NachoCLI", "Signaling", "ORTC"],
             exclude: ["README.md"]
         ),
+
+        // Fuzzing (Scripts/fuzz): harnesses that drive each parser and what consumes its result,
+        // and one binary for them. Built by Scripts/fuzz with -DNACHO_LIBFUZZER and the fuzzer
+        // sanitizer, it is a libFuzzer target (NACHO_FUZZ_TARGET picks the harness); in the
+        // ordinary build it replays inputs. Corpora: Tests/FuzzCorpora.
+        .target(
+            name: "FuzzHarness",
+            dependencies: ["Bytes", "RTP", "ICE", "DTLS", "Media", "ORTC", "SocketIO", "Signaling", "Transport"],
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "NachoFuzz", dependencies: ["FuzzHarness"], swiftSettings: strict),
     ]
 )

@@ -1,0 +1,121 @@
+import Media
+import RTP
+
+/// One RTCP compound datagram into what both halves of a participant do with it: sender
+/// reports into `ReceptionStatistics` and the receiver report built from them, NACKs into
+/// `RTPStreamSender.retransmissions` (with and without RTX), REMB and transport-cc feedback
+/// into the numbers the bitrate adaptation reads, and the serializers of every packet.
+///
+/// Input: the datagram, as received. Invariants: what parses serializes to a compound that
+/// parses again into as many packets; NACK lists pack and unpack to the same sequence
+/// numbers; a retransmission is an RTP packet that parses, RTX carrying the original
+/// sequence number first; REMB re-encodes to the same bitrate; loss ratios stay in 0...1.
+public enum RTCPHarness {
+    public static func run(_ data: [UInt8]) {
+        guard let packets = try? RTCPPacket.parseCompound(data[...]) else { return }
+        let again = RTCPPacket.serializeCompound(packets)
+        guard let reparsed = try? RTCPPacket.parseCompound(again) else { return require(false, "serialized compound does not parse") }
+        require(reparsed.count == packets.count, "\(packets.count) packets serialize into \(reparsed.count)")
+
+        var statistics = ReceptionStatistics(ssrc: 0x2222_2222, clockRate: 90000)
+        var arrival = 1.0
+        for packet in packets {
+            arrival += 0.02
+            switch packet {
+            case .senderReport(let report):
+                statistics.packetReceived(sequenceNumber: UInt16(truncatingIfNeeded: report.packetCount),
+                                          timestamp: report.rtpTimestamp, size: 100, arrival: arrival)
+                statistics.senderReportReceived(ntpTimestamp: report.ntpTimestamp, arrival: arrival)
+                readReports(report.reports)
+            case .receiverReport(let report):
+                readReports(report.reports)
+            case .nack(let nack):
+                retransmit(nack)
+            case .remb(let remb):
+                let encoded = RTCPPacket.serializeCompound([.remb(remb)])
+                guard case .remb(let decoded)? = try? RTCPPacket.parseCompound(encoded).first else {
+                    return require(false, "REMB does not read back")
+                }
+                require(decoded.bitrate == remb.bitrate && decoded.ssrcs == remb.ssrcs, "REMB \(remb.bitrate) reads back as \(decoded.bitrate)")
+                // BitrateController: being written in another branch. Once it lands, feed it
+                // here: `controller.remb(bitrate: remb.bitrate, ssrcs: remb.ssrcs, now: arrival)`,
+                // and check the target it returns is finite and within its configured bounds.
+            case .transportCC(let feedback):
+                // The loss ratio `SendSession` adapts to.
+                let loss = feedback.statuses.isEmpty ? 0 : Double(feedback.statuses.count - feedback.receivedCount) / Double(feedback.statuses.count)
+                require((0...1).contains(loss), "transport-cc loss \(loss)")
+                require(feedback.receiveDeltas.count == feedback.receivedCount, "transport-cc deltas do not match received packets")
+            case .fir(let fir):
+                _ = fir.entries.map(\.ssrc)
+            case .sourceDescription(let sdes):
+                _ = sdes.chunks.map(\.cname)
+            case .goodbye(let bye):
+                _ = bye.ssrcs
+            case .pli, .other:
+                continue
+            }
+        }
+        // The receiver report built from what was learned, as `ReceiveSession` sends it.
+        let report = statistics.makeReport(now: arrival + 0.5)
+        let rr = RTCPPacket.serializeCompound([.receiverReport(ReceiverReport(ssrc: 1, reports: [report]))])
+        guard case .receiverReport(let read)? = try? RTCPPacket.parseCompound(rr).first else {
+            return require(false, "receiver report does not read back")
+        }
+        require(read.reports == [report], "receiver report block does not read back")
+    }
+
+    private static func readReports(_ reports: [ReceptionReport]) {
+        for report in reports {
+            // What the send side computes from a report block.
+            let fraction = Double(report.fractionLost) / 256
+            require((0..<1).contains(fraction), "fraction lost \(fraction)")
+            _ = (report.cumulativeLost, report.jitter, report.delaySinceLastSenderReport)
+        }
+    }
+
+    /// Senders with a full history, made once; each run answers NACKs from a copy.
+    /// `RTPStreamSender` starts at a random sequence number, so NACKed numbers are taken
+    /// relative to the first packet sent: a run depends on its input only.
+    static let senders: [(sender: RTPStreamSender, first: UInt16)] = [true, false].map { rtx in
+        var configuration = RTPStreamSender.Configuration(ssrc: 0x2222_2222, payloadType: 101, clockRate: 90000)
+        if rtx { configuration.rtx = (ssrc: 0x3333_3333, payloadType: 102) }
+        configuration.mid = "0"
+        configuration.midExtensionId = 1
+        configuration.absSendTimeExtensionId = 4
+        configuration.transportSequenceExtensionId = 5
+        var sender = RTPStreamSender(configuration: configuration)
+        var transportSequence: UInt16 = 0
+        var first: UInt16?
+        // More packets than the history holds, so old slots were overwritten.
+        for frame in 0..<(configuration.historySize + 100) / 2 {
+            let packets = sender.packets(for: [[UInt8(truncatingIfNeeded: frame), 1, 2], [3]], timestamp: UInt32(frame) * 3000,
+                                         captureTime: Double(frame) / 30, markLast: true, transportSequence: &transportSequence,
+                                         now: Double(frame) / 30)
+            if first == nil { first = packets.first?.sequenceNumber }
+        }
+        return (sender, first ?? 0)
+    }
+
+    private static func retransmit(_ nack: GenericNACK) {
+        let lost = nack.lostSequenceNumbers
+        // NACK packing, as the receive side builds them: the same set of numbers.
+        let packed = GenericNACK(senderSSRC: nack.senderSSRC, mediaSSRC: nack.mediaSSRC, lost: lost)
+        require(Set(packed.lostSequenceNumbers) == Set(lost), "NACK packing changed the lost set")
+        var (sender, first) = senders[Int(nack.mediaSSRC & 1)]
+        var transportSequence: UInt16 = 0
+        let wanted = lost.map { first &+ $0 }
+        let resent = sender.retransmissions(for: wanted, transportSequence: &transportSequence, now: 10)
+        require(resent.count <= wanted.count, "\(resent.count) retransmissions for \(wanted.count) NACKed packets")
+        for packet in resent {
+            let bytes = packet.serialize()
+            guard let parsed = try? RTPPacket(parsing: bytes) else { return require(false, "retransmission does not parse") }
+            if let rtx = sender.configuration.rtx {
+                require(parsed.ssrc == rtx.ssrc && parsed.payload.count >= 2, "RTX packet without its original sequence number")
+                let original = UInt16(parsed.payload[parsed.payload.startIndex]) << 8 | UInt16(parsed.payload[parsed.payload.startIndex + 1])
+                require(wanted.contains(original), "RTX for \(original), which was not NACKed")
+            } else {
+                require(wanted.contains(parsed.sequenceNumber), "resent \(parsed.sequenceNumber), which was not NACKed")
+            }
+        }
+    }
+}

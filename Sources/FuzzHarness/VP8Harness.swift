@@ -1,0 +1,49 @@
+import Media
+
+/// VP8 RTP payloads into `VP8Depacketizer`, cut into packets with fuzzed marker, timestamp
+/// and discontinuity bits.
+///
+/// Input: packets until the end, each a flags byte (bit 0: marker, bit 1: discontinuity,
+/// bit 2: next frame's timestamp) and a length-prefixed payload (descriptor included).
+/// Invariants: a frame has data; only key frames carry dimensions, within 14 bits; after a
+/// frame comes out the depacketizer is no longer waiting for a key frame.
+public enum VP8Harness {
+    public static func run(_ data: [UInt8]) {
+        var input = FuzzInput(data)
+        var depacketizer = VP8Depacketizer()
+        var timestamp: UInt32 = 90000
+        while !input.isAtEnd {
+            let flags = input.u8()
+            if flags & 4 != 0 { timestamp &+= 3000 }
+            let payload = input.chunk()
+            _ = VP8Depacketizer.descriptor(payload[...])
+            let frame = depacketizer.add(payload[...], timestamp: timestamp, marker: flags & 1 != 0, discontinuity: flags & 2 != 0)
+            if let frame {
+                check(frame)
+                require(!depacketizer.waitingForKeyFrame, "a frame came out while waiting for a key frame")
+                require(frame.timestamp == timestamp, "frame timestamp \(frame.timestamp), packet \(timestamp)")
+            }
+        }
+    }
+
+    static func check(_ frame: VP8Depacketizer.Frame) {
+        require(!frame.data.isEmpty, "empty VP8 frame")
+        if frame.isKeyFrame {
+            if let width = frame.width, let height = frame.height {
+                require(width <= 0x3FFF && height <= 0x3FFF, "key frame \(width)x\(height)")
+            }
+        } else {
+            require(frame.width == nil && frame.height == nil, "delta frame with dimensions")
+        }
+    }
+
+    /// An input for `run`: (payload, marker, discontinuity, new timestamp) per packet.
+    public static func input(_ packets: [(payload: [UInt8], marker: Bool, discontinuity: Bool, newTimestamp: Bool)]) -> [UInt8] {
+        var writer = FuzzInputWriter()
+        for packet in packets {
+            writer.u8((packet.marker ? 1 : 0) | (packet.discontinuity ? 2 : 0) | (packet.newTimestamp ? 4 : 0))
+            writer.chunk(packet.payload)
+        }
+        return writer.bytes
+    }
+}
