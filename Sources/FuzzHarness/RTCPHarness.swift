@@ -1,4 +1,5 @@
 import Media
+import Participant
 import RTP
 
 /// One RTCP compound datagram into what both halves of a participant do with it: sender
@@ -29,6 +30,10 @@ public enum RTCPHarness {
                 readReports(report.reports)
             case .receiverReport(let report):
                 readReports(report.reports)
+                var controller = Self.controller
+                for change in controller.reports(report.reports) {
+                    require((16_000...2_000_000).contains(change.bitrate), "a receiver report gives a target of \(change.bitrate)")
+                }
             case .nack(let nack):
                 retransmit(nack)
             case .remb(let remb):
@@ -37,10 +42,16 @@ public enum RTCPHarness {
                     return require(false, "REMB does not read back")
                 }
                 require(decoded.bitrate == remb.bitrate && decoded.ssrcs == remb.ssrcs, "REMB \(remb.bitrate) reads back as \(decoded.bitrate)")
-                // BitrateController: being written in another branch. Once it lands, feed it
-                // here: `controller.remb(bitrate: remb.bitrate, ssrcs: remb.ssrcs, now: arrival)`,
-                // and check the target it returns is finite and within its configured bounds.
+                // What the send side makes of it: targets stay within their bounds.
+                var controller = Self.controller
+                for change in controller.remb(bitrate: remb.bitrate, ssrcs: remb.ssrcs) {
+                    require((16_000...2_000_000).contains(change.bitrate), "REMB \(remb.bitrate) gives a target of \(change.bitrate)")
+                }
             case .transportCC(let feedback):
+                var controller = Self.controller
+                for change in controller.transportFeedback(feedback) {
+                    require((16_000...2_000_000).contains(change.bitrate), "transport-cc gives a target of \(change.bitrate)")
+                }
                 // The loss ratio `SendSession` adapts to.
                 let loss = feedback.statuses.isEmpty ? 0 : Double(feedback.statuses.count - feedback.receivedCount) / Double(feedback.statuses.count)
                 require((0...1).contains(loss), "transport-cc loss \(loss)")
@@ -63,6 +74,14 @@ public enum RTCPHarness {
         }
         require(read.reports == [report], "receiver report block does not read back")
     }
+
+    /// A video stream the media SSRCs of the seeds name, and an audio one.
+    static let controller: BitrateController = {
+        var controller = BitrateController()
+        controller.add(ssrc: 0x2222_2222, kind: .video, maxBitrate: 2_000_000)
+        controller.add(ssrc: 0x1111_1111, kind: .audio, maxBitrate: 64_000)
+        return controller
+    }()
 
     private static func readReports(_ reports: [ReceptionReport]) {
         for report in reports {

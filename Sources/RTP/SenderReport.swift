@@ -33,6 +33,11 @@ public struct SenderReport: Sendable, Equatable {
         octetCount = try reader.u32("the octet count")
         reports = try (0..<Int(header.count)).map { _ in try ReceptionReport(reading: &reader) }
         profileExtension = reader.rest()
+        // Profile extensions are whole 32-bit words (RFC 3550 §6.4.1); anything else means a
+        // padding count that cut into them, and would not serialize back to the same length.
+        guard profileExtension.count % 4 == 0 else {
+            throw MalformedPacket("RTCP \(Self.self): profile extension of \(profileExtension.count) bytes is not 32-bit aligned")
+        }
     }
 
     public var serializedSize: Int { 28 + ReceptionReport.size * reports.count + profileExtension.count }

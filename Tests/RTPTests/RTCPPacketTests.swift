@@ -58,3 +58,13 @@ final class RTCPPacketTests: XCTestCase {
         }
     }
 }
+
+/// Found by fuzzing: a padded RR whose padding count cut into the profile extension parsed,
+/// then serialized with a length that no longer matched.
+final class RTCPAlignmentTests: XCTestCase {
+    func testUnalignedProfileExtensionIsMalformed() {
+        let bytes: [UInt8] = [0xa0, 0xc9, 0x00, 0x02, 0x00, 0x00, 0x48, 0x00, 0x00, 0x00, 0x09, 0x01]
+        XCTAssertThrowsError(try ReceiverReport(parsing: bytes[...]))
+        XCTAssertThrowsError(try RTCPPacket.parseCompound(bytes))
+    }
+}
