@@ -195,8 +195,8 @@ public final class WebMWriter {
     }
 
     /// Adds one frame. Frames should come in about non-decreasing time across tracks (the
-    /// caller orders them); a track's time never goes backwards (it is raised to the track's
-    /// last). A frame that cannot be written (the cluster it closes could not be written)
+    /// caller orders them); a track's time always moves forward (it is raised to just after the
+    /// track's last). A frame that cannot be written (the cluster it closes could not be written)
     /// throws; the file stays whole.
     public func write(track: UInt8, timestampMs: Int64, keyFrame: Bool, data: [UInt8]) throws {
         precondition(!finished, "write after finish")
@@ -208,7 +208,10 @@ public final class WebMWriter {
             guard keyFrame else { return }  // would not decode: its references were lost
             waitingForKeyFrame.remove(track)
         }
-        let time = max(timestampMs, lastTimestamp[track] ?? 0, 0)
+        // Strictly increasing per track: two blocks at one time are two frames with one
+        // timestamp, which demuxers report as non-monotonic (ffmpeg: "non monotonically
+        // increasing dts").
+        let time = max(timestampMs, lastTimestamp[track].map { $0 + 1 } ?? 0, 0)
         let blockSize = data.count + 4 + 9  // header, flags; ID and size
         if let start = clusterTimecode {
             let span = time - start

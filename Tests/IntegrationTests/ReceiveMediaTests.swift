@@ -116,18 +116,30 @@ final class TCPTransportTests: XCTestCase {
     }
 }
 
-/// RFC 7675: when the server stops answering consent checks, nacho says the link is lost.
+/// RFC 7675: when the server stops answering consent checks, the media link is lost: nacho
+/// reconnects (a new session and transport), or with reconnecting off says so and ends.
 final class ConsentTests: XCTestCase {
-    func testConnectionLostWhenConsentChecksGoUnanswered() throws {
+    private func run(config json: String) throws -> NachoRun {
         let server = try RoomServerProcess(["--virtual-members", "1"])
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("nacho-\(UUID()).json")
-        try Data(#"{"iceConsentTimeout": 4}"#.utf8).write(to: config)
+        try Data(json.utf8).write(to: config)
         defer { try? FileManager.default.removeItem(at: config) }
-        let run = try Nacho.run(["join", "--config", config.path, "--edge", server.edge, "--room", "42", "--member", "7",
-                                 "--no-audio", "--no-video", "--duration", "40"], timeout: 60) { _ in
+        return try Nacho.run(["join", "--config", config.path, "--edge", server.edge, "--room", "42", "--member", "7",
+                              "--no-audio", "--no-video", "--duration", "14", "--json"], timeout: 60) { _ in
             Thread.sleep(forTimeInterval: 3)
-            try server.post("silence")
+            try server.post("silence")  // the transports of now stop answering; new ones work
         }
+    }
+
+    func testConsentLossEndsTheRunWhenReconnectingIsOff() throws {
+        let run = try run(config: #"{"iceConsentTimeout": 4, "reconnectAttempts": 0}"#)
         assertOneLineError(run, code: 74, mentions: "edge transport: connection lost: no answer to ICE consent checks")
+    }
+
+    func testConsentLossReconnects() throws {
+        let run = try run(config: #"{"iceConsentTimeout": 4}"#)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stderr.contains("no answer to ICE consent checks"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("back in the room"), run.stderr)
     }
 }

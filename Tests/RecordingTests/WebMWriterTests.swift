@@ -139,6 +139,19 @@ final class WebMWriterTests: XCTestCase {
     }
 
     /// A sender whose clock froze: the cluster still closes (and reaches the disk) by size.
+    /// Two frames of one track at one time would be two frames with one timestamp: ffmpeg
+    /// reported "non monotonically increasing dts" on such recordings.
+    func testATracksBlockTimesStrictlyIncrease() throws {
+        let path = temporaryPath()
+        let writer = try WebMWriter(path: path, tracks: [.init(number: 1, codec: .vp8(width: 160, height: 120))], title: "t", overwrite: false)
+        for (index, time) in [0, 33, 33, 33, 20, 100].enumerated() {
+            try writer.write(track: 1, timestampMs: Int64(time), keyFrame: index == 0, data: SyntheticMedia.vp8(key: index == 0, size: 100))
+        }
+        try writer.finish()
+        let times = try MKVFile(path: path).blocks.map(\.timeMs)
+        XCTAssertEqual(times, [0, 33, 34, 35, 36, 100])
+    }
+
     func testClusterClosesBySizeWhenTimeDoesNotAdvance() throws {
         let path = temporaryPath()
         let writer = try WebMWriter(path: path, tracks: [.init(number: 1, codec: .vp8(width: 160, height: 120))], title: "t", overwrite: false)
