@@ -1,4 +1,5 @@
 internal import CVPX
+import Foundation
 
 /// VP8 (libvpx) in realtime mode: CBR at a target bitrate, error-resilient, no lag, key frames
 /// on request and at a maximum interval. Not thread-safe: one encoding thread owns it.
@@ -18,7 +19,8 @@ public final class VP8Encoder {
     /// - Parameters:
     ///   - bitrate: bits per second.
     ///   - keyFrameInterval: frames between forced key frames.
-    public init(width: Int, height: Int, fps: Int, bitrate: Int, keyFrameInterval: Int, threads: Int = 2) throws {
+    ///   - threads: encoder threads; nil chooses as libwebrtc does (`threads(width:height:cores:)`).
+    public init(width: Int, height: Int, fps: Int, bitrate: Int, keyFrameInterval: Int, threads: Int? = nil) throws {
         self.width = width
         self.height = height
         self.bitrate = bitrate
@@ -32,7 +34,8 @@ public final class VP8Encoder {
         configuration.rc_end_usage = VPX_CBR
         configuration.g_error_resilient = vpx_codec_er_flags_t(VPX_ERROR_RESILIENT_DEFAULT)
         configuration.g_lag_in_frames = 0
-        configuration.g_threads = UInt32(threads)
+        configuration.g_threads = UInt32(threads ?? Self.threads(width: width, height: height,
+                                                                 cores: ProcessInfo.processInfo.activeProcessorCount))
         configuration.kf_mode = VPX_KF_AUTO
         configuration.kf_max_dist = UInt32(max(keyFrameInterval, 1))
         configuration.rc_min_quantizer = 2
@@ -46,13 +49,30 @@ public final class VP8Encoder {
         guard CVPX_vpx_codec_enc_init(&context, &configuration) == VPX_CODEC_OK else {
             throw MediaError.codec("VP8 encoder init failed: \(String(cString: vpx_codec_error(&context)))")
         }
-        _ = CVPX_set_cpuused(&context, -6)
+        _ = CVPX_set_cpuused(&context, Int32(Self.cpuUsed(width: width, height: height)))
         _ = CVPX_set_static_threshold(&context, 1)
         _ = CVPX_set_noise_sensitivity(&context, 0)
         _ = CVPX_set_max_intra_bitrate_pct(&context, 900)
     }
 
     deinit { vpx_codec_destroy(&context) }
+
+    /// Encoder threads for a frame size on a machine, as libwebrtc's LibvpxVp8Encoder chooses
+    /// them: one up to 640x480 or below 3 cores. libvpx's extra threads busy-wait for work, so
+    /// at small sizes a second thread costs a core's share and saves nothing.
+    public static func threads(width: Int, height: Int, cores: Int) -> Int {
+        let pixels = width * height
+        if pixels >= 1920 * 1080 && cores > 8 { return 8 }
+        if pixels > 1280 * 960 && cores >= 6 { return 3 }
+        if pixels > 640 * 480 && cores >= 3 { return 2 }
+        return 1
+    }
+
+    /// libvpx's speed (negative: realtime, higher magnitude = faster), as libwebrtc on x86:
+    /// -6, but no faster than -4 below CIF, where the bits matter more than the cycles.
+    public static func cpuUsed(width: Int, height: Int) -> Int {
+        width * height < 352 * 288 ? -4 : -6
+    }
 
     public func encode(_ frame: VideoFrame, forceKeyFrame: Bool) throws -> [Encoded] {
         guard frame.width == width, frame.height == height else {

@@ -209,12 +209,18 @@ enum ExternalReaders {
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        // stdout is read on another thread (a full pipe would block the tool); the group's
+        // wait orders that write before this read.
         nonisolated(unsafe) var outData = Data()
-        let reader = Thread { outData = out.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
+        let reading = DispatchGroup()
+        reading.enter()
+        DispatchQueue.global().async {
+            outData = out.fileHandleForReading.readDataToEndOfFile()
+            reading.leave()
+        }
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        while !reader.isFinished { Thread.sleep(forTimeInterval: 0.01) }
+        reading.wait()
         return (process.terminationStatus, outData, String(decoding: errData, as: UTF8.self))
     }
 
