@@ -289,5 +289,17 @@ final class H264DepacketizerTests: XCTestCase {
         let decoded = try ExternalTool.decode(file, format: "h264")
         XCTAssertEqual(decoded.errors, "", "ffmpeg decodes the reassembled frames without a message")
         XCTAssertEqual(decoded.frames, frames.count)
+
+        // As the recorder will store them: Matroska V_MPEG4/ISO/AVC, the avcC of the first key
+        // frame as CodecPrivate, the AVC samples as blocks.
+        let first = try XCTUnwrap(frames.first)
+        let avcC = try AVCDecoderConfiguration(sps: XCTUnwrap(first.sps), pps: XCTUnwrap(first.pps)).bytes
+        let mkv = MatroskaSketch.file(docType: "matroska", codecID: "V_MPEG4/ISO/AVC", codecPrivate: avcC, width: 320, height: 240,
+                                      frames: frames.map { (Int(($0.timestamp &- first.timestamp) / 90), $0.isKeyFrame, $0.data) })
+        let mkvFile = try ExternalTool.temporaryFile("h264-replay.mkv", mkv)
+        defer { try? FileManager.default.removeItem(atPath: mkvFile) }
+        let fromMatroska = try ExternalTool.decode(mkvFile, format: "matroska")
+        XCTAssertEqual(fromMatroska.errors, "")
+        XCTAssertEqual(fromMatroska.frames, frames.count)
     }
 }

@@ -92,6 +92,15 @@ final class VP9DepacketizerTests: XCTestCase {
         let decoded = try ExternalTool.decode(file, format: "ivf")
         XCTAssertEqual(decoded.errors, "")
         XCTAssertEqual(decoded.frames, frames.count)
+
+        // As the recorder will store them: WebM V_VP9, one block per picture.
+        let webm = MatroskaSketch.file(docType: "webm", codecID: "V_VP9", codecPrivate: nil, width: 320, height: 240,
+                                       frames: frames.map { (Int(($0.timestamp &- base) / 90), $0.isKeyFrame, $0.data) })
+        let webmFile = try ExternalTool.temporaryFile("vp9-replay.webm", webm)
+        defer { try? FileManager.default.removeItem(atPath: webmFile) }
+        let fromWebM = try ExternalTool.decode(webmFile, format: "webm")
+        XCTAssertEqual(fromWebM.errors, "")
+        XCTAssertEqual(fromWebM.frames, frames.count)
     }
 
     /// IVF: a 32-byte file header, then a 12-byte header per frame (little-endian throughout).
