@@ -17,12 +17,51 @@ public struct Device: Sendable {
         }
     }
 
+    /// Whether nacho can send `kind` here: the router must offer a codec nacho can encode.
     public func canProduce(_ kind: MediaKind) -> Bool {
-        extended.codecs.contains { $0.kind == kind }
+        !sendableCodecs(kind).isEmpty
     }
 
     public func canConsume(_ kind: MediaKind) -> Bool {
         recvRtpCapabilities.codecs.contains { $0.kind == kind && !$0.isRtx }
+    }
+
+    /// The common codecs nacho can receive and record, in the router's order.
+    public var receivableCodecs: [ExtendedRtpCapabilities.Codec] {
+        extended.codecs.filter { NachoCapabilities.canReceive(mimeType: $0.mimeType) }
+    }
+
+    /// The common codecs of `kind` nacho can encode, in the router's order (no H264, VP9
+    /// profile 0 only).
+    public func sendableCodecs(_ kind: MediaKind) -> [ExtendedRtpCapabilities.Codec] {
+        extended.codecs.filter { $0.kind == kind && NachoCapabilities.canSend(mimeType: $0.mimeType, parameters: $0.localParameters) }
+    }
+
+    /// The codec a new producer of `kind` uses. With `preferred` (a MIME type such as
+    /// "video/VP9", any case) that codec or an error; without, audio takes the first codec
+    /// nacho can send (Opus) and video takes VP8 when the router has it, else VP9 (profile 0),
+    /// never H264: nacho has no H264 encoder.
+    public func sendCodec(kind: MediaKind, preferred: String? = nil) throws -> ExtendedRtpCapabilities.Codec {
+        let candidates = sendableCodecs(kind)
+        if let preferred {
+            let wanted = preferred.lowercased()
+            if let codec = candidates.first(where: { $0.mimeType.lowercased() == wanted }) { return codec }
+            if !NachoCapabilities.canSend(mimeType: preferred, parameters: [:]) {
+                throw ORTCError.cannotSend("nacho has no \(preferred) encoder (it sends \(NachoCapabilities.sendableMimeTypes.sorted().joined(separator: ", ")))")
+            }
+            throw ORTCError.cannotSend("the router offers no \(preferred) nacho can send")
+        }
+        for mime in kind == .video ? ["video/vp8", "video/vp9"] : [] {
+            if let codec = candidates.first(where: { $0.mimeType.lowercased() == mime }) { return codec }
+        }
+        guard let codec = candidates.first else {
+            let offered = extended.codecs.filter { $0.kind == kind }.map(\.mimeType)
+            guard offered.isEmpty else {
+                throw ORTCError.cannotSend("the router offers only \(offered.joined(separator: ", ")) for \(kind), which nacho receives but cannot encode")
+            }
+            throw ORTCError.noCommonCodec(kind)
+        }
+        return codec
     }
 
     static func recvCapabilities(_ extended: ExtendedRtpCapabilities) -> RtpCapabilities {
@@ -49,28 +88,70 @@ public struct Device: Sendable {
     /// RTP parameters for a new producer of `kind`: the router's payload types and extension
     /// ids, one encoding with the given SSRCs, the MID (mediasoup requires it when the
     /// encoding has no rid), and the CNAME shared by all of this participant's streams.
+    /// `codec` picks the codec by MIME type; the default follows `sendCodec(kind:preferred:)`.
     public func sendingRtpParameters(kind: MediaKind, ssrc: UInt32, rtxSsrc: UInt32?, cname: String, mid: String,
-                                     dtx: Bool? = nil, maxBitrate: Int? = nil) throws -> RtpParameters {
-        guard let codec = extended.codecs.first(where: { $0.kind == kind }) else {
-            throw ORTCError.noCommonCodec(kind)
+                                     dtx: Bool? = nil, maxBitrate: Int? = nil, codec preferred: String? = nil) throws -> RtpParameters {
+        let codec = try sendCodec(kind: kind, preferred: preferred)
+        let withRtx = codec.localRtxPayloadType != nil && rtxSsrc != nil
+        return RtpParameters(
+            mid: mid, codecs: Self.codecParameters(codec, rtx: withRtx), headerExtensions: sendingHeaderExtensions(kind),
+            encodings: [RtpEncodingParameters(ssrc: ssrc, rtx: withRtx ? rtxSsrc.map { .init(ssrc: $0) } : nil, dtx: dtx,
+                                              maxBitrate: maxBitrate)],
+            rtcp: RtcpParameters(cname: cname, reducedSize: true, mux: true))
+    }
+
+    /// RTP parameters for a simulcast video producer: one encoding per layer, lowest first, each
+    /// with its SSRC (and its RTX SSRC when the router has RTX), no rid. mediasoup maps such
+    /// streams by SSRC, so the MID is optional; it is still sent when given (mediasoup-client
+    /// does). Only VP8: mediasoup accepts simulcast for VP8 and H264, and nacho encodes VP8.
+    public func sendingSimulcastRtpParameters(layers: [SimulcastLayer], cname: String, mid: String?,
+                                              codec preferred: String? = nil) throws -> RtpParameters {
+        let codec = try sendCodec(kind: .video, preferred: preferred ?? "video/VP8")
+        guard codec.mimeType.lowercased() == "video/vp8" else {
+            throw ORTCError.cannotSend("simulcast is VP8 only in nacho (mediasoup takes VP8 or H264; \(codec.mimeType) would be SVC)")
         }
+        guard layers.count >= 2 else { throw ORTCError.cannotSend("simulcast needs at least 2 layers, got \(layers.count)") }
+        var ssrcs = Set<UInt32>()
+        let withRtx = codec.localRtxPayloadType != nil
+        for (index, layer) in layers.enumerated() {
+            for ssrc in [layer.ssrc] + (withRtx ? layer.rtxSsrc.map { [$0] } ?? [] : []) {
+                guard ssrc != 0 else { throw ORTCError.cannotSend("layer \(index): SSRC 0 (mediasoup reads 0 as no SSRC)") }
+                guard ssrcs.insert(ssrc).inserted else { throw ORTCError.cannotSend("layer \(index): SSRC \(ssrc) used twice") }
+            }
+            guard layer.scaleResolutionDownBy >= 1, layer.scaleResolutionDownBy.isFinite else {
+                throw ORTCError.cannotSend("layer \(index): scaleResolutionDownBy \(layer.scaleResolutionDownBy) below 1")
+            }
+            guard layer.maxBitrate > 0 else { throw ORTCError.cannotSend("layer \(index): maxBitrate \(layer.maxBitrate)") }
+            if index > 0, layer.scaleResolutionDownBy >= layers[index - 1].scaleResolutionDownBy {
+                throw ORTCError.cannotSend("layers must go from the smallest to the largest (mediasoup's spatial layer = encoding index)")
+            }
+        }
+        let encodings = layers.map {
+            RtpEncodingParameters(ssrc: $0.ssrc, rtx: withRtx ? $0.rtxSsrc.map { .init(ssrc: $0) } : nil,
+                                  maxBitrate: $0.maxBitrate, scaleResolutionDownBy: $0.scaleResolutionDownBy)
+        }
+        return RtpParameters(
+            mid: mid, codecs: Self.codecParameters(codec, rtx: withRtx), headerExtensions: sendingHeaderExtensions(.video),
+            encodings: encodings, rtcp: RtcpParameters(cname: cname, reducedSize: true, mux: true))
+    }
+
+    /// The codec (and its RTX) as sent: nacho's payload types, parameters and feedback.
+    static func codecParameters(_ codec: ExtendedRtpCapabilities.Codec, rtx: Bool) -> [RtpCodecParameters] {
         var codecs = [RtpCodecParameters(
             mimeType: codec.mimeType, payloadType: codec.localPayloadType, clockRate: codec.clockRate,
             channels: codec.channels, parameters: codec.localParameters, rtcpFeedback: codec.rtcpFeedback)]
-        var rtx: RtpEncodingParameters.Rtx?
-        if let rtxPT = codec.localRtxPayloadType, let rtxSsrc {
+        if rtx, let rtxPT = codec.localRtxPayloadType {
             codecs.append(RtpCodecParameters(
-                mimeType: "\(kind)/rtx", payloadType: rtxPT, clockRate: codec.clockRate,
+                mimeType: "\(codec.kind)/rtx", payloadType: rtxPT, clockRate: codec.clockRate,
                 parameters: ["apt": .int(codec.localPayloadType)]))
-            rtx = .init(ssrc: rtxSsrc)
         }
-        let extensions = extended.headerExtensions.filter { $0.kind == kind && $0.direction.sends }.map {
+        return codecs
+    }
+
+    func sendingHeaderExtensions(_ kind: MediaKind) -> [RtpHeaderExtensionParameters] {
+        extended.headerExtensions.filter { $0.kind == kind && $0.direction.sends }.map {
             RtpHeaderExtensionParameters(uri: $0.uri, id: $0.sendId, encrypt: $0.encrypt)
         }
-        return RtpParameters(
-            mid: mid, codecs: codecs, headerExtensions: extensions,
-            encodings: [RtpEncodingParameters(ssrc: ssrc, rtx: rtx, dtx: dtx, maxBitrate: maxBitrate)],
-            rtcp: RtcpParameters(cname: cname, reducedSize: true, mux: true))
     }
 
     /// Checks a `consume` answer against what nacho asked for and can receive; returns it
@@ -95,13 +176,17 @@ public struct Device: Sendable {
                 }
                 continue
             }
-            guard let known = extended.codecs.first(where: {
-                $0.mimeType.lowercased() == codec.mimeType.lowercased() && $0.clockRate == codec.clockRate
-            }) else {
-                throw ORTCError.cannotConsume("codec \(codec.mimeType)/\(codec.clockRate) was not in nacho's capabilities")
+            // mediasoup's canConsume: a strict match (H264 profile and packetization mode,
+            // VP9 profile-id) with what nacho asked for, at the router's payload type.
+            let offered = recvRtpCapabilities.codecs.filter {
+                !$0.isRtx && CodecMatching.matches(.init($0), .init(codec), strict: true)
             }
-            guard known.remotePayloadType == codec.payloadType else {
-                throw ORTCError.cannotConsume("\(codec.mimeType) payload type \(codec.payloadType) differs from the router's \(known.remotePayloadType)")
+            guard !offered.isEmpty else {
+                throw ORTCError.cannotConsume("codec \(codec.mimeType)/\(codec.clockRate)\(Self.describe(codec.parameters)) was not in nacho's capabilities")
+            }
+            guard offered.contains(where: { $0.preferredPayloadType == codec.payloadType }) else {
+                let theirs = offered.compactMap(\.preferredPayloadType).map(String.init).joined(separator: " or ")
+                throw ORTCError.cannotConsume("\(codec.mimeType) payload type \(codec.payloadType) differs from the router's \(theirs)")
             }
         }
         guard !parameters.encodings.isEmpty else { throw ORTCError.cannotConsume("no encodings") }
@@ -117,5 +202,13 @@ public struct Device: Sendable {
             }
         }
         return out
+    }
+
+    /// The parameters that decide a strict match, for error messages.
+    static func describe(_ parameters: [String: CodecParameterValue]) -> String {
+        let named = ["packetization-mode", "profile-level-id", "profile-id"].compactMap { key in
+            parameters[key].map { "\(key) \($0)" }
+        }
+        return named.isEmpty ? "" : " (" + named.joined(separator: ", ") + ")"
     }
 }

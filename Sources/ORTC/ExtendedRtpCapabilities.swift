@@ -36,8 +36,23 @@ public struct ExtendedRtpCapabilities: Sendable, Hashable {
     public init(local: RtpCapabilities, remote: RtpCapabilities) {
         var codecs: [Codec] = []
         for remoteCodec in remote.codecs where !remoteCodec.isRtx {
-            guard let remotePT = remoteCodec.preferredPayloadType,
-                  let localCodec = local.codecs.first(where: { !$0.isRtx && Self.matches($0, remoteCodec) }) else { continue }
+            guard let remotePT = remoteCodec.preferredPayloadType else { continue }
+            // The first local codec that matches strictly, in nacho's order (H264 by profile,
+            // VP9 by profile-id); its outcome carries the negotiated H264 level.
+            var found: (codec: RtpCodecCapability, outcome: CodecMatching.Outcome)?
+            for localCodec in local.codecs where !localCodec.isRtx {
+                let outcome = CodecMatching.compare(.init(localCodec), .init(remoteCodec), strict: true)
+                if outcome.matched {
+                    found = (localCodec, outcome)
+                    break
+                }
+            }
+            guard let (localCodec, outcome) = found else { continue }
+            var localParameters = localCodec.parameters
+            var remoteParameters = remoteCodec.parameters
+            // Both sides then use the answer's profile-level-id (mediasoup-client `modify`).
+            CodecMatching.apply(outcome, to: &localParameters)
+            CodecMatching.apply(outcome, to: &remoteParameters)
             let kind = MediaKind(mimeType: localCodec.mimeType) ?? .audio
             codecs.append(Codec(
                 kind: kind,
@@ -48,8 +63,8 @@ public struct ExtendedRtpCapabilities: Sendable, Hashable {
                 localRtxPayloadType: nil,
                 remotePayloadType: remotePT,
                 remoteRtxPayloadType: nil,
-                localParameters: localCodec.parameters,
-                remoteParameters: remoteCodec.parameters,
+                localParameters: localParameters,
+                remoteParameters: remoteParameters,
                 rtcpFeedback: localCodec.rtcpFeedback.filter { remoteCodec.rtcpFeedback.contains($0) }
             ))
         }
@@ -87,14 +102,5 @@ public struct ExtendedRtpCapabilities: Sendable, Hashable {
         }
         self.codecs = codecs
         self.headerExtensions = extensions
-    }
-
-    /// mediasoup's codec match: MIME type (case-insensitive), clock rate, and channels for audio.
-    static func matches(_ a: RtpCodecCapability, _ b: RtpCodecCapability) -> Bool {
-        guard a.mimeType.lowercased() == b.mimeType.lowercased(), a.clockRate == b.clockRate else { return false }
-        if MediaKind(mimeType: a.mimeType) == .audio {
-            return (a.channels ?? 1) == (b.channels ?? 1)
-        }
-        return true
     }
 }

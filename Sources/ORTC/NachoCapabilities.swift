@@ -1,20 +1,43 @@
-/// What nacho itself implements: Opus and VP8 (+ RTX), the feedback its RTP stack answers or
-/// sends, and the header extensions it reads and writes. Payload types and extension ids are
-/// placeholders: the device adopts the router's numbering when it loads.
+/// What nacho itself implements: Opus, VP8, VP9 (profiles 0 and 2) and H264 (packetization
+/// mode 1, four profiles) + RTX, the feedback its RTP stack answers or sends, and the header
+/// extensions it reads and writes. Payload types and extension ids are placeholders: the
+/// device adopts the router's numbering when it loads.
+///
+/// Not every codec goes both ways: nacho receives and records all of them, but sends only
+/// Opus, VP8 and VP9 profile 0 (libvpx encodes those; there is no H264 encoder, so nacho
+/// never produces H264 even when the router offers only that).
 public enum NachoCapabilities {
     public static let opus = RtpCodecCapability(
         kind: .audio, mimeType: "audio/opus", clockRate: 48000, channels: 2,
         parameters: ["useinbandfec": .int(1), "minptime": .int(10)],
         rtcpFeedback: [.transportCC])
 
-    public static let vp8 = RtpCodecCapability(
-        kind: .video, mimeType: "video/VP8", clockRate: 90000,
-        rtcpFeedback: [.nack, .pli, .fir, .remb, .transportCC])
+    static let videoFeedback: [RtcpFeedback] = [.nack, .pli, .fir, .remb, .transportCC]
+
+    public static let vp8 = RtpCodecCapability(kind: .video, mimeType: "video/VP8", clockRate: 90000, rtcpFeedback: videoFeedback)
+
+    /// VP9 profile 0 (8-bit 4:2:0) and 2 (10/12-bit 4:2:0), matched by `profile-id` (RFC 9628 §6).
+    public static let vp9Profile0 = RtpCodecCapability(
+        kind: .video, mimeType: "video/VP9", clockRate: 90000, parameters: ["profile-id": .int(0)], rtcpFeedback: videoFeedback)
+    public static let vp9Profile2 = RtpCodecCapability(
+        kind: .video, mimeType: "video/VP9", clockRate: 90000, parameters: ["profile-id": .int(2)], rtcpFeedback: videoFeedback)
+
+    /// The H264 profiles phones and browsers offer: constrained baseline, baseline, main and
+    /// high (the level is only a ceiling: with level-asymmetry-allowed the router's is taken).
+    /// Receiving needs no decoder, so any level is fine; packetization mode 1 (RFC 6184 §6.3:
+    /// single NAL, STAP-A, FU-A) is what WebRTC endpoints use.
+    public static let h264ProfileLevelIds = ["42e01f", "42001f", "4d001f", "640032"]
+    public static let h264: [RtpCodecCapability] = h264ProfileLevelIds.map {
+        RtpCodecCapability(kind: .video, mimeType: "video/H264", clockRate: 90000,
+                           parameters: ["packetization-mode": .int(1), "profile-level-id": .string($0),
+                                        "level-asymmetry-allowed": .int(1)],
+                           rtcpFeedback: videoFeedback)
+    }
 
     public static let rtx = RtpCodecCapability(kind: .video, mimeType: "video/rtx", clockRate: 90000)
 
     public static let rtpCapabilities = RtpCapabilities(
-        codecs: [opus, vp8, rtx],
+        codecs: [opus, vp8, vp9Profile0, vp9Profile2] + h264 + [rtx],
         headerExtensions: [
             RtpHeaderExtension(kind: .audio, uri: RtpHeaderExtensionURI.mid, preferredId: 1),
             RtpHeaderExtension(kind: .video, uri: RtpHeaderExtensionURI.mid, preferredId: 1),
@@ -29,4 +52,21 @@ public enum NachoCapabilities {
     /// Feedback nacho generates for what it receives (a subset of the above): it NACKs and asks
     /// for key frames, but sends neither REMB nor transport-cc feedback.
     public static let receiveFeedback: Set<RtcpFeedback> = [.nack, .pli, .fir]
+
+    /// MIME types (lower case) nacho depacketizes and records to WebM: all it offers.
+    public static let receivableMimeTypes: Set<String> = ["audio/opus", "video/vp8", "video/vp9", "video/h264"]
+    public static let recordableMimeTypes: Set<String> = receivableMimeTypes
+    /// MIME types nacho has an encoder for (VP9: profile 0 only, see `canSend`).
+    public static let sendableMimeTypes: Set<String> = ["audio/opus", "video/vp8", "video/vp9"]
+
+    /// Whether nacho can encode a negotiated codec: Opus, VP8, VP9 profile 0. Never H264.
+    public static func canSend(mimeType: String, parameters: [String: CodecParameterValue]) -> Bool {
+        let mime = mimeType.lowercased()
+        guard sendableMimeTypes.contains(mime) else { return false }
+        if mime == "video/vp9" { return (parameters["profile-id"] ?? .int(0)) == .int(0) }
+        return true
+    }
+
+    public static func canReceive(mimeType: String) -> Bool { receivableMimeTypes.contains(mimeType.lowercased()) }
+    public static func canRecord(mimeType: String) -> Bool { recordableMimeTypes.contains(mimeType.lowercased()) }
 }

@@ -9,6 +9,8 @@ public enum ORTCError: Error, Sendable, Equatable, CustomStringConvertible {
     case notLoaded
     /// A consume answer nacho cannot receive.
     case cannotConsume(String)
+    /// Send parameters nacho cannot produce (a codec it has no encoder for, bad simulcast layers).
+    case cannotSend(String)
 
     public var description: String {
         switch self {
@@ -16,6 +18,7 @@ public enum ORTCError: Error, Sendable, Equatable, CustomStringConvertible {
         case .noCommonCodec(let kind): return "the router offers no \(kind) codec nacho supports"
         case .notLoaded: return "device not loaded with router RTP capabilities"
         case .cannotConsume(let why): return "cannot consume: \(why)"
+        case .cannotSend(let why): return "cannot send: \(why)"
         }
     }
 }

@@ -97,9 +97,13 @@ public struct RtpEncodingParameters: Sendable, Hashable, Codable {
     public var dtx: Bool?
     public var maxBitrate: Int?
     public var scalabilityMode: String?
+    /// How much smaller than the source this encoding is (simulcast layers). mediasoup's
+    /// worker ignores it; mediasoup-client sends it, and so does nacho, for the record.
+    public var scaleResolutionDownBy: Double?
 
     public init(ssrc: UInt32? = nil, rid: String? = nil, codecPayloadType: Int? = nil, rtx: Rtx? = nil,
-                dtx: Bool? = nil, maxBitrate: Int? = nil, scalabilityMode: String? = nil) {
+                dtx: Bool? = nil, maxBitrate: Int? = nil, scalabilityMode: String? = nil,
+                scaleResolutionDownBy: Double? = nil) {
         self.ssrc = ssrc
         self.rid = rid
         self.codecPayloadType = codecPayloadType
@@ -107,6 +111,7 @@ public struct RtpEncodingParameters: Sendable, Hashable, Codable {
         self.dtx = dtx
         self.maxBitrate = maxBitrate
         self.scalabilityMode = scalabilityMode
+        self.scaleResolutionDownBy = scaleResolutionDownBy
     }
 }
 
