@@ -35,24 +35,28 @@ public final class SyntheticVideoSource: VideoSource {
 
     public func stop() {}
 
+    /// One gradient period wider than a row: each row of a frame is a copy from it, so a frame
+    /// costs a few hundred memcpy calls instead of a computation per pixel.
+    private lazy var gradient: [UInt8] = (0..<(width + 256)).map { UInt8(truncatingIfNeeded: $0 & 0xFF) / 2 + 40 }
+
     private func draw(_ n: Int) {
+        let gradient = self.gradient
         frame.withUnsafeMutableBufferPointer { buffer in
             let y = buffer.baseAddress!
             // Diagonal gradient moving right: every frame differs everywhere.
             let shift = n * 4
-            for row in 0..<height {
-                let line = y + row * width
-                for column in 0..<width { line[column] = UInt8(truncatingIfNeeded: (column + row / 2 + shift) & 0xFF) / 2 + 40 }
+            gradient.withUnsafeBufferPointer { pattern in
+                for row in 0..<height {
+                    (y + row * width).update(from: pattern.baseAddress! + ((row / 2 + shift) & 0xFF), count: width)
+                }
             }
             // Chroma: a slow colour cycle.
             let chroma = y + width * height
             let quarter = (width / 2) * (height / 2)
             let u = UInt8(truncatingIfNeeded: 128 + Int(60 * sin(Double(n) / 30)))
             let v = UInt8(truncatingIfNeeded: 128 + Int(60 * cos(Double(n) / 30)))
-            for i in 0..<quarter {
-                chroma[i] = u
-                chroma[quarter + i] = v
-            }
+            chroma.update(repeating: u, count: quarter)
+            (chroma + quarter).update(repeating: v, count: quarter)
             // Barcode of the counter on the top rows.
             let block = max(width / Self.barcodeBits, 4)
             for bit in 0..<Self.barcodeBits {

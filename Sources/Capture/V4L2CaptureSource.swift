@@ -14,6 +14,8 @@ public final class V4L2CaptureSource: VideoSource {
     private var fd: Int32 = -1
     private var buffers: [(pointer: UnsafeMutableRawPointer, length: Int)] = []
     private var streaming = false
+    /// The I420 frame handed out, reused: converting a frame allocates nothing.
+    private var frameBuffer: [UInt8] = []
 
     static let i420 = CV4L2_fourcc(0x59, 0x55, 0x31, 0x32)  // "YU12"
     static let nv12 = CV4L2_fourcc(0x4E, 0x56, 0x31, 0x32)  // "NV12"
@@ -136,11 +138,12 @@ public final class V4L2CaptureSource: VideoSource {
         let captured = MediaClock.now
         let source = buffers[Int(buffer.index)]
         let bytes = UnsafeRawBufferPointer(start: source.pointer, count: min(Int(buffer.bytesused), source.length))
-        let i420 = PixelConversion.toI420(bytes, fourcc: pix.pixelformat, width: width, height: height,
-                                          bytesPerLine: Int(pix.bytesperline))
+        // Converted into the same buffer every frame: the previous frame is encoded by now.
+        let converted = PixelConversion.toI420(bytes, fourcc: pix.pixelformat, width: width, height: height,
+                                               bytesPerLine: Int(pix.bytesperline), into: &frameBuffer)
         try ioctl(CV4L2_VIDIOC_QBUF(), &buffer, "requeueing a buffer")
-        guard let i420 else { throw MediaError.source("video source v4l2:\(path): short frame (\(buffer.bytesused) bytes)") }
-        return VideoFrame(width: width, height: height, data: i420, captureTime: captured)
+        guard converted else { throw MediaError.source("video source v4l2:\(path): short frame (\(buffer.bytesused) bytes)") }
+        return VideoFrame(width: width, height: height, data: frameBuffer, captureTime: captured)
     }
 
     public func stop() {
@@ -163,14 +166,29 @@ public enum PixelConversion {
 
     /// nil when the buffer is too short for the format.
     public static func toI420(_ bytes: UnsafeRawBufferPointer, fourcc: UInt32, width: Int, height: Int, bytesPerLine: Int) -> [UInt8]? {
+        var out: [UInt8] = []
+        return toI420(bytes, fourcc: fourcc, width: width, height: height, bytesPerLine: bytesPerLine, into: &out) ? out : nil
+    }
+
+    /// Converts into `frame` (resized to an I420 frame if needed, so a reused buffer costs no
+    /// allocation); false when the buffer is too short for the format.
+    public static func toI420(_ bytes: UnsafeRawBufferPointer, fourcc: UInt32, width: Int, height: Int, bytesPerLine: Int,
+                              into frame: inout [UInt8]) -> Bool {
+        let size = VideoFrame.byteCount(width: width, height: height)
+        if frame.count != size { frame = [UInt8](repeating: 0, count: size) }
+        return frame.withUnsafeMutableBufferPointer { out in
+            convert(bytes.bindMemory(to: UInt8.self), fourcc: fourcc, width: width, height: height, bytesPerLine: bytesPerLine, into: out)
+        }
+    }
+
+    private static func convert(_ src: UnsafeBufferPointer<UInt8>, fourcc: UInt32, width: Int, height: Int, bytesPerLine: Int,
+                                into out: UnsafeMutableBufferPointer<UInt8>) -> Bool {
         let chromaWidth = width / 2
         let chromaHeight = height / 2
-        var out = [UInt8](repeating: 0, count: VideoFrame.byteCount(width: width, height: height))
-        let src = bytes.bindMemory(to: UInt8.self)
         switch fourcc {
         case i420:
             let stride = max(bytesPerLine, width)
-            guard src.count >= stride * height + 2 * (stride / 2) * chromaHeight else { return nil }
+            guard src.count >= stride * height + 2 * (stride / 2) * chromaHeight else { return false }
             for row in 0..<height { for x in 0..<width { out[row * width + x] = src[row * stride + x] } }
             let uSource = stride * height
             let vSource = uSource + (stride / 2) * chromaHeight
@@ -182,7 +200,7 @@ public enum PixelConversion {
             }
         case nv12:
             let stride = max(bytesPerLine, width)
-            guard src.count >= stride * height + stride * chromaHeight else { return nil }
+            guard src.count >= stride * height + stride * chromaHeight else { return false }
             for row in 0..<height { for x in 0..<width { out[row * width + x] = src[row * stride + x] } }
             let uv = stride * height
             for row in 0..<chromaHeight {
@@ -193,7 +211,7 @@ public enum PixelConversion {
             }
         case yuyv:
             let stride = max(bytesPerLine, width * 2)
-            guard src.count >= stride * height else { return nil }
+            guard src.count >= stride * height else { return false }
             for row in 0..<height {
                 let line = row * stride
                 for x in 0..<width { out[row * width + x] = src[line + 2 * x] }
@@ -210,9 +228,9 @@ public enum PixelConversion {
                 }
             }
         default:
-            return nil
+            return false
         }
-        return out
+        return true
     }
 }
 

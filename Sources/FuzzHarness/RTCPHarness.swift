@@ -4,7 +4,7 @@ import RTP
 
 /// One RTCP compound datagram into what both halves of a participant do with it: sender
 /// reports into `ReceptionStatistics` and the receiver report built from them, NACKs into
-/// `RTPStreamSender.retransmissions` (with and without RTX), REMB and transport-cc feedback
+/// `OutboundStream.retransmit` (with and without RTX), REMB and transport-cc feedback
 /// into the numbers the bitrate adaptation reads, and the serializers of every packet.
 ///
 /// Input: the datagram, as received. Invariants: what parses serializes to a compound that
@@ -52,7 +52,7 @@ public enum RTCPHarness {
                 for change in controller.transportFeedback(feedback) {
                     require((16_000...2_000_000).contains(change.bitrate), "transport-cc gives a target of \(change.bitrate)")
                 }
-                // The loss ratio `SendSession` adapts to.
+                // The loss ratio `MediaSender` adapts to.
                 let loss = feedback.statuses.isEmpty ? 0 : Double(feedback.statuses.count - feedback.receivedCount) / Double(feedback.statuses.count)
                 require((0...1).contains(loss), "transport-cc loss \(loss)")
                 require(feedback.receiveDeltas.count == feedback.receivedCount, "transport-cc deltas do not match received packets")
@@ -66,7 +66,7 @@ public enum RTCPHarness {
                 continue
             }
         }
-        // The receiver report built from what was learned, as `ReceiveSession` sends it.
+        // The receiver report built from what was learned, as `MediaReceiver` sends it.
         let report = statistics.makeReport(now: arrival + 0.5)
         let rr = RTCPPacket.serializeCompound([.receiverReport(ReceiverReport(ssrc: 1, reports: [report]))])
         guard case .receiverReport(let read)? = try? RTCPPacket.parseCompound(rr).first else {
@@ -92,25 +92,27 @@ public enum RTCPHarness {
         }
     }
 
-    /// Senders with a full history, made once; each run answers NACKs from a copy.
-    /// `RTPStreamSender` starts at a random sequence number, so NACKed numbers are taken
-    /// relative to the first packet sent: a run depends on its input only.
-    static let senders: [(sender: RTPStreamSender, first: UInt16)] = [true, false].map { rtx in
-        var configuration = RTPStreamSender.Configuration(ssrc: 0x2222_2222, payloadType: 101, clockRate: 90000)
+    /// Senders with a full history, made once (with and without RTX); NACKs are answered from
+    /// them. `OutboundStream` starts at a random sequence number, so NACKed numbers are taken
+    /// relative to the first packet sent: what a run checks depends on its input only.
+    nonisolated(unsafe) static let senders: [(sender: OutboundStream, first: UInt16)] = [true, false].map { rtx in
+        var configuration = OutboundStream.Configuration(ssrc: 0x2222_2222, payloadType: 101, clockRate: 90000, codec: .vp8)
         if rtx { configuration.rtx = (ssrc: 0x3333_3333, payloadType: 102) }
         configuration.mid = "0"
         configuration.midExtensionId = 1
         configuration.absSendTimeExtensionId = 4
         configuration.transportSequenceExtensionId = 5
-        var sender = RTPStreamSender(configuration: configuration)
+        configuration.maxPayloadSize = 4 + 3
+        let sender = OutboundStream(configuration: configuration)
         var transportSequence: UInt16 = 0
         var first: UInt16?
         // More packets than the history holds, so old slots were overwritten.
         for frame in 0..<(configuration.historySize + 100) / 2 {
-            let packets = sender.packets(for: [[UInt8(truncatingIfNeeded: frame), 1, 2], [3]], timestamp: UInt32(frame) * 3000,
-                                         captureTime: Double(frame) / 30, markLast: true, transportSequence: &transportSequence,
-                                         now: Double(frame) / 30)
-            if first == nil { first = packets.first?.sequenceNumber }
+            sender.send(frame: [UInt8(truncatingIfNeeded: frame), 1, 2, 3, 4, 5], timestamp: UInt32(frame) * 3000,
+                        captureTime: Double(frame) / 30, isKeyFrame: false, transportSequence: &transportSequence,
+                        now: Double(frame) / 30) { packet in
+                if first == nil { first = (try? RTPPacket(parsing: Array(packet)))?.sequenceNumber }
+            }
         }
         return (sender, first ?? 0)
     }
@@ -120,14 +122,13 @@ public enum RTCPHarness {
         // NACK packing, as the receive side builds them: the same set of numbers.
         let packed = GenericNACK(senderSSRC: nack.senderSSRC, mediaSSRC: nack.mediaSSRC, lost: lost)
         require(Set(packed.lostSequenceNumbers) == Set(lost), "NACK packing changed the lost set")
-        var (sender, first) = senders[Int(nack.mediaSSRC & 1)]
+        let (sender, first) = senders[Int(nack.mediaSSRC & 1)]
         var transportSequence: UInt16 = 0
         let wanted = lost.map { first &+ $0 }
-        let resent = sender.retransmissions(for: wanted, transportSequence: &transportSequence, now: 10)
-        require(resent.count <= wanted.count, "\(resent.count) retransmissions for \(wanted.count) NACKed packets")
-        for packet in resent {
-            let bytes = packet.serialize()
-            guard let parsed = try? RTPPacket(parsing: bytes) else { return require(false, "retransmission does not parse") }
+        var resent = 0
+        sender.retransmit(wanted, transportSequence: &transportSequence, now: 10) { bytes in
+            resent += 1
+            guard let parsed = try? RTPPacket(parsing: Array(bytes)) else { return require(false, "retransmission does not parse") }
             if let rtx = sender.configuration.rtx {
                 require(parsed.ssrc == rtx.ssrc && parsed.payload.count >= 2, "RTX packet without its original sequence number")
                 let original = UInt16(parsed.payload[parsed.payload.startIndex]) << 8 | UInt16(parsed.payload[parsed.payload.startIndex + 1])
@@ -136,5 +137,6 @@ public enum RTCPHarness {
                 require(wanted.contains(parsed.sequenceNumber), "resent \(parsed.sequenceNumber), which was not NACKed")
             }
         }
+        require(resent <= wanted.count, "\(resent) retransmissions for \(wanted.count) NACKed packets")
     }
 }

@@ -1,7 +1,7 @@
 import Media
 import RTP
 
-/// RTP datagrams into the receive path of one consumer, as `ReceiveSession` runs it: parse,
+/// RTP datagrams into the receive path of one consumer, as `MediaReceiver` runs it: parse,
 /// reception statistics, RTX unwrap (payload type 102, original sequence number first),
 /// jitter buffer, then VP8 reassembly (video) or whole payloads (audio); every so often the
 /// repair step (NACK list) and a receiver report.

@@ -79,9 +79,10 @@ public final class VP8Encoder {
             throw MediaError.codec("frame \(frame.width)x\(frame.height) does not match the encoder's \(width)x\(height)")
         }
         var image = vpx_image_t()
-        var data = frame.data
-        let status = data.withUnsafeMutableBufferPointer { buffer -> vpx_codec_err_t in
-            vpx_img_wrap(&image, VPX_IMG_FMT_I420, UInt32(width), UInt32(height), 1, buffer.baseAddress)
+        // libvpx only reads the image it wraps: wrap the frame's own storage (a mutable access
+        // would copy it, 460 kB at 640x480, since the source still holds the buffer).
+        let status = frame.data.withUnsafeBufferPointer { buffer -> vpx_codec_err_t in
+            vpx_img_wrap(&image, VPX_IMG_FMT_I420, UInt32(width), UInt32(height), 1, UnsafeMutablePointer(mutating: buffer.baseAddress))
             let flags: vpx_enc_frame_flags_t = forceKeyFrame ? vpx_enc_frame_flags_t(VPX_EFLAG_FORCE_KF) : 0
             defer { pts += 1 }
             return vpx_codec_encode(&context, &image, pts, 1, flags, UInt(VPX_DL_REALTIME))

@@ -64,12 +64,6 @@ func cpuTime() -> Double {
         + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
 }
 
-/// As WebRtcTransport does: serialized with capacity for the SRTP tag, protected in place.
-func wireWithTrailerRoom(_ packet: RTPPacket) -> [UInt8] {
-    var writer = ByteWriter(capacity: packet.serializedSize + SRTPContext.maxTrailer)
-    packet.write(to: &writer)
-    return writer.bytes
-}
 
 let seconds = 10
 let width = 640, height = 480, fps = 30
@@ -84,31 +78,30 @@ let video = try VP8Encoder(width: width, height: height, fps: fps, bitrate: 800_
 let audio = try OpusEncoder(channels: 1, bitrate: 32000, inbandFEC: true, dtx: false)
 let keys = SRTPKeys(profile: .aeadAES128GCM, key: Array(repeating: 1, count: 16), salt: Array(repeating: 2, count: 12))
 let srtp = try SRTPContext(keys: keys, direction: .outbound)
-var videoStream = RTPStreamSender(configuration: .init(ssrc: 1, payloadType: 101, clockRate: 90000))
-var audioStream = RTPStreamSender(configuration: .init(ssrc: 2, payloadType: 100, clockRate: 48000))
-var packetizer = VP8Packetizer()
+let videoStream = OutboundStream(configuration: .init(ssrc: 1, payloadType: 101, clockRate: 90000, codec: .vp8))
+let audioStream = OutboundStream(configuration: .init(ssrc: 2, payloadType: 100, clockRate: 48000, codec: .opus))
 var twcc: UInt16 = 0
 var sentBytes = 0
+// As WebRtcTransport does: each packet copied into a buffer with room for the SRTP tag,
+// protected in place.
+var sendBuffer = [UInt8](repeating: 0, count: 2048)
+let protectAndCount: (UnsafeRawBufferPointer) -> Void = { packet in
+    sendBuffer.withUnsafeMutableBytes { raw in
+        raw.copyMemory(from: packet)
+        sentBytes += (try? srtp.protect(raw, length: packet.count)) ?? 0
+    }
+}
 let before = cpuTime()
 for n in 0..<(seconds * fps) {
     for encoded in try video.encode(frames[n % fps], forceKeyFrame: false) {
-        let payloads = packetizer.packetize(encoded.data, maxPayloadSize: 1100)
-        for packet in videoStream.packets(for: payloads, timestamp: UInt32(n * 3000), captureTime: 0, markLast: true,
-                                          transportSequence: &twcc, now: 0) {
-            var bytes = wireWithTrailerRoom(packet)
-            try srtp.protect(&bytes)
-            sentBytes += bytes.count
-        }
+        videoStream.send(frame: encoded.data, timestamp: UInt32(n * 3000), captureTime: 0, isKeyFrame: encoded.isKeyFrame,
+                         transportSequence: &twcc, now: 0, protectAndCount)
     }
 }
 for n in 0..<(seconds * 50) {
     let payload = try audio.encode(AudioFrame(channels: 1, samples: tone, captureTime: 0))
-    for packet in audioStream.packets(for: [payload], timestamp: UInt32(n * 960), captureTime: 0, markLast: false,
-                                      transportSequence: &twcc, now: 0) {
-        var bytes = wireWithTrailerRoom(packet)
-        try srtp.protect(&bytes)
-        sentBytes += bytes.count
-    }
+    audioStream.send(frame: payload, timestamp: UInt32(n * 960), captureTime: 0, isKeyFrame: true, transportSequence: &twcc, now: 0,
+                     protectAndCount)
 }
 let used = cpuTime() - before
 print(String(format: "nacho   send 640x480@30 VP8 800 kb/s + Opus 32 kb/s      %6.3f CPU s per s of media   (%d kB sent for %d s)",

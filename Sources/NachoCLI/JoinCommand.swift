@@ -103,6 +103,9 @@ public struct MediaOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Video source: v4l2:/dev/videoN, synthetic, file:PATH.y4m.", valueName: "uri"))
     public var videoSource: String?
 
+    @Option(help: ArgumentHelp("Video codec to send: vp8 or vp9 (default: VP8 when the router has it, else VP9).", valueName: "codec"))
+    public var videoCodec: String?
+
     @Flag(help: "Do not send audio.")
     public var noAudio = false
 
@@ -125,5 +128,8 @@ public struct MediaOptions: ParsableArguments {
         }
         if noAudio && audioSource != nil { throw ValidationError("--no-audio and --audio-source exclude each other") }
         if noVideo && videoSource != nil { throw ValidationError("--no-video and --video-source exclude each other") }
+        if let videoCodec, !["vp8", "vp9", "video/vp8", "video/vp9"].contains(videoCodec.lowercased()) {
+            throw ValidationError("--video-codec must be vp8 or vp9, got \(videoCodec.debugDescription)")
+        }
     }
 }

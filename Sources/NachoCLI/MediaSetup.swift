@@ -36,11 +36,12 @@ enum MediaSetup {
                 let bitrate = video.bitrate ?? 800_000
                 let source = try SourceFactory.video(SourceURI(parsing: uri), width: width, height: height, fps: fps)
                 try source.start()
-                let encoder = try VP8Encoder(width: source.width, height: source.height, fps: source.fps, bitrate: bitrate,
-                                             keyFrameInterval: video.keyframeInterval ?? source.fps * 4)
+                let settings = VideoEncoderSettings(width: source.width, height: source.height, fps: source.fps, bitrate: bitrate,
+                                                    keyFrameInterval: video.keyframeInterval ?? source.fps * 4)
                 logger.info("video source", metadata: ["source": "\(source.summary)"])
-                producers.append(.init(kind: .video, pipeline: SendPipeline(video: source, encoder: encoder, logger: logger),
-                                       maxBitrate: bitrate, appData: "camera"))
+                let codec = try (media.videoCodec ?? video.codec).map(Self.videoCodec)
+                producers.append(.init(kind: .video, pipeline: try SendPipeline(video: source, settings: settings, logger: logger),
+                                       maxBitrate: bitrate, appData: "camera", codec: codec))
             } catch {
                 problems.append("\(error)")
             }
@@ -49,5 +50,14 @@ enum MediaSetup {
             throw NachoFailure(.mediaFailure, problems.joined(separator: "\n"))
         }
         return producers
+    }
+
+    /// `vp8`, `vp9` (or `video/VP9`) as a MIME type.
+    static func videoCodec(_ name: String) throws -> String {
+        switch name.lowercased() {
+        case "vp8", "video/vp8": return "video/VP8"
+        case "vp9", "video/vp9": return "video/VP9"
+        default: throw MediaError.codec("video codec \(name.debugDescription): nacho sends vp8 or vp9")
+        }
     }
 }

@@ -45,6 +45,8 @@ public struct NachoConfigurationFile: Codable, Sendable {
         public var fec: Bool?
         public var dtx: Bool?
         public var keyframeInterval: Int?
+        /// Video: the codec to send (`vp8`, `vp9`).
+        public var codec: String?
 
         /// The numbers the encoders take as 32-bit values: out of range is a usage error here,
         /// not a trap in the encoder (Opus takes 500 ... 512000 b/s).

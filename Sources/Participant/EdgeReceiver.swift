@@ -32,12 +32,12 @@ public struct EdgeReceiver: Sendable {
     }
 
     public struct Outcome: Sendable {
-        public var consumers: [ReceiveSession.ConsumerReport]
+        public var consumers: [MediaReceiver.ConsumerReport]
         public var reconnections: Int
         /// Producers that could not be consumed (refused, unanswered, unsupported codec).
         public var skipped: [SkippedProducer]
 
-        public init(consumers: [ReceiveSession.ConsumerReport], reconnections: Int, skipped: [SkippedProducer] = []) {
+        public init(consumers: [MediaReceiver.ConsumerReport], reconnections: Int, skipped: [SkippedProducer] = []) {
             self.consumers = consumers
             self.reconnections = reconnections
             self.skipped = skipped
@@ -53,15 +53,15 @@ public struct EdgeReceiver: Sendable {
 
     /// Runs until `stop` fires; throws on a failure that reconnecting cannot fix.
     public func run(until stop: StopSignal) async throws -> Outcome {
-        let collected = ReportLedger<ReceiveSession.ConsumerReport>(key: \.consumerId)
+        let collected = ReportLedger<MediaReceiver.ConsumerReport>(key: \.consumerId)
         let skipped = ReportLedger<SkippedProducer>(key: \.producerId)
         let reconnections = try await RoomSupervisor.run(configuration: session, policy: seat.supervision, stop: stop,
                                                          logger: seat.logger) { room, supervised in
             let entrance = try await RoomEntrance.enter(room, roomId: seat.roomId, memberNo: seat.memberNo, joinType: joinType,
                                                         logger: seat.logger)
             try await seat.withTransport(
-                in: room, session: supervised, role: "edge", producing: false,
-                media: { ReceiveSession(transport: $0, cname: seat.cname, logger: seat.logger, recorders: recorders, progress: progress) },
+                in: room, attempt: supervised, role: "edge", producing: false,
+                media: { MediaReceiver(transport: $0, cname: seat.cname, logger: seat.logger, recorders: recorders, progress: progress) },
                 stay: { transport, receiver in
                     try await stay(in: room, device: entrance.device, transport: transport, receiver: receiver,
                                    skipped: skipped, until: stop)
@@ -77,7 +77,7 @@ public struct EdgeReceiver: Sendable {
     /// Reads the room's announcements without ever waiting on the network (each consume runs
     /// in a task of its own, so one unanswered `consume` or `resume` delays nobody else) and
     /// stays until `stop` or a failure.
-    private func stay(in room: RoomSession, device: Device, transport: WebRtcTransport, receiver: ReceiveSession,
+    private func stay(in room: RoomSession, device: Device, transport: WebRtcTransport, receiver: MediaReceiver,
                       skipped: ReportLedger<SkippedProducer>, until stop: StopSignal) async throws {
         let table = ConsumerTable()
         let (announced, announce) = AsyncStream.makeStream(of: ProducerInfo.self)
@@ -98,7 +98,7 @@ public struct EdgeReceiver: Sendable {
                 group.cancelAll()
             }
             try await room.requestProducers()
-            try await SessionStay.run(role: "edge", room: room, transport: transport, until: stop) { event in
+            try await RoomStay.run(role: "edge", room: room, transport: transport, until: stop) { event in
                 switch event {
                 case .newProducers(let list):
                     for producer in list where producer.memberNo != seat.memberNo {
@@ -122,7 +122,7 @@ public struct EdgeReceiver: Sendable {
                     seat.logger.notice("producer resumed", metadata: ["consumer": "\(id)"])
                     receiver.setPaused(consumerId: id, false)
                 case .disconnected:
-                    break  // handled by SessionStay
+                    break  // handled by RoomStay
                 }
             }
         }
@@ -131,7 +131,7 @@ public struct EdgeReceiver: Sendable {
     /// `consume` one producer, check the answer against the device, start receiving, then
     /// `resume`. A producer that cannot be consumed is skipped with one warning; the others go on.
     private func consumeOne(_ producer: ProducerInfo, in room: RoomSession, device: Device, transport: WebRtcTransport,
-                            receiver: ReceiveSession, table: ConsumerTable, skipped: ReportLedger<SkippedProducer>) async {
+                            receiver: MediaReceiver, table: ConsumerTable, skipped: ReportLedger<SkippedProducer>) async {
         let owner = producer.owner ?? "?"
         let consumer: ConsumerOptions
         do {
@@ -143,7 +143,7 @@ public struct EdgeReceiver: Sendable {
                 throw RoomError.from(error, step: "edge consume")
             }
         } catch {
-            // A dead link ends the session anyway (SessionStay reports it); anything else is
+            // A dead link ends the session anyway (RoomStay reports it); anything else is
             // this producer's problem only.
             if Task.isCancelled || (error as? RoomError).map(RoomSupervisor.isLinkFailure) == true { return }
             seat.logger.warning("skipping a producer that cannot be consumed", metadata: [

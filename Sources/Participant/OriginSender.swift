@@ -15,12 +15,15 @@ public struct OriginSender: Sendable {
         public var pipeline: SendPipeline
         public var maxBitrate: Int
         public var appData: String
+        /// The MIME type to send (`video/VP9`); nil lets the device choose.
+        public var codec: String?
 
-        public init(kind: MediaKind, pipeline: SendPipeline, maxBitrate: Int, appData: String) {
+        public init(kind: MediaKind, pipeline: SendPipeline, maxBitrate: Int, appData: String, codec: String? = nil) {
             self.kind = kind
             self.pipeline = pipeline
             self.maxBitrate = maxBitrate
             self.appData = appData
+            self.codec = codec
         }
     }
 
@@ -38,20 +41,20 @@ public struct OriginSender: Sendable {
     }
 
     public struct Outcome: Sendable {
-        public var producers: [SendSession.ProducerReport]
+        public var producers: [MediaSender.ProducerReport]
         public var reconnections: Int
     }
 
     public func run(until stop: StopSignal) async throws -> Outcome {
-        let collected = ReportLedger<SendSession.ProducerReport>(key: \.producerId)
+        let collected = ReportLedger<MediaSender.ProducerReport>(key: \.producerId)
         let reconnections = try await RoomSupervisor.run(configuration: session, policy: seat.supervision, stop: stop,
                                                          logger: seat.logger) { room, supervised in
             let entrance = try await RoomEntrance.enter(room, roomId: seat.roomId, memberNo: seat.memberNo, joinType: joinType,
                                                         logger: seat.logger)
             let producerIds = ProducerIds()
             try await seat.withTransport(
-                in: room, session: supervised, role: "origin", producing: true,
-                media: { SendSession(transport: $0, cname: seat.cname, logger: seat.logger) },
+                in: room, attempt: supervised, role: "origin", producing: true,
+                media: { MediaSender(transport: $0, cname: seat.cname, logger: seat.logger) },
                 stay: { transport, sender in
                     producerIds.set(try await produce(in: room, device: entrance.device, transport: transport, sender: sender))
                     try await stay(in: room, transport: transport, until: stop)
@@ -67,20 +70,22 @@ public struct OriginSender: Sendable {
     }
 
     /// `produce` one producer per pipeline, RTP parameters from the device; returns their ids.
-    private func produce(in room: RoomSession, device: Device, transport: WebRtcTransport, sender: SendSession) async throws -> [String] {
+    private func produce(in room: RoomSession, device: Device, transport: WebRtcTransport, sender: MediaSender) async throws -> [String] {
         var producerIds: [String] = []
         for (index, producer) in producers.enumerated() {
-            guard device.canProduce(producer.kind) else {
-                throw ParticipantError.media("origin produce: the router cannot take \(producer.kind) from nacho (no common codec)")
-            }
             let ssrc = UInt32.random(in: 1...UInt32.max)
             let parameters: RtpParameters
             do {
+                // The codec the router takes (VP8 if it has it, else VP9; or the one asked for).
+                let codec = try device.sendCodec(kind: producer.kind, preferred: producer.codec)
+                try producer.pipeline.use(videoCodec: codec.mimeType)
                 parameters = try device.sendingRtpParameters(
                     kind: producer.kind, ssrc: ssrc, rtxSsrc: producer.kind == .video ? ssrc &+ 1 : nil,
-                    cname: seat.cname, mid: String(index))
+                    cname: seat.cname, mid: String(index), codec: codec.mimeType)
+            } catch let error as ORTCError {
+                throw ParticipantError.media("origin produce: \(error)")
             } catch {
-                throw RoomError.from(error, step: "origin produce")
+                throw ParticipantError.media("origin produce: \(producer.kind) encoder: \(error)")
             }
             let id = try await room.produce(transportId: transport.id, kind: producer.kind, rtpParameters: parameters,
                                             appData: ["source": .string(producer.appData)])
@@ -88,6 +93,7 @@ public struct OriginSender: Sendable {
             sender.add(producerId: id, kind: producer.kind, parameters: parameters, pipeline: producer.pipeline,
                        maxBitrate: producer.maxBitrate)
             seat.logger.notice("producing", metadata: ["kind": "\(producer.kind)", "producer": "\(id)",
+                                                      "codec": "\(parameters.codecs.first?.mimeType ?? "?")",
                                                       "source": "\(producer.pipeline.sourceSummary)"])
         }
         return producerIds
@@ -95,7 +101,7 @@ public struct OriginSender: Sendable {
 
     private func stay(in room: RoomSession, transport: WebRtcTransport, until stop: StopSignal) async throws {
         let pipelines = producers.map(\.pipeline)
-        try await SessionStay.run(role: "origin", room: room, transport: transport, until: stop, watch: {
+        try await RoomStay.run(role: "origin", room: room, transport: transport, until: stop, watch: {
             // A source that dies (device unplugged, file unreadable) ends the session.
             while !stop.isFired {
                 if let failed = pipelines.first(where: { $0.error != nil }), let error = failed.error {

@@ -32,8 +32,8 @@ public struct ParticipantSeat: Sendable {
     /// stops first (recordings get what was buffered and close their files), then `finish`
     /// keeps its reports, then, only when the stay ended normally, `leave` says goodbye to the
     /// server (`exitRoom` comes after the files are finished), and the transport closes last.
-    func withTransport<Media: MediaSession>(
-        in room: RoomSession, session: RoomSupervisor.Session, role: String, producing: Bool,
+    func withTransport<Media: TransportMedia>(
+        in room: RoomSession, attempt: RoomSupervisor.Attempt, role: String, producing: Bool,
         media make: (WebRtcTransport) -> Media,
         stay: (WebRtcTransport, Media) async throws -> Void,
         finish: (Media) async -> Void,
@@ -58,7 +58,7 @@ public struct ParticipantSeat: Sendable {
             } catch let error as TransportError {
                 throw Self.participantError(error, role: role)
             }
-            session.established()
+            attempt.established()
             logger.info("\(role) transport connected", metadata: ["transport": "\(transport.id)"])
             try await stay(transport, media)
             outcome = .success(())
@@ -88,10 +88,10 @@ public struct ParticipantSeat: Sendable {
 
 /// The media side of one transport (receive or send): started before the transport connects,
 /// stopped before it closes.
-protocol MediaSession: Sendable {
+protocol TransportMedia: Sendable {
     func start()
     func stop() async
 }
 
-extension ReceiveSession: MediaSession {}
-extension SendSession: MediaSession {}
+extension MediaReceiver: TransportMedia {}
+extension MediaSender: TransportMedia {}

@@ -32,7 +32,7 @@ public enum RoomSupervisor {
 
     /// Handed to the body: it calls `established()` once the session is fully up (media
     /// transport connected), which resets the attempt count and closes an outage.
-    public final class Session: Sendable {
+    public final class Attempt: Sendable {
         public let number: Int
         private let isEstablished = Mutex(false)
 
@@ -47,7 +47,7 @@ public enum RoomSupervisor {
     /// - Returns: how many times it reconnected.
     @discardableResult
     public static func run(configuration: RoomSession.Configuration, policy: Policy = Policy(), stop: StopSignal,
-                           logger: Logger, body: @escaping @Sendable (RoomSession, Session) async throws -> Void) async throws -> Int {
+                           logger: Logger, body: @escaping @Sendable (RoomSession, Attempt) async throws -> Void) async throws -> Int {
         let role = configuration.role.rawValue
         var backoff = policy.backoff
         var failuresInARow = 0
@@ -56,19 +56,19 @@ public enum RoomSupervisor {
         var number = 0
         while !stop.isFired {
             let room = RoomSession(configuration: configuration, logger: logger)
-            let session = Session(number: number)
+            let attempt = Attempt(number: number)
             let outcome: Result<Void, any Error>
             do {
-                try await runUntilStopped(stop, grace: { session.wasEstablished ? policy.shutdownGrace : .zero }) {
+                try await runUntilStopped(stop, grace: { attempt.wasEstablished ? policy.shutdownGrace : .zero }) {
                     try await room.connect()
-                    try await body(room, session)
+                    try await body(room, attempt)
                 }
                 outcome = .success(())
             } catch {
                 outcome = .failure(error)
             }
             await room.close()
-            if session.wasEstablished {
+            if attempt.wasEstablished {
                 everEstablished = true
                 failuresInARow = 0
                 backoff.reset()
@@ -80,7 +80,7 @@ public enum RoomSupervisor {
             guard case .failure(let error) = outcome else { return number }
             if stop.isFired { return number }  // a failure while leaving is not worth reporting
             guard everEstablished, isRetryable(error), failuresInARow < policy.maxAttempts else { throw error }
-            if session.wasEstablished { outageStarted = .now }
+            if attempt.wasEstablished { outageStarted = .now }
             failuresInARow += 1
             let delay = backoff.next()
             logger.warning("connection lost, reconnecting", metadata: [

@@ -2,11 +2,14 @@ import Capture
 import Foundation
 import Logging
 import Media
+import Synchronization
 
 /// Capture → encode on a thread of its own (never the cooperative pool, never the event
-/// loop), handing each encoded frame to the attached stream in one hop. Key-frame requests and
-/// bitrate changes come in from the event loop through a small locked box read once a frame.
-public final class SendPipeline: @unchecked Sendable {
+/// loop), handing each encoded frame to every attached stream. One pipeline can feed many
+/// streams (the producers of several bots share one encode); key-frame requests from any of
+/// them coalesce into one key frame, and bitrate changes take the latest. The video codec is
+/// the one the router makes us use (`use(videoCodec:)`), chosen before producing.
+public final class SendPipeline: Sendable {
     public enum Kind: Sendable, Equatable { case audio, video }
 
     /// One encoded frame, ready to packetize.
@@ -15,6 +18,9 @@ public final class SendPipeline: @unchecked Sendable {
         public var captureTime: Double
         public var isKeyFrame: Bool
         public var audioLevel: Double?
+        /// Video: the picture size (VP9 key frames carry it in their descriptor).
+        public var width = 0
+        public var height = 0
     }
 
     public struct Counters: Sendable, Equatable {
@@ -23,122 +29,176 @@ public final class SendPipeline: @unchecked Sendable {
         public var keyFrames = 0
         public var bytesEncoded = 0
         public var targetBitrate = 0
+        /// Key-frame requests that asked for one already on its way.
+        public var keyFrameRequestsCoalesced = 0
     }
+
+    public typealias Sink = @Sendable (EncodedFrame) -> Void
+
+    private struct Shared {
+        var sinks: [Int: Sink] = [:]
+        var nextSink = 0
+        var keyFrameRequested = true
+        var lastForcedKeyFrame = -Double.infinity
+        var requestedBitrate: Int?
+        var counters = Counters()
+        var stopped = false
+        var failure: String?
+    }
+
+    /// What the capture thread owns: sources and encoders are not thread-safe.
+    private final class Machinery: @unchecked Sendable {
+        let videoSource: (any VideoSource)?
+        let audioSource: (any AudioSource)?
+        let audioEncoder: OpusEncoder?
+        let videoSettings: VideoEncoderSettings?
+        /// Replaced only by `use(videoCodec:)` before the thread starts encoding with it,
+        /// under the pipeline's lock; read by the capture thread under it.
+        var videoEncoder: (any VideoEncoding)?
+
+        init(videoSource: (any VideoSource)?, audioSource: (any AudioSource)?, audioEncoder: OpusEncoder?,
+             videoSettings: VideoEncoderSettings?, videoEncoder: (any VideoEncoding)?) {
+            self.videoSource = videoSource
+            self.audioSource = audioSource
+            self.audioEncoder = audioEncoder
+            self.videoSettings = videoSettings
+            self.videoEncoder = videoEncoder
+        }
+    }
+
+    /// Forced key frames come at most this often, however many streams ask.
+    public static let keyFrameRequestInterval = 0.2
 
     public let kind: Kind
     public let sourceSummary: String
-    private let videoSource: (any VideoSource)?
-    private let audioSource: (any AudioSource)?
-    private let videoEncoder: VP8Encoder?
-    private let audioEncoder: OpusEncoder?
+    private let machinery: Machinery
     private let logger: Logger
-    private let lock = NSLock()
-    private var sink: (@Sendable (EncodedFrame) -> Void)?
-    private var keyFrameRequested = true
-    private var requestedBitrate: Int?
-    private var counters = Counters()
-    private var stopped = false
-    private var thread: Thread?
-    private var failure: (any Error)?
+    private let shared = Mutex(Shared())
 
-    public init(video source: any VideoSource, encoder: VP8Encoder, logger: Logger) {
+    /// A video pipeline; its encoder starts as VP8 and changes with `use(videoCodec:)`.
+    public init(video source: any VideoSource, settings: VideoEncoderSettings, logger: Logger) throws {
         kind = .video
-        videoSource = source
-        videoEncoder = encoder
-        audioSource = nil
-        audioEncoder = nil
         sourceSummary = source.summary
         self.logger = logger
-        counters.targetBitrate = encoder.bitrate
+        let encoder = try settings.makeEncoder(mimeType: "video/VP8")
+        machinery = Machinery(videoSource: source, audioSource: nil, audioEncoder: nil, videoSettings: settings, videoEncoder: encoder)
+        shared.withLock { $0.counters.targetBitrate = settings.bitrate }
     }
 
     public init(audio source: any AudioSource, encoder: OpusEncoder, bitrate: Int, logger: Logger) {
         kind = .audio
-        audioSource = source
-        audioEncoder = encoder
-        videoSource = nil
-        videoEncoder = nil
         sourceSummary = source.summary
         self.logger = logger
-        counters.targetBitrate = bitrate
+        machinery = Machinery(videoSource: nil, audioSource: source, audioEncoder: encoder, videoSettings: nil, videoEncoder: nil)
+        shared.withLock { $0.counters.targetBitrate = bitrate }
     }
 
-    /// Where encoded frames go; nil drops them (between signaling sessions).
-    public func attach(_ sink: (@Sendable (EncodedFrame) -> Void)?) {
-        lock.withLock {
-            self.sink = sink
-            keyFrameRequested = true  // a new receiver needs a key frame
+    /// The video codec the router takes (video/VP8, video/VP9); a new encoder when it changes.
+    public func use(videoCodec mimeType: String) throws {
+        guard kind == .video, let settings = machinery.videoSettings else { return }
+        try shared.withLock { _ in
+            guard machinery.videoEncoder?.mimeType.lowercased() != mimeType.lowercased() else { return }
+            machinery.videoEncoder = try settings.makeEncoder(mimeType: mimeType)
         }
     }
 
-    public func requestKeyFrame() { lock.withLock { keyFrameRequested = true } }
+    /// Where encoded frames go, until `detach`; a new receiver gets a key frame first.
+    public func attach(_ sink: @escaping Sink) -> Int {
+        shared.withLock { shared in
+            let id = shared.nextSink
+            shared.nextSink += 1
+            shared.sinks[id] = sink
+            shared.keyFrameRequested = true
+            shared.lastForcedKeyFrame = -Double.infinity
+            return id
+        }
+    }
 
-    public func setTargetBitrate(_ bitsPerSecond: Int) { lock.withLock { requestedBitrate = bitsPerSecond } }
+    public func detach(_ id: Int) {
+        shared.withLock { _ = $0.sinks.removeValue(forKey: id) }
+    }
 
-    public var snapshot: Counters { lock.withLock { counters } }
+    public func requestKeyFrame() {
+        shared.withLock { shared in
+            if shared.keyFrameRequested { shared.counters.keyFrameRequestsCoalesced += 1 }
+            shared.keyFrameRequested = true
+        }
+    }
 
-    /// The error that ended capture, if any.
-    public var error: (any Error)? { lock.withLock { failure } }
+    public func setTargetBitrate(_ bitsPerSecond: Int) { shared.withLock { $0.requestedBitrate = bitsPerSecond } }
+
+    public var snapshot: Counters { shared.withLock { $0.counters } }
+
+    /// Why capture ended, if it failed.
+    public var error: String? { shared.withLock { $0.failure } }
 
     public func start() {
         let thread = Thread { [self] in run() }
         thread.name = kind == .video ? "nacho-video" : "nacho-audio"
         thread.qualityOfService = .userInteractive
-        self.thread = thread
         thread.start()
     }
 
     public func stop() {
-        lock.withLock { stopped = true }
+        shared.withLock { $0.stopped = true }
     }
 
     private func run() {
         do {
-            while !lock.withLock({ stopped }) {
-                if let source = videoSource, let encoder = videoEncoder {
+            while !shared.withLock({ $0.stopped }) {
+                if let source = machinery.videoSource {
                     guard let frame = try source.nextFrame() else { break }
-                    let (forceKey, bitrate) = lock.withLock { () -> (Bool, Int?) in
-                        defer {
-                            keyFrameRequested = false
-                            requestedBitrate = nil
+                    let now = MediaClock.now
+                    let (forceKey, bitrate, encoder) = shared.withLock { shared -> (Bool, Int?, (any VideoEncoding)?) in
+                        shared.counters.framesCaptured += 1
+                        let bitrate = shared.requestedBitrate
+                        shared.requestedBitrate = nil
+                        var force = false
+                        if shared.keyFrameRequested, now - shared.lastForcedKeyFrame >= Self.keyFrameRequestInterval {
+                            force = true
+                            shared.keyFrameRequested = false
+                            shared.lastForcedKeyFrame = now
                         }
-                        counters.framesCaptured += 1
-                        return (keyFrameRequested, requestedBitrate)
+                        return (force, bitrate, machinery.videoEncoder)
                     }
+                    guard let encoder else { continue }
                     if let bitrate { encoder.setBitrate(bitrate) }
-                    for encoded in try encoder.encode(frame, forceKeyFrame: forceKey) {
-                        deliver(EncodedFrame(payload: encoded.data, captureTime: frame.captureTime, isKeyFrame: encoded.isKeyFrame, audioLevel: nil),
+                    for encoded in try encoder.encodeFrames(frame, forceKeyFrame: forceKey) {
+                        deliver(EncodedFrame(payload: encoded.data, captureTime: frame.captureTime, isKeyFrame: encoded.isKeyFrame,
+                                             audioLevel: nil, width: encoder.width, height: encoder.height),
                                 bitrate: encoder.bitrate)
                     }
-                } else if let source = audioSource, let encoder = audioEncoder {
+                } else if let source = machinery.audioSource, let encoder = machinery.audioEncoder {
                     guard let frame = try source.nextFrame() else { break }
-                    let bitrate = lock.withLock { () -> Int? in
-                        defer { requestedBitrate = nil }
-                        counters.framesCaptured += 1
-                        return requestedBitrate
+                    let bitrate = shared.withLock { shared -> Int? in
+                        shared.counters.framesCaptured += 1
+                        defer { shared.requestedBitrate = nil }
+                        return shared.requestedBitrate
                     }
                     if let bitrate { encoder.setBitrate(bitrate) }
                     let payload = try encoder.encode(frame)
                     deliver(EncodedFrame(payload: payload, captureTime: frame.captureTime, isKeyFrame: false, audioLevel: frame.level),
                             bitrate: bitrate)
+                } else {
+                    break
                 }
             }
         } catch {
             logger.error("\(kind) capture stopped: \(error)")
-            lock.withLock { failure = error }
+            shared.withLock { $0.failure = "\(error)" }
         }
-        videoSource?.stop()
-        audioSource?.stop()
+        machinery.videoSource?.stop()
+        machinery.audioSource?.stop()
     }
 
     private func deliver(_ frame: EncodedFrame, bitrate: Int?) {
-        let sink = lock.withLock { () -> (@Sendable (EncodedFrame) -> Void)? in
-            counters.framesEncoded += 1
-            counters.bytesEncoded += frame.payload.count
-            if frame.isKeyFrame { counters.keyFrames += 1 }
-            if let bitrate { counters.targetBitrate = bitrate }
-            return self.sink
+        let sinks = shared.withLock { shared -> Dictionary<Int, Sink>.Values in
+            shared.counters.framesEncoded += 1
+            shared.counters.bytesEncoded += frame.payload.count
+            if frame.isKeyFrame { shared.counters.keyFrames += 1 }
+            if let bitrate { shared.counters.targetBitrate = bitrate }
+            return shared.sinks.values
         }
-        sink?(frame)
+        for sink in sinks { sink(frame) }
     }
 }

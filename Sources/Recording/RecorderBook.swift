@@ -33,7 +33,7 @@ public final class RecorderBook: @unchecked Sendable {
         }
     }
 
-    /// The member's recorder (always one; optional to fit `ReceiveSession`'s callback).
+    /// The member's recorder (always one; optional to fit `MediaReceiver`'s callback).
     public func recorder(for member: String) -> MemberRecorder? {
         lock.withLock {
             if let existing = recorders[member] { return existing }

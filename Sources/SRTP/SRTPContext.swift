@@ -67,6 +67,25 @@ public final class SRTPContext {
         try run(&packet, "unprotect RTCP", srtp_unprotect_rtcp)
     }
 
+    /// Protects the RTP packet of `length` bytes at the start of `buffer` in place; `buffer`
+    /// must have room for `maxTrailer` more. Returns the protected length.
+    public func protect(_ buffer: UnsafeMutableRawBufferPointer, length: Int) throws -> Int {
+        try run(buffer, length: length, "protect", srtp_protect)
+    }
+
+    public func protectRTCP(_ buffer: UnsafeMutableRawBufferPointer, length: Int) throws -> Int {
+        try run(buffer, length: length, "protect RTCP", srtp_protect_rtcp)
+    }
+
+    private func run(_ buffer: UnsafeMutableRawBufferPointer, length: Int, _ what: String,
+                     _ body: (srtp_t?, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int32>?) -> srtp_err_status_t) throws -> Int {
+        precondition(buffer.count >= length + Self.maxTrailer, "no room for the SRTP trailer")
+        var count = Int32(length)
+        let status = body(session, buffer.baseAddress, &count)
+        guard status == srtp_err_status_ok else { throw SRTPError(status: status, operation: what) }
+        return Int(count)
+    }
+
     private func run(_ packet: inout [UInt8], _ what: String,
                      _ body: (srtp_t?, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int32>?) -> srtp_err_status_t) throws {
         let originalCount = packet.count

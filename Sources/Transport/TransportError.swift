@@ -1,7 +1,7 @@
 import DTLS
 
 /// Why a media transport failed, in words that say which layer broke.
-public enum TransportError: Error, Sendable, CustomStringConvertible {
+public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible {
     case socket(String)
     case iceFailed(String)
     case connectionLost(String)

@@ -8,23 +8,23 @@ import ORTC
 import RTP
 import SRTP
 
-/// One mediasoup WebRtcTransport seen from the client: a UDP socket, the ICE agent, the DTLS
-/// endpoint and the two SRTP contexts, coordinated on one NIO event loop. Every packet is
-/// handled on that loop from socket to handler: no locks, no actor hops on the media path.
-/// Control calls (`connect`, `close`, statistics) hop onto the loop.
-public final class WebRtcTransport: @unchecked Sendable {
+/// The NIO side of one mediasoup WebRtcTransport: a UDP socket (or the TCP connection of the
+/// fallback), one timer, and the `TransportCore` they drive, all on one event loop. Everything
+/// the loop owns sits in a loop-bound box, so touching it from elsewhere traps instead of
+/// racing. Received media is decrypted and parsed without allocating and handed to the
+/// handlers on the loop; sent media is protected in the buffer it goes out in.
+public final class WebRtcTransport: Sendable {
     public struct Configuration: Sendable {
         /// Local address to bind; nil picks 127.0.0.1 when every remote candidate is on
         /// loopback (tests never leave the machine), else 0.0.0.0.
         public var bindHost: String?
         /// Skip UDP and use the server's TCP candidates (RFC 6544 passive, RFC 4571 framing).
         public var forceTcp = false
-        public var iceConnectTimeout: Duration = .seconds(10)
-        /// When the server also has TCP candidates, how long UDP may try before falling back.
-        public var udpTimeoutBeforeTcpFallback: Duration = .seconds(5)
-        public var dtlsTimeout: Duration = .seconds(15)
+        public var timing = TransportCore.Timing()
         public var consentInterval: Duration = .seconds(5)
         public var consentTimeout: Duration = .seconds(30)
+        /// Datagrams read per system call (recvmmsg).
+        public var datagramsPerRead = 16
 
         public init(bindHost: String? = nil, forceTcp: Bool = false) {
             self.bindHost = bindHost
@@ -38,6 +38,41 @@ public final class WebRtcTransport: @unchecked Sendable {
         case failed(TransportError)
     }
 
+    /// Media handlers, called on the event loop for every packet. The RTP packet reads from a
+    /// buffer the next packet reuses: use it within the call.
+    public struct Handlers {
+        public var rtp: (RTPPacket, Int) -> Void
+        public var rtcp: ([RTCPPacket]) -> Void
+
+        public init(rtp: @escaping (RTPPacket, Int) -> Void, rtcp: @escaping ([RTCPPacket]) -> Void) {
+            self.rtp = rtp
+            self.rtcp = rtcp
+        }
+    }
+
+    /// What the event loop owns.
+    private final class LoopState {
+        let core: TransportCore
+        var channel: (any Channel)?
+        var tcpChannel: (any Channel)?
+        var tcpRemote: SocketAddress?
+        var selected: SocketAddress?
+        var timer: Scheduled<Void>?
+        var timerDeadline: ContinuousClock.Instant?
+        var connectPromise: EventLoopPromise<Void>?
+        var finished = false
+        var handlers: Handlers?
+        /// Reused for every call into the core.
+        var outputs: [TransportCore.Output] = []
+        /// Writes are flushed once per read burst or per frame, not per packet.
+        var unflushed = false
+
+        init(core: TransportCore) {
+            self.core = core
+            outputs.reserveCapacity(8)
+        }
+    }
+
     public let id: String
     public let eventLoop: any EventLoop
     /// What to send in `connectTransport`: role client and this certificate's sha-256.
@@ -47,25 +82,7 @@ public final class WebRtcTransport: @unchecked Sendable {
     private let logger: Logger
     private let configuration: Configuration
     private let remoteCandidates: [ICERemoteCandidate]
-
-    // Confined to `eventLoop`.
-    private var ice: ICEAgent
-    private let iceConfiguration: ICEAgent.Configuration
-    private let dtls: DTLSEndpoint
-    private var channel: (any Channel)?
-    private var tcpChannel: (any Channel)?
-    private var tcpRemote: SocketAddress?
-    private var usingTcp = false
-    private var selected: SocketAddress?
-    private var sendContext: SRTPContext?
-    private var receiveContext: SRTPContext?
-    private var timer: Scheduled<Void>?
-    private var connectPromise: EventLoopPromise<Void>?
-    private var dtlsDeadline: ContinuousClock.Instant?
-    private var finished = false
-    private var statistics = TransportStatistics()
-    private var rtpHandler: (@Sendable (RTPPacket) -> Void)?
-    private var rtcpHandler: (@Sendable ([RTCPPacket]) -> Void)?
+    private let state: NIOLoopBoundBox<LoopState>
 
     public init(options: TransportOptions, certificate: DTLSCertificate, configuration: Configuration = Configuration(),
                 eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(), logger: Logger) throws {
@@ -75,97 +92,108 @@ public final class WebRtcTransport: @unchecked Sendable {
         var logger = logger
         logger[metadataKey: "transport"] = "\(options.id.prefix(8))"
         self.logger = logger
-        remoteCandidates = options.iceCandidates.map {
+        let candidates = options.iceCandidates.map {
             ICERemoteCandidate(endpoint: ICEEndpoint(host: $0.address, port: $0.port, transport: $0.protocol == .udp ? .udp : .tcp),
                                priority: $0.priority)
         }
+        remoteCandidates = candidates
         var random = SystemRandomNumberGenerator()
-        var iceConfig = ICEAgent.Configuration(
+        var ice = ICEAgent.Configuration(
             localUfrag: Self.randomToken(8, using: &random), localPassword: Self.randomToken(24, using: &random),
             remoteUfrag: options.iceParameters.usernameFragment, remotePassword: options.iceParameters.password,
             tieBreaker: random.next())
-        iceConfig.connectTimeout = configuration.iceConnectTimeout
-        iceConfig.consentInterval = configuration.consentInterval
-        iceConfig.consentTimeout = configuration.consentTimeout
-        iceConfig.connectTimeout = remoteCandidates.contains { $0.endpoint.transport == .tcp } && !configuration.forceTcp
-            ? min(configuration.udpTimeoutBeforeTcpFallback, configuration.iceConnectTimeout)
-            : configuration.iceConnectTimeout
-        iceConfiguration = iceConfig
-        ice = ICEAgent(configuration: iceConfig, remoteCandidates: remoteCandidates, seed: random.next())
+        ice.consentInterval = configuration.consentInterval
+        ice.consentTimeout = configuration.consentTimeout
+        let dtls: DTLSEndpoint
         do {
             dtls = try DTLSEndpoint(role: .client, certificate: certificate,
                                     remoteFingerprints: options.dtlsParameters.fingerprints.map { ($0.algorithm, $0.value) })
         } catch let error as DTLSError {
             throw TransportError.dtls(error)
         }
+        let core = TransportCore(ice: ice, remoteCandidates: candidates, dtls: dtls, timing: configuration.timing, seed: random.next())
+        state = NIOLoopBoundBox.makeBoxSendingValue(LoopState(core: core), eventLoop: eventLoop)
         localDtlsParameters = DtlsParameters(role: .client, fingerprints: [
             DtlsFingerprint(algorithm: "sha-256", value: certificate.sha256Fingerprint),
         ])
         (events, eventSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(16))
     }
 
-    /// Handlers for decrypted media, called on the event loop for every packet.
-    public func setHandlers(rtp: @escaping @Sendable (RTPPacket) -> Void, rtcp: @escaping @Sendable ([RTCPPacket]) -> Void) {
-        eventLoop.execute {
-            self.rtpHandler = rtp
-            self.rtcpHandler = rtcp
+    /// Installs the media handlers (before `connect`, so no packet is missed).
+    public func setHandlers(_ handlers: Handlers) {
+        onLoop { $0.handlers = handlers }
+    }
+
+    /// Runs `body` with the loop's state, at once when on the loop, else by hopping there.
+    private func onLoop(_ body: @escaping (LoopState) -> Void) {
+        if eventLoop.inEventLoop {
+            body(state.value)
+        } else {
+            let state = state
+            eventLoop.execute { body(state.value) }
         }
     }
 
     /// Binds the socket, runs ICE then the DTLS handshake; returns when SRTP is ready. UDP
-    /// first; the server's TCP candidates when UDP gets no answer or `forceTcp` is set.
+    /// first; the server's TCP candidate when UDP gets no answer or `forceTcp` is set.
     /// Cancelling the calling task ends the attempt at once (the transport is then closed).
     public func connect() async throws {
+        let promise = eventLoop.makePromise(of: Void.self)
         try await withTaskCancellationHandler {
-            try await connectOnce()
+            try await eventLoop.submit { [self] in
+                let loop = state.value
+                if loop.finished { promise.fail(TransportError.closed) } else { loop.connectPromise = promise }
+            }.get()
+            if configuration.forceTcp || !remoteCandidates.contains(where: { $0.endpoint.transport == .udp }) {
+                guard let tcp = try await eventLoop.submit({ self.state.value.core.tcpCandidate }).get() else {
+                    throw TransportError.iceFailed("the server offers no TCP candidate")
+                }
+                try await connectTCP(to: tcp)
+            } else {
+                try await bindUDP()
+            }
+            try await promise.futureResult.get()
         } onCancel: {
-            eventLoop.execute { self.finish(nil, announce: false) }
+            onLoop { self.finish($0, nil) }
         }
         try Task.checkCancellation()
     }
 
-    private func connectOnce() async throws {
-        let promise = eventLoop.makePromise(of: Void.self)
-        eventLoop.execute {
-            if self.finished { promise.fail(TransportError.closed) } else { self.connectPromise = promise }
-        }
-        if configuration.forceTcp || !remoteCandidates.contains(where: { $0.endpoint.transport == .udp }) {
-            try await connectTCP()
-        } else {
-            let bindHost = configuration.bindHost
-                ?? (remoteCandidates.allSatisfy { $0.endpoint.host.hasPrefix("127.") || $0.endpoint.host == "::1" } ? "127.0.0.1" : "0.0.0.0")
-            let channel: any Channel
-            do {
-                channel = try await DatagramBootstrap(group: eventLoop)
-                    .channelInitializer { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(InboundDatagramHandler(transport: self))
-                        }
+    private func bindUDP() async throws {
+        let bindHost = configuration.bindHost
+            ?? (remoteCandidates.allSatisfy { $0.endpoint.host.hasPrefix("127.") || $0.endpoint.host == "::1" } ? "127.0.0.1" : "0.0.0.0")
+        let channel: any Channel
+        do {
+            channel = try await DatagramBootstrap(group: eventLoop)
+                .channelOption(.datagramVectorReadMessageCount, value: configuration.datagramsPerRead)
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048 * configuration.datagramsPerRead))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(InboundDatagramHandler(transport: self))
                     }
-                    .bind(host: bindHost, port: 0).get()
-            } catch {
-                throw TransportError.socket("cannot bind \(bindHost): \(error)")
-            }
-            eventLoop.execute {
-                // Closed (or cancelled) while the socket was being bound: it must not outlive us.
-                guard !self.finished else {
-                    channel.close(promise: nil)
-                    return
                 }
-                self.channel = channel
-                self.logger.debug("checking", metadata: ["local": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
-                self.apply(self.ice.start(now: .now))
-                self.reschedule()
-            }
+                .bind(host: bindHost, port: 0).get()
+        } catch {
+            throw TransportError.socket("cannot bind \(bindHost): \(error)")
         }
-        try await promise.futureResult.get()
+        try await eventLoop.submit { [self] in
+            let loop = state.value
+            // Closed (or cancelled) while the socket was being bound: it must not outlive us.
+            guard !loop.finished else {
+                channel.close(promise: nil)
+                return
+            }
+            loop.channel = channel
+            logger.debug("checking", metadata: ["local": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+            let now = ContinuousClock.now
+            apply(loop, loop.core.start(now: now), now: now)
+        }.get()
     }
 
-    /// Connects to the best TCP candidate and runs ICE over it (RFC 6544 active side).
-    private func connectTCP() async throws {
-        guard let candidate = remoteCandidates.filter({ $0.endpoint.transport == .tcp }).max(by: { $0.priority < $1.priority }),
-              let address = try? SocketAddress(ipAddress: candidate.endpoint.host, port: candidate.endpoint.port) else {
-            throw TransportError.iceFailed("the server offers no TCP candidate")
+    /// Connects to the server's TCP candidate and runs ICE over it (RFC 6544 active side).
+    private func connectTCP(to candidate: ICEEndpoint) async throws {
+        guard let address = try? SocketAddress(ipAddress: candidate.host, port: candidate.port) else {
+            throw TransportError.iceFailed("the server's TCP candidate \(candidate) is not an IP address")
         }
         let channel: any Channel
         do {
@@ -179,258 +207,215 @@ public final class WebRtcTransport: @unchecked Sendable {
                 }
                 .connect(to: address).get()
         } catch {
-            throw TransportError.iceFailed("cannot open TCP to \(candidate.endpoint): \(error)")
+            throw TransportError.iceFailed("cannot open TCP to \(candidate): \(error)")
         }
-        eventLoop.execute {
+        try await eventLoop.submit { [self] in
+            let loop = state.value
             // The fallback may finish connecting after close(): close the late channel, whose
             // handler would otherwise keep the transport alive.
-            guard !self.finished else {
+            guard !loop.finished else {
                 channel.close(promise: nil)
                 return
             }
-            self.tcpChannel = channel
-            self.tcpRemote = address
-            self.usingTcp = true
-            self.logger.debug("checking over TCP", metadata: ["remote": "\(candidate.endpoint)"])
-            self.ice = ICEAgent(configuration: self.iceWithFullTimeout, remoteCandidates: self.remoteCandidates, seed: UInt64.random(in: 0...UInt64.max))
-            self.apply(self.ice.start(now: .now, transport: .tcp))
-            self.reschedule()
-        }
+            loop.tcpChannel = channel
+            loop.tcpRemote = address
+            logger.debug("checking over TCP", metadata: ["remote": "\(candidate)"])
+            let now = ContinuousClock.now
+            apply(loop, loop.core.startTCP(now: now), now: now)
+        }.get()
     }
 
-    private var iceWithFullTimeout: ICEAgent.Configuration {
-        var configuration = iceConfiguration
-        configuration.connectTimeout = self.configuration.iceConnectTimeout
-        return configuration
+    // MARK: - Sending (on the event loop)
+
+    /// Protects one RTP packet and queues it; `flush()` sends what is queued. On the loop.
+    public func sendRTP(_ packet: UnsafeRawBufferPointer) {
+        send(packet, rtcp: false)
     }
 
-    /// Protects and sends one RTP packet. Any thread; work happens on the loop. Serialized
-    /// with room for the SRTP tag, so protecting it in place does not copy it again.
-    public func send(_ packet: RTPPacket) {
-        if eventLoop.inEventLoop {
-            sendMedia(Self.serialize(packet), rtcp: false)
-        } else {
-            eventLoop.execute { self.sendMedia(Self.serialize(packet), rtcp: false) }
-        }
-    }
-
+    /// Protects one RTCP compound and sends it at once. Any thread.
     public func sendRTCP(_ packets: [RTCPPacket]) {
-        var writer = ByteWriter(capacity: packets.reduce(SRTPContext.maxTrailer) { $0 + $1.serializedSize })
-        for packet in packets { packet.write(to: &writer) }
-        let bytes = writer.bytes
-        if eventLoop.inEventLoop { sendMedia(bytes, rtcp: true) } else { eventLoop.execute { self.sendMedia(bytes, rtcp: true) } }
+        let bytes = RTCPPacket.serializeCompound(packets)
+        onLoop { [self] loop in
+            bytes.withUnsafeBytes { send($0, rtcp: true, loop: loop) }
+            flush(loop)
+        }
     }
 
-    private static func serialize(_ packet: RTPPacket) -> [UInt8] {
-        var writer = ByteWriter(capacity: packet.serializedSize + SRTPContext.maxTrailer)
-        packet.write(to: &writer)
-        return writer.bytes
+    /// Sends what `sendRTP` queued. On the loop.
+    public func flush() {
+        flush(state.value)
+    }
+
+    private func send(_ packet: UnsafeRawBufferPointer, rtcp: Bool) {
+        send(packet, rtcp: rtcp, loop: state.value)
+    }
+
+    private func send(_ packet: UnsafeRawBufferPointer, rtcp: Bool, loop: LoopState) {
+        guard !loop.finished, let remote = loop.selected, loop.core.isConnected else { return }
+        let tcp = loop.tcpChannel != nil && remote == loop.tcpRemote
+        guard let channel = tcp ? loop.tcpChannel : loop.channel else { return }
+        let framing = tcp ? 2 : 0
+        var buffer = channel.allocator.buffer(capacity: framing + packet.count + SRTPContext.maxTrailer)
+        if tcp { buffer.writeInteger(UInt16(0)) }  // the RFC 4571 length, set below
+        let written = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: packet.count + SRTPContext.maxTrailer) { raw in
+            raw.copyMemory(from: packet)
+            return loop.core.protect(raw, length: packet.count, rtcp: rtcp) ?? 0
+        }
+        guard written > 0 else { return }
+        if tcp {
+            buffer.setInteger(UInt16(written), at: buffer.readerIndex)
+            channel.write(buffer, promise: nil)
+        } else {
+            channel.write(AddressedEnvelope(remoteAddress: remote, data: buffer), promise: nil)
+        }
+        loop.unflushed = true
+    }
+
+    private func flush(_ loop: LoopState) {
+        guard loop.unflushed else { return }
+        loop.unflushed = false
+        loop.channel?.flush()
+        loop.tcpChannel?.flush()
     }
 
     public func currentStatistics() async -> TransportStatistics {
-        (try? await eventLoop.submit { self.statistics }.get()) ?? TransportStatistics()
+        (try? await eventLoop.submit { self.state.value.core.statistics }.get()) ?? TransportStatistics()
     }
-
 
     /// Sends close_notify and closes the socket.
     public func close() async {
         let channels: [any Channel] = (try? await eventLoop.submit { () -> [any Channel] in
-            if !self.finished {
-                if self.dtls.isEstablished, let remote = self.selected {
-                    for datagram in self.dtls.shutdown() { self.write(datagram, to: remote) }
-                }
-                self.finish(nil, announce: false)
+            let loop = self.state.value
+            if !loop.finished {
+                let now = ContinuousClock.now
+                self.write(loop, loop.core.close(), now: now)
+                self.flush(loop)
+                self.finish(loop, nil)
             }
-            return [self.channel, self.tcpChannel].compactMap { $0 }
+            return [loop.channel, loop.tcpChannel].compactMap { $0 }
         }.get()) ?? []
         for channel in channels { try? await channel.close() }
     }
 
     // MARK: - Event loop
 
-    fileprivate func receive(_ datagram: consuming [UInt8], from address: SocketAddress, over transport: ICEEndpoint.Transport = .udp) {
-        switch PacketClass(datagram[...]) {
-        case .stun:
-            guard let endpoint = ICEEndpoint(address, transport: transport) else { return }
-            apply(ice.handle(datagram[...], from: endpoint, now: .now))
-        case .dtls:
-            guard address == selected else { return }
-            handleDTLS(dtls.receive(datagram[...]))
-        case .rtp:
-            guard address == selected, let receiveContext else { return }
-            // Decrypted in place: the datagram is not needed afterwards.
-            var packet = consume datagram
-            do {
-                try receiveContext.unprotect(&packet)
-                let rtp = try RTPPacket(parsing: packet)
-                if rtp.ssrc == 1234 && rtp.payloadType == 127 {
-                    statistics.probationPacketsDropped += 1
-                    return
-                }
-                statistics.rtpPacketsReceived += 1
-                statistics.rtpBytesReceived += packet.count
-                rtpHandler?(rtp)
-            } catch {
-                statistics.packetsDiscarded += 1
-            }
-        case .rtcp:
-            guard address == selected, let receiveContext else { return }
-            var packet = consume datagram
-            do {
-                try receiveContext.unprotectRTCP(&packet)
-                let packets = try RTCPPacket.parseCompound(packet)
-                statistics.rtcpPacketsReceived += 1
-                rtcpHandler?(packets)
-            } catch {
-                statistics.packetsDiscarded += 1
-            }
-        case .unknown:
-            statistics.packetsDiscarded += 1
+    /// One datagram from the socket (or one RFC 4571 frame).
+    fileprivate func receive(_ datagram: ByteBuffer, from address: SocketAddress, over transport: ICEEndpoint.Transport) {
+        let loop = state.value
+        guard !loop.finished else { return }
+        let now = ContinuousClock.now
+        loop.outputs.removeAll(keepingCapacity: true)
+        let received = datagram.withUnsafeReadableBytes { bytes in
+            loop.core.receive(bytes, fromSelected: address == loop.selected,
+                              endpoint: { ICEEndpoint(address, transport: transport) }, now: now, outputs: &loop.outputs)
         }
-        reschedule()
+        switch received {
+        case .nothing: break
+        case .rtp(let packet, let size): loop.handlers?.rtp(packet, size)
+        case .rtcp(let packets): loop.handlers?.rtcp(packets)
+        }
+        if !loop.outputs.isEmpty {
+            let outputs = loop.outputs
+            apply(loop, outputs, now: now)
+        }
     }
 
-    private func apply(_ outputs: [ICEAgent.Output]) {
+    /// The end of a read burst: send what the handlers queued, at once.
+    fileprivate func readComplete() {
+        let loop = state.value
+        flush(loop)
+        rearm(loop, now: .now)
+    }
+
+    private func apply(_ loop: LoopState, _ outputs: [TransportCore.Output], now: ContinuousClock.Instant) {
+        write(loop, outputs, now: now)
+        flush(loop)
+        rearm(loop, now: now)
+    }
+
+    private func write(_ loop: LoopState, _ outputs: [TransportCore.Output], now: ContinuousClock.Instant) {
         for output in outputs {
             switch output {
             case .send(let datagram, let endpoint):
-                guard let address = try? SocketAddress(ipAddress: endpoint.host, port: endpoint.port) else { continue }
-                write(datagram, to: address)
-            case .connected(let endpoint):
-                guard let address = try? SocketAddress(ipAddress: endpoint.host, port: endpoint.port) else { continue }
-                logger.debug("ICE connected", metadata: ["remote": "\(endpoint)"])
-                selected = address
-                dtlsDeadline = .now + configuration.dtlsTimeout
-                dtls.initialRetransmissionTimeout = Self.initialDTLSTimeout(roundTripTime: ice.roundTripTime)
-                handleDTLS(dtls.start())
-            case .failed(let why):
-                if !usingTcp && remoteCandidates.contains(where: { $0.endpoint.transport == .tcp }) {
-                    logger.notice("no answer over UDP, falling back to TCP", metadata: ["reason": "\(why)"])
-                    usingTcp = true
-                    Task { [self] in
-                        do {
-                            try await self.connectTCP()
-                        } catch let error as TransportError {
-                            self.eventLoop.execute { self.finish(.failed(error), announce: true) }
-                        }
+                writeControl(loop, datagram, to: endpoint)
+            case .openTCP(let candidate):
+                logger.notice("no answer over UDP, falling back to TCP", metadata: ["candidate": "\(candidate)"])
+                Task { [self] in
+                    do {
+                        try await connectTCP(to: candidate)
+                    } catch let error as TransportError {
+                        onLoop { self.finish($0, error) }
+                    } catch {
+                        onLoop { self.finish($0, .iceFailed("\(error)")) }
                     }
-                    continue
                 }
-                finish(.failed(.iceFailed(why)), announce: true)
-            case .connectionLost(let why):
-                finish(.failed(.connectionLost(why)), announce: true)
+            case .connected(let remote, let profile):
+                loop.selected = try? SocketAddress(ipAddress: remote.host, port: remote.port)
+                logger.debug("DTLS connected", metadata: ["profile": "\(profile.rawValue)", "remote": "\(remote)"])
+                eventSink.yield(.connected(remote: "\(remote)", profile: profile))
+                loop.connectPromise?.succeed()
+                loop.connectPromise = nil
+            case .failed(let error):
+                finish(loop, error)
             }
         }
-    }
-
-    private func handleDTLS(_ output: DTLSEndpoint.Output) {
-        if let remote = selected {
-            for datagram in output.datagrams { write(datagram, to: remote) }
-        }
-        if let keys = output.keys {
-            do {
-                sendContext = try SRTPContext(keys: keys.local, direction: .outbound)
-                receiveContext = try SRTPContext(keys: keys.remote, direction: .inbound)
-            } catch {
-                finish(.failed(.srtp("\(error)")), announce: true)
-                return
-            }
-            dtlsDeadline = nil
-            let profile = dtls.selectedProfile ?? .aes128CMHMACSHA1_80
-            logger.debug("DTLS connected", metadata: ["profile": "\(profile.rawValue)"])
-            eventSink.yield(.connected(remote: selected.map { "\($0)" } ?? "?", profile: profile))
-            connectPromise?.succeed()
-            connectPromise = nil
-        }
-        if let failure = output.failure {
-            finish(.failed(.dtls(failure)), announce: true)
+        // ICE selected a path: DTLS and media come from there.
+        if loop.selected == nil, let remote = loop.core.remote {
+            loop.selected = try? SocketAddress(ipAddress: remote.host, port: remote.port)
         }
     }
 
-    private func sendMedia(_ packet: consuming [UInt8], rtcp: Bool) {
-        guard let sendContext, let remote = selected, !finished else { return }
-        let plainSize = packet.count
-        var bytes = consume packet
-        do {
-            if rtcp {
-                try sendContext.protectRTCP(&bytes)
-                statistics.rtcpPacketsSent += 1
-            } else {
-                try sendContext.protect(&bytes)
-                statistics.rtpPacketsSent += 1
-                statistics.rtpBytesSent += plainSize
-            }
-        } catch {
-            logger.debug("SRTP protect failed: \(error)")
-            return
-        }
-        write(bytes, to: remote)
-    }
-
-    private func write(_ bytes: [UInt8], to address: SocketAddress) {
-        if let tcpChannel, address == tcpRemote {
-            var buffer = tcpChannel.allocator.buffer(capacity: bytes.count + 2)
-            buffer.writeBytes(RFC4571Framer.frame(bytes))
-            tcpChannel.writeAndFlush(buffer, promise: nil)
-            return
-        }
-        guard let channel else { return }
-        var buffer = channel.allocator.buffer(capacity: bytes.count)
-        buffer.writeBytes(bytes)
-        channel.writeAndFlush(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
-    }
-
-    private func reschedule() {
-        guard !finished else { return }
-        var deadlines: [ContinuousClock.Instant] = []
-        if let next = ice.nextDeadline { deadlines.append(next) }
-        if let timeout = dtls.timeout, !dtls.isEstablished { deadlines.append(.now + timeout) }
-        if let dtlsDeadline { deadlines.append(dtlsDeadline) }
-        guard let next = deadlines.min() else { return }
-        timer?.cancel()
-        let delay = max(next - .now, .zero)
-        timer = eventLoop.scheduleTask(in: .nanoseconds(Int64(delay.components.seconds) * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000)) {
-            self.onTimer()
-        }
-    }
-
-    private func onTimer() {
-        guard !finished else { return }
-        let now = ContinuousClock.now
-        apply(ice.tick(now: now))
-        if !dtls.isEstablished, selected != nil, let timeout = dtls.timeout, timeout <= .milliseconds(1) {
-            handleDTLS(dtls.handleTimeout())
-        }
-        if let dtlsDeadline, now >= dtlsDeadline, !dtls.isEstablished {
-            finish(.failed(.dtls(.timedOut)), announce: true)
-            return
-        }
-        reschedule()
-    }
-
-    private func finish(_ event: Event?, announce: Bool) {
-        guard !finished else { return }
-        finished = true
-        timer?.cancel()
-        if case .failed(let error)? = event {
-            logger.debug("transport failed: \(error)")
-            connectPromise?.fail(error)
-            if announce { eventSink.yield(.failed(error)) }
+    private func writeControl(_ loop: LoopState, _ bytes: [UInt8], to endpoint: ICEEndpoint) {
+        if endpoint.transport == .tcp {
+            guard let channel = loop.tcpChannel, bytes.count <= 0xFFFF else { return }
+            var buffer = channel.allocator.buffer(capacity: bytes.count + 2)
+            buffer.writeInteger(UInt16(bytes.count))
+            buffer.writeBytes(bytes)
+            channel.write(buffer, promise: nil)
         } else {
-            connectPromise?.fail(TransportError.closed)
+            guard let channel = loop.channel, let address = try? SocketAddress(ipAddress: endpoint.host, port: endpoint.port) else { return }
+            var buffer = channel.allocator.buffer(capacity: bytes.count)
+            buffer.writeBytes(bytes)
+            channel.write(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
         }
-        connectPromise = nil
-        eventSink.finish()
-        if announce {
-            channel?.close(promise: nil)
-            tcpChannel?.close(promise: nil)
+        loop.unflushed = true
+    }
+
+    /// Re-arms the one timer only when the core's deadline moved earlier (or there is none).
+    private func rearm(_ loop: LoopState, now: ContinuousClock.Instant) {
+        guard !loop.finished, let deadline = loop.core.nextDeadline(now: now) else { return }
+        if let scheduled = loop.timerDeadline, scheduled <= deadline, loop.timer != nil { return }
+        loop.timer?.cancel()
+        loop.timerDeadline = deadline
+        let delay = max(deadline - now, .zero)
+        let (seconds, attoseconds) = delay.components
+        loop.timer = eventLoop.scheduleTask(in: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)) { [self] in
+            let loop = state.value
+            loop.timer = nil
+            loop.timerDeadline = nil
+            guard !loop.finished else { return }
+            let now = ContinuousClock.now
+            apply(loop, loop.core.tick(now: now), now: now)
         }
     }
 
-    /// As libwebrtc: twice the ICE round trip, 50 ms to 3 s (100 ms when unknown).
-    static func initialDTLSTimeout(roundTripTime: Duration?) -> Duration {
-        guard let roundTripTime else { return .milliseconds(100) }
-        return min(max(roundTripTime * 2, .milliseconds(50)), .seconds(3))
+    private func finish(_ loop: LoopState, _ error: TransportError?) {
+        guard !loop.finished else { return }
+        loop.finished = true
+        loop.timer?.cancel()
+        loop.timer = nil
+        if let error {
+            logger.debug("transport failed: \(error)")
+            loop.connectPromise?.fail(error)
+            eventSink.yield(.failed(error))
+            loop.channel?.close(promise: nil)
+            loop.tcpChannel?.close(promise: nil)
+        } else {
+            loop.connectPromise?.fail(TransportError.closed)
+        }
+        loop.connectPromise = nil
+        loop.handlers = nil
+        eventSink.finish()
     }
 
     private static func randomToken(_ length: Int, using random: inout SystemRandomNumberGenerator) -> String {
@@ -439,8 +424,7 @@ public final class WebRtcTransport: @unchecked Sendable {
     }
 }
 
-
-/// Hands each datagram to the transport, on the event loop.
+/// Hands each datagram to the transport, on the event loop; flushes once per read burst.
 private final class InboundDatagramHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     private let transport: WebRtcTransport
@@ -449,9 +433,11 @@ private final class InboundDatagramHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
-        var buffer = envelope.data
-        guard let bytes = buffer.readBytes(length: buffer.readableBytes) else { return }
-        transport.receive(bytes, from: envelope.remoteAddress)
+        transport.receive(envelope.data, from: envelope.remoteAddress, over: .udp)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        transport.readComplete()
     }
 }
 
@@ -460,7 +446,7 @@ private final class InboundStreamHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     private let transport: WebRtcTransport
     private let remote: SocketAddress
-    private var framer = RFC4571Framer()
+    private var pending: ByteBuffer?
 
     init(transport: WebRtcTransport, remote: SocketAddress) {
         self.transport = transport
@@ -469,10 +455,26 @@ private final class InboundStreamHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)
-        guard let bytes = buffer.readBytes(length: buffer.readableBytes) else { return }
-        for frame in framer.append(bytes) {
-            transport.receive(frame, from: remote, over: .tcp)
+        if var pending {
+            pending.writeBuffer(&buffer)
+            buffer = pending
+            self.pending = nil
         }
+        while let length = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self),
+              buffer.readableBytes >= 2 + Int(length) {
+            buffer.moveReaderIndex(forwardBy: 2)
+            if let frame = buffer.readSlice(length: Int(length)), length > 0 {
+                transport.receive(frame, from: remote, over: .tcp)
+            }
+        }
+        if buffer.readableBytes > 0 {
+            buffer.discardReadBytes()
+            pending = buffer
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        transport.readComplete()
     }
 }
 

@@ -4,7 +4,7 @@ import Transport
 /// The common end of both halves of a participant: stay in the room until `stop` fires, or
 /// until the signaling link, the media transport or a watcher fails (then throw, so the
 /// supervisor reconnects or the command reports it).
-enum SessionStay {
+enum RoomStay {
     static func run(role: String, room: RoomSession, transport: WebRtcTransport, until stop: StopSignal,
                     onEvent: @escaping @Sendable (RoomEvent) async throws -> Void = { _ in },
                     watch: (@Sendable () async throws -> Void)? = nil) async throws {

@@ -1,0 +1,275 @@
+import RTP
+
+/// One received RTP stream (a consumer's media SSRC and its RTX SSRC): reception statistics,
+/// a jitter buffer whose packet bytes live in a ring made once, the depacketizer of its codec,
+/// and its repair policy (which gaps to NACK, when to ask for a key frame). Sans-IO: packets
+/// and the time go in, whole frames and feedback come out; sockets, timers and threads belong
+/// to the owner. Receiving allocates nothing per packet: a frame handed out is the only copy.
+public final class InboundStream {
+    public enum Codec: Sendable, Equatable {
+        case opus, vp8, vp9, h264
+        /// Anything else: counted and reported, not reassembled.
+        case other
+
+        /// The codec of a mediasoup `mimeType` (`video/VP8`, `audio/opus`, ...).
+        public init(mimeType: String) {
+            switch mimeType.lowercased() {
+            case "audio/opus": self = .opus
+            case "video/vp8": self = .vp8
+            case "video/vp9": self = .vp9
+            case "video/h264": self = .h264
+            default: self = .other
+            }
+        }
+
+        public var isVideo: Bool { self == .vp8 || self == .vp9 || self == .h264 }
+    }
+
+    public struct Configuration: Sendable {
+        public var ssrc: UInt32
+        public var payloadType: UInt8
+        public var clockRate: Int
+        public var codec: Codec
+        /// RFC 4588: the retransmission stream's SSRC and payload type.
+        public var rtx: (ssrc: UInt32, payloadType: UInt8)?
+        /// The codec lists `nack`: gaps are NACKed.
+        public var nack: Bool
+        /// Seconds a gap waits for a retransmission (video 300 ms; audio plays on after 80).
+        public var maxWait: Double
+        /// Packets the ring holds (sequence numbers spanned).
+        public var capacity: Int
+
+        public init(ssrc: UInt32, payloadType: UInt8, clockRate: Int, codec: Codec, rtx: (ssrc: UInt32, payloadType: UInt8)? = nil,
+                    nack: Bool = true) {
+            self.ssrc = ssrc
+            self.payloadType = payloadType
+            self.clockRate = clockRate
+            self.codec = codec
+            self.rtx = rtx
+            self.nack = nack
+            maxWait = codec.isVideo ? 0.3 : 0.08
+            // Video: ~2.5 s at 100 packets/s, far beyond the NACK window; audio: 0.6 s.
+            capacity = codec.isVideo ? 256 : 32
+        }
+    }
+
+    /// A whole frame: a VP8, VP9 or H264 (AVC form) frame, or one Opus packet.
+    public struct Frame: Sendable {
+        public var data: [UInt8]
+        public var rtpTimestamp: UInt32
+        public var isKeyFrame: Bool
+        /// Key frames: the picture size.
+        public var width: Int?
+        public var height: Int?
+        /// H264 key frames: the avcC record (ISO 14496-15) a Matroska track needs.
+        public var codecPrivate: [UInt8]?
+        /// H264 key frames: the parameter sets changed (a recorder starts a new file).
+        public var parametersChanged = false
+    }
+
+    /// What the repair policy wants sent now.
+    public struct Feedback: Sendable, Equatable {
+        public var nack: [UInt16] = []
+        public var keyFrameRequest = false
+    }
+
+    public struct Counters: Sendable, Equatable {
+        public var retransmissions = 0
+        public var frames = 0
+        public var keyFrames = 0
+        public var nacksSent = 0
+        public var keyFrameRequests = 0
+        /// Packets dropped before the jitter buffer: too large for a slot, RTX without its
+        /// original sequence number.
+        public var discarded = 0
+    }
+
+    /// Where a stored packet's payload is, and what the depacketizer needs of its header.
+    private struct Stored: Sendable {
+        var timestamp: UInt32
+        var marker: Bool
+        var length: Int
+    }
+
+    /// Bytes one ring slot holds: a whole UDP payload fits (RTP over UDP stays under the MTU).
+    public static let slotSize = 1500
+
+    public let configuration: Configuration
+    public private(set) var statistics: ReceptionStatistics
+    public private(set) var counters = Counters()
+    /// The producer paused: nothing is expected, nothing is asked for.
+    public var paused = false
+    private var jitter: JitterBuffer<Stored>
+    private var payloads: [UInt8]
+    private var vp8: VP8Depacketizer?
+    private var vp9: VP9Depacketizer?
+    private var h264: H264Depacketizer?
+    private var lastKeyFrameRequest = -Double.infinity
+    /// Whether frames are wanted (a recorder); without one, audio packets are only counted.
+    public var deliversAudio: Bool
+
+    public init(configuration: Configuration, deliversAudio: Bool = true) {
+        self.configuration = configuration
+        self.deliversAudio = deliversAudio
+        statistics = ReceptionStatistics(ssrc: configuration.ssrc, clockRate: configuration.clockRate)
+        jitter = JitterBuffer(maxWait: configuration.maxWait, capacity: configuration.capacity)
+        payloads = [UInt8](repeating: 0, count: jitter.capacity * Self.slotSize)
+        switch configuration.codec {
+        case .vp8: vp8 = VP8Depacketizer()
+        case .vp9: vp9 = VP9Depacketizer()
+        case .h264: h264 = H264Depacketizer()
+        case .opus, .other: break
+        }
+    }
+
+    public var isVideo: Bool { configuration.codec.isVideo }
+
+    /// Packets that came twice or after their place was given up.
+    public var duplicates: Int { jitter.duplicates + jitter.late }
+
+    /// The video cannot be decoded until a key frame comes.
+    public var waitingForKeyFrame: Bool {
+        vp8?.waitingForKeyFrame ?? vp9?.waitingForKeyFrame ?? h264?.waitingForKeyFrame ?? false
+    }
+
+    /// One RTP packet of this stream's SSRC (media or RTX). `packet`'s payload is only read
+    /// during the call; complete frames go to `onFrame` in order.
+    public func receive(_ packet: RTPPacket, size: Int, arrival: Double, onFrame: (Frame) -> Void) {
+        if packet.ssrc == configuration.ssrc {
+            statistics.packetReceived(sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp, size: size,
+                                      arrival: arrival)
+            store(packet.payload, sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp, marker: packet.marker,
+                  arrival: arrival)
+        } else if let rtx = configuration.rtx, packet.ssrc == rtx.ssrc, packet.payloadType == rtx.payloadType {
+            // RFC 4588 §4: the original sequence number leads the payload.
+            guard packet.payload.count >= 2 else {
+                counters.discarded += 1
+                return
+            }
+            let start = packet.payload.startIndex
+            let original = UInt16(packet.payload[start]) << 8 | UInt16(packet.payload[start + 1])
+            counters.retransmissions += 1
+            store(packet.payload.dropFirst(2), sequenceNumber: original, timestamp: packet.timestamp, marker: packet.marker,
+                  arrival: arrival)
+        } else {
+            counters.discarded += 1
+            return
+        }
+        drain(now: arrival, onFrame: onFrame)
+    }
+
+    private func store(_ payload: ArraySlice<UInt8>, sequenceNumber: UInt16, timestamp: UInt32, marker: Bool, arrival: Double) {
+        guard payload.count <= Self.slotSize else {
+            counters.discarded += 1
+            return
+        }
+        guard let slot = jitter.insert(Stored(timestamp: timestamp, marker: marker, length: payload.count),
+                                       sequenceNumber: sequenceNumber, arrival: arrival) else { return }
+        let offset = slot * Self.slotSize
+        payloads.withUnsafeMutableBufferPointer { ring in
+            payload.withUnsafeBufferPointer { source in
+                guard let base = source.baseAddress, let target = ring.baseAddress else { return }
+                (target + offset).update(from: base, count: source.count)
+            }
+        }
+    }
+
+    /// Hands the packets that are ready, in order, to the depacketizer.
+    private func drain(now: Double, onFrame: (Frame) -> Void) {
+        jitter.pop(now: now) { output in
+            let start = output.slot * Self.slotSize
+            let payload = payloads[start..<(start + output.element.length)]
+            depacketize(payload, timestamp: output.element.timestamp, marker: output.element.marker,
+                        discontinuity: output.discontinuity, onFrame: onFrame)
+        }
+    }
+
+    private func depacketize(_ payload: ArraySlice<UInt8>, timestamp: UInt32, marker: Bool, discontinuity: Bool,
+                             onFrame: (Frame) -> Void) {
+        var frame: Frame?
+        switch configuration.codec {
+        case .vp8:
+            if let out = vp8?.add(payload, timestamp: timestamp, marker: marker, discontinuity: discontinuity) {
+                frame = Frame(data: out.data, rtpTimestamp: out.timestamp, isKeyFrame: out.isKeyFrame, width: out.width, height: out.height)
+            }
+        case .vp9:
+            if let out = vp9?.add(payload, timestamp: timestamp, marker: marker, discontinuity: discontinuity) {
+                frame = Frame(data: out.data, rtpTimestamp: out.timestamp, isKeyFrame: out.isKeyFrame,
+                              width: out.isKeyFrame ? out.width : nil, height: out.isKeyFrame ? out.height : nil)
+            }
+        case .h264:
+            if let out = h264?.add(payload, timestamp: timestamp, marker: marker, discontinuity: discontinuity) {
+                frame = Self.frame(out)
+            }
+        case .opus:
+            counters.frames += 1
+            guard deliversAudio, !payload.isEmpty else { return }
+            onFrame(Frame(data: Array(payload), rtpTimestamp: timestamp, isKeyFrame: true))
+            return
+        case .other:
+            counters.frames += 1
+            return
+        }
+        guard let frame else { return }
+        counters.frames += 1
+        if frame.isKeyFrame { counters.keyFrames += 1 }
+        onFrame(frame)
+    }
+
+    private static func frame(_ out: H264Depacketizer.Frame) -> Frame {
+        var frame = Frame(data: out.data, rtpTimestamp: out.timestamp, isKeyFrame: out.isKeyFrame, width: out.width, height: out.height)
+        if out.isKeyFrame, let sps = out.sps, let pps = out.pps {
+            frame.codecPrivate = try? AVCDecoderConfiguration(sps: sps, pps: pps).bytes
+            frame.parametersChanged = out.parameterSetsChanged
+        }
+        return frame
+    }
+
+    /// Periodic work (every ~20 ms): gives up gaps older than the wait, and says what to NACK
+    /// and whether to ask for a key frame (at the start, after a gap retransmission did not
+    /// fill, or when the gap was too wide to NACK; at most once a second unless the buffer gave
+    /// up, never while paused).
+    public func tick(now: Double, onFrame: (Frame) -> Void) -> Feedback {
+        drain(now: now, onFrame: onFrame)
+        var feedback = Feedback()
+        if configuration.nack {
+            feedback.nack = jitter.nackList(now: now)
+            if !feedback.nack.isEmpty { counters.nacksSent += 1 }
+        }
+        let overflowed = jitter.takeKeyFrameRequest()
+        if isVideo, !paused, overflowed || (waitingForKeyFrame && now - lastKeyFrameRequest > 1) {
+            feedback.keyFrameRequest = true
+            noteKeyFrameRequest(now: now)
+        }
+        return feedback
+    }
+
+    /// A key-frame request went out for this stream (at start, on resume).
+    public func noteKeyFrameRequest(now: Double) {
+        lastKeyFrameRequest = now
+        counters.keyFrameRequests += 1
+    }
+
+    /// Delivers what is still buffered, gaps and all (the stream ends).
+    public func finish(onFrame: (Frame) -> Void) {
+        drain(now: .infinity, onFrame: onFrame)
+        if let out = vp9?.flush() {
+            counters.frames += 1
+            onFrame(Frame(data: out.data, rtpTimestamp: out.timestamp, isKeyFrame: out.isKeyFrame, width: out.width, height: out.height))
+        }
+        if let out = h264?.flush() {
+            counters.frames += 1
+            onFrame(Self.frame(out))
+        }
+    }
+
+    public func senderReport(_ report: SenderReport, arrival: Double) {
+        statistics.senderReportReceived(ntpTimestamp: report.ntpTimestamp, arrival: arrival)
+    }
+
+    /// The report block for this stream, or nil before its first packet.
+    public func makeReport(now: Double) -> ReceptionReport? {
+        guard statistics.packetsReceived > 0 else { return nil }
+        return statistics.makeReport(now: now)
+    }
+}

@@ -1,0 +1,107 @@
+import Media
+import RTP
+import XCTest
+
+final class OutboundStreamTests: XCTestCase {
+    private func stream(rtx: Bool, codec: OutboundStream.Codec = .vp8, maxPayloadSize: Int = 1100) -> OutboundStream {
+        var configuration = OutboundStream.Configuration(ssrc: 1111, payloadType: 101, clockRate: 90000, codec: codec)
+        if rtx { configuration.rtx = (2222, 102) }
+        configuration.mid = "1"
+        configuration.midExtensionId = 1
+        configuration.absSendTimeExtensionId = 4
+        configuration.transportSequenceExtensionId = 5
+        configuration.historySize = 8
+        configuration.maxPayloadSize = maxPayloadSize
+        return OutboundStream(configuration: configuration)
+    }
+
+    /// What `send` hands out, parsed back.
+    private func send(_ stream: OutboundStream, _ frame: [UInt8], timestamp: UInt32 = 9000, transportSequence: inout UInt16,
+                      now: Double = 2) throws -> [RTPPacket] {
+        var packets: [[UInt8]] = []
+        stream.send(frame: frame, timestamp: timestamp, captureTime: 1, isKeyFrame: true, transportSequence: &transportSequence,
+                    now: now) { packets.append(Array($0)) }
+        return try packets.map { try RTPPacket(parsing: $0) }
+    }
+
+    func testVP8PacketsCarryDescriptorHeaderExtensionsAndMarker() throws {
+        let stream = stream(rtx: false, maxPayloadSize: 4 + 2)
+        var twcc: UInt16 = 65535
+        let packets = try send(stream, [1, 2, 3, 4, 5, 6], transportSequence: &twcc)
+        XCTAssertEqual(packets.map(\.marker), [false, false, true])
+        XCTAssertEqual(Set(packets.map(\.timestamp)), [9000])
+        XCTAssertEqual(packets[1].sequenceNumber, packets[0].sequenceNumber &+ 1)
+        XCTAssertEqual(packets[0].extensionElement(1).map(Array.init), Array("1".utf8))
+        XCTAssertEqual(packets[0].extensionElement(5).map(Array.init), [0xFF, 0xFF])
+        XCTAssertEqual(packets[1].extensionElement(5).map(Array.init), [0x00, 0x00], "transport-wide sequence wraps")
+        XCTAssertEqual(packets[0].extensionElement(4).map(Array.init), [0x08, 0x00, 0x00], "abs-send-time 2.0 s in 6.18")
+        XCTAssertEqual(twcc, 2)
+        // RFC 7741: S on the first packet only, the same 15-bit PictureID on all, then the frame.
+        XCTAssertEqual(packets[0].payload.prefix(2), [0x90, 0x80])
+        XCTAssertEqual(packets[1].payload.prefix(2), [0x80, 0x80])
+        XCTAssertEqual(Set(packets.map { Array($0.payload.dropFirst(2).prefix(2)) }).count, 1)
+        XCTAssertEqual(packets.flatMap { $0.payload.dropFirst(4) }, [1, 2, 3, 4, 5, 6])
+        XCTAssertEqual(stream.packetsSent, 3)
+        XCTAssertEqual(stream.octetsSent, 18, "payload octets, descriptors included")
+    }
+
+    func testNACKAnsweredWithRTX() throws {
+        let stream = stream(rtx: true, maxPayloadSize: 4 + 2)
+        var twcc: UInt16 = 0
+        let sent = try send(stream, [10, 11, 12], timestamp: 3000, transportSequence: &twcc)
+        var resent: [RTPPacket] = []
+        stream.retransmit([sent[1].sequenceNumber, sent[0].sequenceNumber &- 100], transportSequence: &twcc, now: 0) {
+            resent.append(try! RTPPacket(parsing: Array($0)))
+        }
+        XCTAssertEqual(resent.count, 1, "what is not in the history is not resent")
+        let rtx = try XCTUnwrap(resent.first)
+        XCTAssertEqual(rtx.ssrc, 2222)
+        XCTAssertEqual(rtx.payloadType, 102)
+        XCTAssertEqual(rtx.timestamp, 3000)
+        XCTAssertTrue(rtx.marker)
+        // RFC 4588: original sequence number, then the original payload (VP8 descriptor and data).
+        let osn = sent[1].sequenceNumber
+        XCTAssertEqual(Array(rtx.payload.prefix(2)), [UInt8(osn >> 8), UInt8(osn & 0xFF)])
+        XCTAssertEqual(Array(rtx.payload.dropFirst(2)), Array(sent[1].payload))
+        XCTAssertEqual(stream.retransmissions, 1)
+    }
+
+    func testWithoutRTXTheOriginalIsResentAndHistoryIsBounded() throws {
+        let stream = stream(rtx: false, codec: .opus)
+        var twcc: UInt16 = 0
+        let first = try XCTUnwrap(try send(stream, [1], transportSequence: &twcc).first)
+        var resent: [[UInt8]] = []
+        stream.retransmit([first.sequenceNumber], transportSequence: &twcc, now: 0) { resent.append(Array($0)) }
+        XCTAssertEqual(try resent.map { try RTPPacket(parsing: $0) }, [first])
+        for _ in 0..<8 { _ = try send(stream, [2], transportSequence: &twcc) }
+        resent = []
+        stream.retransmit([first.sequenceNumber], transportSequence: &twcc, now: 0) { resent.append(Array($0)) }
+        XCTAssertEqual(resent, [], "pushed out of the 8-packet history")
+    }
+
+    func testOpusIsOnePacketWithItsAudioLevel() throws {
+        var configuration = OutboundStream.Configuration(ssrc: 5, payloadType: 100, clockRate: 48000, codec: .opus)
+        configuration.audioLevelExtensionId = 10
+        let stream = OutboundStream(configuration: configuration)
+        var twcc: UInt16 = 0
+        var packets: [RTPPacket] = []
+        stream.send(frame: [0xFC, 1, 2], timestamp: 960, captureTime: 0, isKeyFrame: true, audioLevel: -30,
+                    transportSequence: &twcc, now: 0) { packets.append(try! RTPPacket(parsing: Array($0))) }
+        XCTAssertEqual(packets.count, 1)
+        XCTAssertEqual(Array(packets[0].payload), [0xFC, 1, 2])
+        XCTAssertFalse(packets[0].marker)
+        XCTAssertEqual(packets[0].extensionElement(10).map(Array.init), [0x80 | 30], "voice, -30 dBov")
+    }
+
+    func testSenderReportExtrapolatesRTPTime() throws {
+        let stream = stream(rtx: false, codec: .opus)
+        XCTAssertNil(stream.senderReport(now: 0, ntp: 0), "nothing sent yet")
+        var twcc: UInt16 = 0
+        stream.send(frame: [1, 2, 3], timestamp: 90000, captureTime: 10, isKeyFrame: true, transportSequence: &twcc, now: 10) { _ in }
+        let report = try XCTUnwrap(stream.senderReport(now: 10.5, ntp: 0xABCD_0000_0000))
+        XCTAssertEqual(report.rtpTimestamp, 90000 + 45000)
+        XCTAssertEqual(report.packetCount, 1)
+        XCTAssertEqual(report.octetCount, 3)
+        XCTAssertEqual(report.ntpTimestamp, 0xABCD_0000_0000)
+    }
+}
