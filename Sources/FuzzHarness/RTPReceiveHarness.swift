@@ -2,38 +2,39 @@ import Media
 import RTP
 
 /// RTP datagrams into the receive path of one consumer, as `MediaReceiver` runs it: parse,
-/// reception statistics, RTX unwrap (payload type 102, original sequence number first),
-/// jitter buffer, then VP8 reassembly (video) or whole payloads (audio); every so often the
-/// repair step (NACK list) and a receiver report.
+/// then the consumer's `InboundStream` (reception statistics, RTX unwrap, ring jitter buffer,
+/// VP8 reassembly or whole Opus payloads); every so often its repair step (NACK list,
+/// key-frame requests) and a receiver report.
 ///
 /// Input: a first byte (bit 0: audio, else video), then operations:
 ///   even  a datagram: the op byte / 2 is the arrival delay in ms, then a length-prefixed datagram
-///   odd   the 20 ms repair timer: drain, NACK list, receiver report
+///   odd   the 20 ms repair timer
 /// Invariants: what parses re-serializes to the same packet and its header extension
-/// elements rebuild into the same elements; the jitter buffer releases sequence numbers in
-/// order, with `discontinuity` over every gap.
+/// elements rebuild into the same elements; frames come out in RTP time order (serial
+/// arithmetic), video only from a key frame on; NACK lists are bounded and never name a
+/// packet twice; counters stay consistent.
 public enum RTPReceiveHarness {
     static let rtxPayloadType: UInt8 = 102
 
     public static func run(_ data: [UInt8]) {
         var input = FuzzInput(data)
         let video = !input.bool()
-        var statistics = ReceptionStatistics(ssrc: 0x2222_2222, clockRate: video ? 90000 : 48000)
-        var jitter = JitterBuffer<RTPPacket>(maxWait: video ? 0.3 : 0.08)
-        var depacketizer = VP8Depacketizer()
-        var order = OrderCheck()
+        var configuration = InboundStream.Configuration(ssrc: 0x2222_2222, payloadType: video ? 101 : 100,
+                                                        clockRate: video ? 90000 : 48000, codec: video ? .vp8 : .opus)
+        configuration.rtx = (0x2222_2223, rtxPayloadType)
+        let stream = InboundStream(configuration: configuration)
         var now = 1.0
-
-        func drain() {
-            for output in jitter.pop(now: now) {
-                order.released(output.sequenceNumber, discontinuity: output.discontinuity)
-                let packet = output.element
-                require(packet.sequenceNumber == output.sequenceNumber, "jitter buffer released \(output.sequenceNumber) for packet \(packet.sequenceNumber)")
-                guard video else { continue }
-                if let frame = depacketizer.add(packet.payload, timestamp: packet.timestamp, marker: packet.marker,
-                                                discontinuity: output.discontinuity) {
-                    VP8Harness.check(frame)
-                }
+        var lastFrame: UInt32?
+        var sawKeyFrame = false
+        let onFrame: (InboundStream.Frame) -> Void = { frame in
+            if let last = lastFrame {
+                require(Int32(bitPattern: frame.rtpTimestamp &- last) >= 0, "frame at \(frame.rtpTimestamp) after \(last)")
+            }
+            lastFrame = frame.rtpTimestamp
+            if video {
+                if frame.isKeyFrame { sawKeyFrame = true }
+                require(sawKeyFrame, "a video frame before any key frame")
+                VP8Harness.check(data: frame.data, isKeyFrame: frame.isKeyFrame, width: frame.width, height: frame.height)
             }
         }
 
@@ -41,33 +42,24 @@ public enum RTPReceiveHarness {
             let op = input.u8()
             if op & 1 == 1 {
                 now += 0.02
-                drain()
-                let missing = jitter.nackList(now: now)
-                if !missing.isEmpty { _ = GenericNACK(senderSSRC: 1, mediaSSRC: statistics.ssrc, lost: missing).serializedSize }
-                _ = statistics.makeReport(now: now)
+                let feedback = stream.tick(now: now, onFrame: onFrame)
+                require(feedback.nack.count <= JitterBuffer<Int>.maxNackPackets, "NACK list of \(feedback.nack.count)")
+                require(Set(feedback.nack).count == feedback.nack.count, "a packet NACKed twice in one list")
+                if !feedback.nack.isEmpty {
+                    _ = GenericNACK(senderSSRC: 1, mediaSSRC: configuration.ssrc, lost: feedback.nack).serializedSize
+                }
+                _ = stream.makeReport(now: now)
                 continue
             }
             now += Double(op / 2) / 1000
             let datagram = input.chunk()
-            guard !RTPPacket.isRTCP(datagram[...]), let packet = try? RTPPacket(parsing: datagram) else { continue }
+            guard !RTPPacket.isRTCP(datagram[...]), var packet = try? RTPPacket(parsing: datagram) else { continue }
             checkRoundTrip(packet, datagram)
-            if packet.payloadType == rtxPayloadType {
-                // RFC 4588: the original sequence number leads the payload.
-                guard packet.payload.count >= 2 else { continue }
-                var original = packet
-                let start = packet.payload.startIndex
-                original.sequenceNumber = UInt16(packet.payload[start]) << 8 | UInt16(packet.payload[start + 1])
-                original.payload = packet.payload.dropFirst(2)
-                jitter.insert(original, sequenceNumber: original.sequenceNumber, arrival: now)
-            } else {
-                statistics.packetReceived(sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp,
-                                          size: packet.serializedSize, arrival: now)
-                jitter.insert(packet, sequenceNumber: packet.sequenceNumber, arrival: now)
-            }
-            drain()
+            // Most fuzzed packets would carry a foreign SSRC: send them to this stream.
+            packet.ssrc = packet.payloadType == rtxPayloadType ? 0x2222_2223 : 0x2222_2222
+            stream.receive(packet, size: datagram.count, arrival: now, onFrame: onFrame)
         }
-        now = .infinity
-        drain()
+        stream.finish(onFrame: onFrame)
     }
 
     private static func checkRoundTrip(_ packet: RTPPacket, _ datagram: [UInt8]) {

@@ -27,13 +27,17 @@ public enum VP8Harness {
     }
 
     static func check(_ frame: VP8Depacketizer.Frame) {
-        require(!frame.data.isEmpty, "empty VP8 frame")
-        if frame.isKeyFrame {
-            if let width = frame.width, let height = frame.height {
+        check(data: frame.data, isKeyFrame: frame.isKeyFrame, width: frame.width, height: frame.height)
+    }
+
+    static func check(data: [UInt8], isKeyFrame: Bool, width: Int?, height: Int?) {
+        require(!data.isEmpty, "empty VP8 frame")
+        if isKeyFrame {
+            if let width, let height {
                 require(width <= 0x3FFF && height <= 0x3FFF, "key frame \(width)x\(height)")
             }
         } else {
-            require(frame.width == nil && frame.height == nil, "delta frame with dimensions")
+            require(width == nil && height == nil, "delta frame with dimensions")
         }
     }
 

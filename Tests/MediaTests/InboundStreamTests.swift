@@ -1,0 +1,172 @@
+import Media
+import RTP
+import XCTest
+
+/// One received stream without sockets: the captured mediasoup VP8 consumer stream (with RTX
+/// and its upstream losses) through routing, jitter buffer, reassembly and the repair policy.
+final class InboundStreamTests: XCTestCase {
+    private func vp8Stream() -> InboundStream {
+        var configuration = InboundStream.Configuration(ssrc: 0, payloadType: 101, clockRate: 90000, codec: .vp8)
+        configuration.rtx = (0, 102)
+        return InboundStream(configuration: configuration)
+    }
+
+    /// The captured stream, its media and RTX SSRCs.
+    private func captured() throws -> (media: [RTPPacket], rtx: [RTPPacket]) {
+        let packets = try MediaFixture.records("stream-vp8-consumer.pkts").map(\.packet)
+        let media = packets.filter { $0.payloadType == 101 }
+        return (media, packets.filter { $0.payloadType == 102 })
+    }
+
+    private func stream(for media: [RTPPacket], rtx: [RTPPacket]) -> InboundStream {
+        var configuration = InboundStream.Configuration(ssrc: media[0].ssrc, payloadType: 101, clockRate: 90000, codec: .vp8)
+        if let first = rtx.first { configuration.rtx = (first.ssrc, 102) }
+        return InboundStream(configuration: configuration)
+    }
+
+    func testCapturedStreamReassemblesInOrder() throws {
+        let (media, rtx) = try captured()
+        let stream = stream(for: media, rtx: rtx)
+        var frames: [InboundStream.Frame] = []
+        var now = 1.0
+        for packet in media {
+            now += 0.003
+            stream.receive(packet, size: packet.serializedSize, arrival: now) { frames.append($0) }
+        }
+        _ = stream.tick(now: now + 1) { frames.append($0) }
+        // The reference: the depacketizer fed in sequence order, a discontinuity at each of
+        // the capture's upstream losses (nobody retransmitted them).
+        var reference = VP8Depacketizer()
+        var expected = 0
+        for (previous, packet) in zip([nil] + media.map(Optional.some), media) {
+            let gap = previous.map { packet.sequenceNumber != $0.sequenceNumber &+ 1 } ?? false
+            if reference.add(packet.payload, timestamp: packet.timestamp, marker: packet.marker, discontinuity: gap) != nil { expected += 1 }
+        }
+        XCTAssertGreaterThan(expected, 50)
+        XCTAssertEqual(frames.count, expected)
+        XCTAssertTrue(frames[0].isKeyFrame, "whole frames from a key frame on")
+        XCTAssertEqual([frames[0].width, frames[0].height], [320, 240])
+        let timestamps = frames.map(\.rtpTimestamp)
+        XCTAssertTrue(zip(timestamps, timestamps.dropFirst()).allSatisfy { Int32(bitPattern: $1 &- $0) > 0 }, "in order")
+        XCTAssertEqual(stream.counters.frames, frames.count)
+        XCTAssertEqual(stream.statistics.packetsReceived, media.count)
+    }
+
+    /// Frames packetized by `OutboundStream` (a key frame, then deltas), several packets each.
+    private func sentPackets(frames: Int, sender: OutboundStream) throws -> [RTPPacket] {
+        var packets: [RTPPacket] = []
+        var twcc: UInt16 = 0
+        for n in 0..<frames {
+            let frame: [UInt8] = n == 0 ? [0x00, 0x00, 0x00, 0x9D, 0x01, 0x2A, 0x40, 0x01, 0xF0, 0x00] + [UInt8](repeating: 7, count: 20)
+                                        : [0x01] + [UInt8](repeating: UInt8(n), count: 25)
+            sender.send(frame: frame, timestamp: UInt32(n * 3000), captureTime: Double(n) / 30, isKeyFrame: n == 0,
+                        transportSequence: &twcc, now: 0) { packets.append(try! RTPPacket(parsing: Array($0))) }
+        }
+        return packets
+    }
+
+    /// Reordered packets come out in order; a missing packet is NACKed, and the sender's RTX
+    /// fills the gap before the wait is over, so no frame is lost.
+    func testGapIsNACKedAndFilledByRTX() throws {
+        var sending = OutboundStream.Configuration(ssrc: 77, payloadType: 101, clockRate: 90000, codec: .vp8)
+        sending.rtx = (78, 102)
+        sending.maxPayloadSize = 14
+        let sender = OutboundStream(configuration: sending)
+        let packets = try sentPackets(frames: 10, sender: sender)
+        XCTAssertGreaterThan(packets.count, 20)
+        var configuration = InboundStream.Configuration(ssrc: 77, payloadType: 101, clockRate: 90000, codec: .vp8)
+        configuration.rtx = (78, 102)
+        let stream = InboundStream(configuration: configuration)
+        var frames: [InboundStream.Frame] = []
+        let held = packets[7]
+        var now = 1.0
+        for (index, packet) in packets.enumerated() where index != 7 {
+            now += 0.001
+            stream.receive(packet, size: packet.serializedSize, arrival: now) { frames.append($0) }
+        }
+        let feedback = stream.tick(now: now + 0.01) { frames.append($0) }
+        XCTAssertEqual(feedback.nack, [held.sequenceNumber])
+        let before = frames.count
+        var twcc: UInt16 = 0
+        sender.retransmit(feedback.nack, transportSequence: &twcc, now: 0) { bytes in
+            let rtx = try! RTPPacket(parsing: Array(bytes))
+            XCTAssertEqual(rtx.ssrc, 78)
+            stream.receive(rtx, size: bytes.count, arrival: now + 0.05) { frames.append($0) }
+        }
+        XCTAssertEqual(stream.counters.retransmissions, 1)
+        XCTAssertGreaterThan(frames.count, before, "the frames behind the gap came out")
+        XCTAssertEqual(stream.tick(now: now + 0.1) { frames.append($0) }.nack, [], "nothing left to ask for")
+        XCTAssertEqual(frames.count, 10, "every frame, the key frame first")
+        XCTAssertTrue(frames[0].isKeyFrame)
+        XCTAssertEqual(frames.map(\.rtpTimestamp), (0..<10).map { UInt32($0 * 3000) })
+    }
+
+    private func vp8StreamFor(_ media: [RTPPacket]) -> InboundStream {
+        var configuration = InboundStream.Configuration(ssrc: media[0].ssrc, payloadType: 101, clockRate: 90000, codec: .vp8)
+        configuration.rtx = (0xABCD, 102)
+        return InboundStream(configuration: configuration)
+    }
+
+    /// A gap retransmission did not fill is given up; video waits for a key frame and asks
+    /// for one (at most once a second), never while paused.
+    func testUnrepairedGapAsksForAKeyFrame() throws {
+        let (media, _) = try captured()
+        let stream = vp8StreamFor(media)
+        var frames = 0
+        for (index, packet) in media.prefix(60).enumerated() where index != 20 {  // plus the capture's own gaps
+            stream.receive(packet, size: 0, arrival: 1) { _ in frames += 1 }
+        }
+        var feedback = stream.tick(now: 1.01) { _ in frames += 1 }
+        XCTAssertFalse(feedback.keyFrameRequest, "the gap may still be repaired")
+        feedback = stream.tick(now: 1.5) { _ in frames += 1 }
+        XCTAssertTrue(stream.waitingForKeyFrame)
+        XCTAssertTrue(feedback.keyFrameRequest)
+        XCTAssertFalse(stream.tick(now: 1.6) { _ in }.keyFrameRequest, "not again within a second")
+        stream.paused = true
+        XCTAssertFalse(stream.tick(now: 3) { _ in }.keyFrameRequest, "a paused producer sends nothing to ask for")
+        stream.paused = false
+        XCTAssertTrue(stream.tick(now: 3.1) { _ in }.keyFrameRequest)
+    }
+
+    /// Packets of another SSRC, RTX without its sequence number, and packets too large for a
+    /// slot are counted, never stored.
+    func testForeignAndMalformedPacketsAreDiscarded() {
+        let stream = vp8Stream()
+        let foreign = RTPPacket(payloadType: 101, sequenceNumber: 1, timestamp: 0, ssrc: 5, payload: [1])
+        let shortRTX = RTPPacket(payloadType: 102, sequenceNumber: 1, timestamp: 0, ssrc: 0, payload: [1])
+        var configuration = InboundStream.Configuration(ssrc: 9, payloadType: 101, clockRate: 90000, codec: .vp8)
+        configuration.rtx = (10, 102)
+        let other = InboundStream(configuration: configuration)
+        other.receive(foreign, size: 13, arrival: 0) { _ in XCTFail() }
+        let huge = RTPPacket(payloadType: 101, sequenceNumber: 1, timestamp: 0, ssrc: 9,
+                             payload: ArraySlice(repeating: 0, count: InboundStream.slotSize + 1))
+        other.receive(huge, size: huge.serializedSize, arrival: 0) { _ in XCTFail() }
+        let rtx = RTPPacket(payloadType: 102, sequenceNumber: 1, timestamp: 0, ssrc: 10, payload: [1])
+        other.receive(rtx, size: 13, arrival: 0) { _ in XCTFail() }
+        XCTAssertEqual(other.counters.discarded, 3)
+        _ = (stream, shortRTX)
+    }
+
+    /// Audio: every packet in order is a frame; without a recorder nothing is copied out.
+    func testOpusPacketsAreFrames() {
+        let configuration = InboundStream.Configuration(ssrc: 1, payloadType: 100, clockRate: 48000, codec: .opus)
+        let recorded = InboundStream(configuration: configuration)
+        let counted = InboundStream(configuration: configuration, deliversAudio: false)
+        var frames: [[UInt8]] = []
+        for seq: UInt16 in [1, 3, 2] {
+            let packet = RTPPacket(payloadType: 100, sequenceNumber: seq, timestamp: UInt32(seq) * 960, ssrc: 1, payload: [UInt8(seq)])
+            recorded.receive(packet, size: 13, arrival: 0) { frames.append($0.data) }
+            counted.receive(packet, size: 13, arrival: 0) { _ in XCTFail("no recorder: nothing handed out") }
+        }
+        XCTAssertEqual(frames, [[1], [2], [3]])
+        XCTAssertEqual(counted.counters.frames, 3)
+    }
+
+    func testReportOnlyAfterTheFirstPacket() {
+        let stream = vp8Stream()
+        XCTAssertNil(stream.makeReport(now: 0))
+        stream.receive(RTPPacket(payloadType: 101, sequenceNumber: 1, timestamp: 0, ssrc: 0, payload: [0x90, 0, 0, 0]), size: 16,
+                       arrival: 0) { _ in }
+        XCTAssertEqual(stream.makeReport(now: 1)?.extendedHighestSequence, 1)
+    }
+}
