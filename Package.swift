@@ -40,11 +40,16 @@ let package = Package(
         .target(name: "Bytes", swiftSettings: strict),
         .target(name: "RTP", dependencies: ["Bytes"], swiftSettings: strict),
         .target(name: "ICE", dependencies: ["Bytes", "COpenSSL"], swiftSettings: strict),
-        .target(name: "SRTP", dependencies: ["CSRTP"], swiftSettings: strict),
-        .target(name: "DTLS", dependencies: ["Bytes", "COpenSSL", "SRTP"], swiftSettings: strict),
-        .target(name: "Media", dependencies: ["RTP", "Bytes", "COpus", "CVPX"], swiftSettings: strict),
-        .target(name: "Capture", dependencies: ["Media", "CALSA", "CV4L2"], swiftSettings: strict),
-        .target(name: "Recording", dependencies: ["Media", "RTP", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        // DTLS negotiates the SRTP profile and exports the keys (RFC 5764); SRTP uses them.
+        .target(name: "DTLS", dependencies: ["Bytes", "COpenSSL"], swiftSettings: strict),
+        .target(name: "SRTP", dependencies: ["CSRTP", "DTLS"], swiftSettings: strict),
+        // Pure RTP media logic (packetizers, depacketizers, jitter buffer, statistics, streams);
+        // the codec wrappers that link libopus and libvpx live apart in Codecs.
+        .target(name: "Media", dependencies: ["RTP", "Bytes"], swiftSettings: strict),
+        .target(name: "Codecs", dependencies: ["Media", "COpus", "CVPX"], swiftSettings: strict),
+        .target(name: "Capture", dependencies: ["Media", "CALSA", "CV4L2", .product(name: "Logging", package: "swift-log")],
+                swiftSettings: strict),
+        .target(name: "Recording", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .target(name: "ORTC", swiftSettings: strict),
         .target(
             name: "Transport",
@@ -76,7 +81,7 @@ let package = Package(
         .target(
             name: "Participant",
             dependencies: [
-                "ORTC", "Signaling", "Transport", "Media", "RTP", "DTLS", "Capture", "Recording",
+                "ORTC", "Signaling", "Transport", "Media", "Codecs", "RTP", "DTLS", "Capture", "Recording",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -85,7 +90,7 @@ let package = Package(
         .target(
             name: "NachoCLI",
             dependencies: [
-                "ORTC", "Signaling", "SocketIO", "Participant", "DTLS", "Transport", "Capture", "Media",
+                "ORTC", "Signaling", "SocketIO", "Participant", "DTLS", "Transport", "Capture", "Media", "Codecs", "Recording",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -93,18 +98,19 @@ let package = Package(
         ),
         .executableTarget(name: "nacho", dependencies: ["NachoCLI"], swiftSettings: strict),
         .target(name: "FakeV4L2", path: "Sources/FakeV4L2"),
-        .executableTarget(name: "NachoBench", dependencies: ["RTP", "SRTP", "Media", "Bytes"], swiftSettings: strict),
+        .executableTarget(name: "NachoBench", dependencies: ["RTP", "SRTP", "DTLS", "Media", "Codecs", "Bytes"], swiftSettings: strict),
 
         // Tests mirror the sources.
         .testTarget(name: "ORTCTests", dependencies: ["ORTC"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SocketIOTests", dependencies: ["SocketIO", "Bytes"]),
         .testTarget(name: "ICETests", dependencies: ["ICE", "Bytes"]),
-        .testTarget(name: "SRTPTests", dependencies: ["SRTP", "RTP", "Bytes"]),
+        .testTarget(name: "SRTPTests", dependencies: ["SRTP", "DTLS", "RTP", "Bytes"]),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", "SRTP", "Bytes"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "ICE", "DTLS", "SRTP", "RTP"]),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzHarness"]),
         .testTarget(name: "ParticipantTests", dependencies: ["Participant"]),
-        .testTarget(name: "MediaTests", dependencies: ["Media", "RTP", "CVPX", "Bytes"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "RTP", "Bytes"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CodecsTests", dependencies: ["Codecs", "Media", "CVPX"]),
         .testTarget(name: "RecordingTests", dependencies: ["Recording"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Media"]),
         .testTarget(name: "RTPTests", dependencies: ["RTP", "Bytes"], resources: [.copy("Fixtures")]),

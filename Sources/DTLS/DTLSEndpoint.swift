@@ -1,5 +1,5 @@
 internal import COpenSSL
-import SRTP
+
 
 /// One side of a DTLS 1.2 association on OpenSSL with memory BIOs, without I/O: feed it
 /// datagrams, send what it returns, call `handleTimeout` when `timeout` expires (with memory

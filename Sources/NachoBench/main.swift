@@ -1,8 +1,10 @@
 import Dispatch
 import Foundation
 import Bytes
+import DTLS
 import RTP
 import SRTP
+import Codecs
 import Media
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,6 @@
 import Capture
 import Logging
+import Codecs
 import Media
 import ORTC
 import Participant

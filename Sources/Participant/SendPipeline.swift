@@ -1,6 +1,7 @@
 import Capture
 import Foundation
 import Logging
+import Codecs
 import Media
 import Synchronization
 

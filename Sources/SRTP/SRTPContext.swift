@@ -1,4 +1,5 @@
 internal import CSRTP
+import DTLS
 import Foundation
 
 /// One direction of SRTP/SRTCP on libsrtp2 (RFC 3711): outbound contexts protect, inbound

@@ -1,3 +1,4 @@
+import DTLS
 import Bytes
 import RTP
 import SRTP

@@ -1,5 +1,6 @@
 internal import CVPX
 import Foundation
+import Codecs
 import Media
 import XCTest
 

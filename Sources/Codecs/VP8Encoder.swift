@@ -1,4 +1,5 @@
 internal import CVPX
+import Media
 import Foundation
 
 /// VP8 (libvpx) in realtime mode: CBR at a target bitrate, error-resilient, no lag, key frames

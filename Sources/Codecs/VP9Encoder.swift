@@ -1,4 +1,5 @@
 internal import CVPX
+import Media
 #if canImport(Glibc)
 import Glibc
 #endif

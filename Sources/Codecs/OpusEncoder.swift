@@ -1,4 +1,5 @@
 internal import COpus
+import Media
 
 /// Opus (libopus) for 20 ms frames at 48 kHz, mono or stereo (RFC 7587 payloads).
 /// Not thread-safe: one encoding thread owns it.

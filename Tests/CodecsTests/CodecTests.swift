@@ -1,4 +1,5 @@
 internal import CVPX
+import Codecs
 import Media
 import XCTest
 

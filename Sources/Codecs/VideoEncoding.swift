@@ -1,3 +1,5 @@
+import Media
+
 /// What a send pipeline needs of a video encoder (VP8, VP9).
 public protocol VideoEncoding: AnyObject {
     var width: Int { get }
