@@ -132,16 +132,25 @@ public final class MediaReceiver: Sendable {
             configuration.rtx = (rtxSSRC, UInt8(clamping: rtx.payloadType))
         }
         let recorder = recorders?(owner)
-        recorder?.addTrack(id: consumer.id, kind: consumer.kind == .video ? .video : .audio, clockRate: codec.clockRate)
-        let stream = InboundStream(configuration: configuration, deliversAudio: recorder != nil)
-        stream.paused = paused
-        if paused { recorder?.setPaused(track: consumer.id, true) }
+        let codecName = codec.mimeType
+        if let recorder {
+            if let format = MemberRecorder.Codec(mimeType: codecName) {
+                recorder.addTrack(id: consumer.id, kind: consumer.kind == .video ? .video : .audio, codec: format,
+                                  clockRate: codec.clockRate)
+                if paused { recorder.setPaused(track: consumer.id, true) }
+            } else {
+                logger.warning("not recording a codec nacho cannot write", metadata: ["member": "\(owner)", "codec": "\(codecName)"])
+            }
+        }
+        let settings = configuration
         eventLoop.execute { [self] in
             let loop = state.value
+            let stream = InboundStream(configuration: settings, deliversAudio: recorder != nil)
+            stream.paused = paused
             let entry = Consumer(options: consumer, owner: owner, stream: stream, recorder: recorder)
             loop.consumers.append(entry)
             loop.bySSRC[ssrc] = loop.consumers.count - 1
-            if let rtx = configuration.rtx { loop.bySSRC[rtx.ssrc] = loop.consumers.count - 1 }
+            if let rtx = settings.rtx { loop.bySSRC[rtx.ssrc] = loop.consumers.count - 1 }
             // Video starts with a key-frame request: not every server asks the producer for one.
             if stream.isVideo && !paused { requestKeyFrame(entry) }
         }
@@ -198,7 +207,8 @@ public final class MediaReceiver: Sendable {
 
     private func deliver(_ frame: InboundStream.Frame, of consumer: Consumer, arrival: Double) {
         consumer.recorder?.frame(track: consumer.options.id, rtpTimestamp: frame.rtpTimestamp, keyFrame: frame.isKeyFrame,
-                                 data: frame.data, arrival: arrival, width: frame.width, height: frame.height)
+                                 data: frame.data, arrival: arrival, width: frame.width, height: frame.height,
+                                 codecPrivate: frame.codecPrivate)
     }
 
     /// Ends a consumer: what is buffered goes out, its track ends.

@@ -21,6 +21,22 @@ import Logging
 public final class MemberRecorder: @unchecked Sendable {
     public enum Kind: Sendable { case audio, video }
 
+    /// What a track carries. VP8, VP9 and Opus make WebM files; a member with H264 gets a
+    /// Matroska file (`.mkv`), as WebM takes no H264.
+    public enum Codec: Sendable, Equatable {
+        case opus, vp8, vp9, h264
+
+        public init?(mimeType: String) {
+            switch mimeType.lowercased() {
+            case "audio/opus": self = .opus
+            case "video/vp8": self = .vp8
+            case "video/vp9": self = .vp9
+            case "video/h264": self = .h264
+            default: return nil
+            }
+        }
+    }
+
     public struct Status: Sendable {
         public var member: String
         public var path: String?
@@ -33,6 +49,7 @@ public final class MemberRecorder: @unchecked Sendable {
     private struct Track {
         var id: String
         var kind: Kind
+        var format: Codec
         var clockRate: Int
         var channels: Int
         var paused = false
@@ -41,10 +58,22 @@ public final class MemberRecorder: @unchecked Sendable {
         var sentFrames = false
         var width = 0
         var height = 0
+        /// H264: the avcC of its parameter sets (from its key frames).
+        var avcC: [UInt8]?
         /// Its number in the open file.
         var slot: UInt8?
 
-        var codec: WebMWriter.Codec { kind == .video ? .vp8(width: width, height: height) : .opus(channels: 2) }
+        var codec: WebMWriter.Codec {
+            switch format {
+            case .opus: return .opus(channels: 2)
+            case .vp8: return .vp8(width: width, height: height)
+            case .vp9: return .vp9(width: width, height: height)
+            case .h264: return .h264(width: width, height: height, avcC: avcC ?? [])
+            }
+        }
+
+        /// Video can be listed in a file once a key frame told its size (and H264 its avcC).
+        var isDecodable: Bool { kind == .audio || (width > 0 && (format != .h264 || avcC != nil)) }
     }
 
     private struct HeldFrame {
@@ -120,10 +149,12 @@ public final class MemberRecorder: @unchecked Sendable {
         timer?.cancel()
     }
 
-    public func addTrack(id: String, kind: Kind, clockRate: Int, channels: Int = 2) {
+    /// - Parameter codec: nil for VP8 video or Opus audio.
+    public func addTrack(id: String, kind: Kind, codec: Codec? = nil, clockRate: Int, channels: Int = 2) {
+        let format = codec ?? (kind == .video ? .vp8 : .opus)
         queue.async {
             guard self.tracks[id] == nil else { return }
-            self.tracks[id] = Track(id: id, kind: kind, clockRate: clockRate, channels: channels)
+            self.tracks[id] = Track(id: id, kind: kind, format: format, clockRate: clockRate, channels: channels)
             self.timeline.addTrack(id, clockRate: clockRate)
             self.service()
         }
@@ -168,10 +199,12 @@ public final class MemberRecorder: @unchecked Sendable {
         }
     }
 
-    /// One whole frame (VP8 frame or Opus packet) of a track; `arrival` on the recorder's clock.
+    /// One whole frame (a VP8, VP9 or H264 frame, or an Opus packet) of a track; `arrival` on
+    /// the recorder's clock. H264 key frames bring their avcC (`codecPrivate`); when it changes
+    /// (new parameter sets) the file ends and a new one starts, as a track has one CodecPrivate.
     public func frame(track id: String, rtpTimestamp: UInt32, keyFrame: Bool, data: [UInt8], arrival: Double,
-                      width: Int? = nil, height: Int? = nil) {
-        queue.async { self.accept(id, rtpTimestamp, keyFrame, data, arrival, width, height) }
+                      width: Int? = nil, height: Int? = nil, codecPrivate: [UInt8]? = nil) {
+        queue.async { self.accept(id, rtpTimestamp, keyFrame, data, arrival, width, height, codecPrivate) }
     }
 
     /// Writes what is pending and finalizes the file (cues, duration). Blocks until done.
@@ -199,7 +232,8 @@ public final class MemberRecorder: @unchecked Sendable {
 
     // MARK: - Queue
 
-    private func accept(_ id: String, _ rtp: UInt32, _ keyFrame: Bool, _ data: [UInt8], _ arrival: Double, _ width: Int?, _ height: Int?) {
+    private func accept(_ id: String, _ rtp: UInt32, _ keyFrame: Bool, _ data: [UInt8], _ arrival: Double, _ width: Int?, _ height: Int?,
+                        _ codecPrivate: [UInt8]?) {
         guard var track = tracks[id] else { return }
         if let retry = retryOpenAt {
             guard clock() >= retry else { return }
@@ -209,10 +243,20 @@ public final class MemberRecorder: @unchecked Sendable {
             track.width = width
             track.height = height
         }
+        if track.format == .h264, keyFrame, let codecPrivate, codecPrivate != track.avcC {
+            let changed = track.avcC != nil && track.slot != nil
+            track.avcC = codecPrivate
+            tracks[id] = track
+            if changed {
+                logger.notice("H264 parameter sets changed: starting a new file", metadata: ["member": "\(member)"])
+                endFile(rotating: true)
+                track = tracks[id] ?? track
+            }
+        }
         tracks[id] = track
         if writer != nil && track.slot == nil {
             // Joins the open file from its first decodable frame.
-            if track.kind == .video && (!keyFrame || track.width == 0) { return service() }
+            if track.kind == .video && (!keyFrame || !track.isDecodable) { return service() }
             join(id)
         }
         if writer != nil, let slot = tracks[id]?.slot {
@@ -222,7 +266,7 @@ public final class MemberRecorder: @unchecked Sendable {
             tracks[id]?.sentFrames = true
             if firstFrameAt == nil { firstFrameAt = clock() }
             // Before the file: video only from a key frame on.
-            let decodable = track.kind == .audio || (keyFrame && track.width > 0) || held.contains { $0.track == id }
+            let decodable = track.kind == .audio || (keyFrame && track.isDecodable) || held.contains { $0.track == id }
             if decodable {
                 held.append(HeldFrame(track: id, rtp: rtp, arrival: arrival, keyFrame: keyFrame, data: data))
                 heldBytes += data.count
@@ -255,7 +299,8 @@ public final class MemberRecorder: @unchecked Sendable {
         let order = tracks.values.filter { listed.contains($0.id) }
             .sorted { ($0.kind == .video ? 0 : 1, $0.id) < ($1.kind == .video ? 0 : 1, $1.id) }
         slots = order.enumerated().map { Slot(number: UInt8($0.offset + 1), codec: $0.element.codec, track: $0.element.id) }
-        guard let writer = createWriter(slots.map { WebMWriter.Track(number: $0.number, codec: $0.codec) }) else {
+        guard let writer = createWriter(slots.map { WebMWriter.Track(number: $0.number, codec: $0.codec) },
+                                        matroska: tracks.values.contains { $0.format == .h264 }) else {
             slots = []
             held.removeAll()
             heldBytes = 0
@@ -276,19 +321,20 @@ public final class MemberRecorder: @unchecked Sendable {
         firstFrameAt = nil
     }
 
-    private func createWriter(_ webmTracks: [WebMWriter.Track]) -> WebMWriter? {
+    private func createWriter(_ webmTracks: [WebMWriter.Track], matroska: Bool) -> WebMWriter? {
         let started = Date()
         let title = "room \(room), member \(member)"
         for _ in 0..<1000 {
-            let (path, preferred) = names.claim(room: room, member: member, started: started, index: files + 1)
+            let (path, preferred) = names.claim(room: room, member: member, started: started, index: files + 1,
+                                                fileExtension: matroska ? "mkv" : "webm")
             do {
                 let writer = try WebMWriter(path: path, tracks: webmTracks, title: title, overwrite: names.overwrite,
-                                            tracksReserve: tracksReserve, clock: clock)
+                                            tracksReserve: tracksReserve, matroska: matroska, clock: clock)
                 files += 1
                 paths.append(path)
                 if !preferred { logger.notice("the usual name was taken, recording under another", metadata: ["member": "\(member)"]) }
                 logger.notice("recording", metadata: ["member": "\(member)", "file": "\(path)",
-                                                      "tracks": "\(webmTracks.map { $0.codec.isVideo ? "VP8" : "Opus" })"])
+                                                      "tracks": "\(webmTracks.map(\.codec.name))"])
                 return writer
             } catch RecordingError.exists {
                 continue  // created meanwhile by someone else: the next name
@@ -335,7 +381,8 @@ public final class MemberRecorder: @unchecked Sendable {
 
     private static func sameCodec(_ a: WebMWriter.Codec, _ b: WebMWriter.Codec) -> Bool {
         switch (a, b) {
-        case (.vp8, .vp8): return true
+        case (.vp8, .vp8), (.vp9, .vp9): return true
+        case (.h264(_, _, let x), .h264(_, _, let y)): return x == y
         case (.opus(let x), .opus(let y)): return x == y
         default: return false
         }

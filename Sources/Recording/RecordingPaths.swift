@@ -1,6 +1,7 @@
 import Foundation
 
-/// File names of one run's recordings: `<room>-<member>-<UTC start>[-n].webm`, n for a
+/// File names of one run's recordings: `<room>-<member>-<UTC start>[-n].webm` (`.mkv` for
+/// H264), n for a
 /// member's n-th file. Two recordings of a run never get the same path, and an existing file
 /// is never chosen unless `overwrite`: a name that is taken gets the next free n.
 final class RecordingPaths: @unchecked Sendable {
@@ -16,12 +17,12 @@ final class RecordingPaths: @unchecked Sendable {
 
     /// The path of a member's `index`-th file (1-based) started at `started`; `preferred` is
     /// false when the natural name was taken.
-    func claim(room: String, member: String, started: Date, index: Int) -> (path: String, preferred: Bool) {
+    func claim(room: String, member: String, started: Date, index: Int, fileExtension: String = "webm") -> (path: String, preferred: Bool) {
         let stem = "\(Self.safe(room))-\(Self.safe(member))-\(Self.timestamp(started))"
         return lock.withLock {
             var n = max(1, index)
             while true {
-                let path = directory.appendingPathComponent(n > 1 ? "\(stem)-\(n).webm" : "\(stem).webm").path
+                let path = directory.appendingPathComponent(n > 1 ? "\(stem)-\(n).\(fileExtension)" : "\(stem).\(fileExtension)").path
                 if !claimed.contains(path) && (overwrite || !FileManager.default.fileExists(atPath: path)) {
                     claimed.insert(path)
                     return (path, n == max(1, index))

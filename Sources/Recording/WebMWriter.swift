@@ -22,9 +22,27 @@ import Glibc
 /// and video resumes at its next key frame.
 public final class WebMWriter {
     public enum Codec: Sendable, Equatable {
-        case vp8(width: Int, height: Int), opus(channels: Int)
+        case vp8(width: Int, height: Int)
+        case vp9(width: Int, height: Int)
+        /// AVC in Matroska (V_MPEG4/ISO/AVC): blocks are length-prefixed NAL units, the track's
+        /// CodecPrivate is the avcC record (ISO 14496-15 §5.3.3.1). Not allowed in WebM.
+        case h264(width: Int, height: Int, avcC: [UInt8])
+        case opus(channels: Int)
 
-        public var isVideo: Bool { if case .vp8 = self { return true } else { return false } }
+        public var isVideo: Bool { if case .opus = self { return false } else { return true } }
+
+        /// WebM takes VP8, VP9 and Opus; anything else needs the Matroska DocType.
+        public var isWebM: Bool { if case .h264 = self { return false } else { return true } }
+
+        /// For logs.
+        public var name: String {
+            switch self {
+            case .vp8: return "VP8"
+            case .vp9: return "VP9"
+            case .h264: return "H264"
+            case .opus: return "Opus"
+            }
+        }
     }
 
     public struct Track: Sendable, Equatable {
@@ -43,6 +61,8 @@ public final class WebMWriter {
     public static let maxTrackNumber: UInt8 = 126
 
     public let path: String
+    /// Matroska (`.mkv`) rather than WebM: tracks WebM does not take may be added.
+    public let isMatroska: Bool
     /// The file's size: where the next element goes.
     public private(set) var bytesWritten: Int64 = 0
     /// The latest block time accepted.
@@ -88,10 +108,13 @@ public final class WebMWriter {
     ///   - overwrite: replace an existing file; otherwise an existing file is an error (`.exists`).
     ///   - tracksReserve: bytes kept free after Tracks for `addTrack`.
     ///   - clock: seconds, for `maxClusterWallTime`.
+    /// - Parameter matroska: write the Matroska DocType (needed for H264); WebM otherwise.
     public init(path: String, tracks: [Track], title: String, overwrite: Bool, tracksReserve: Int = WebMWriter.defaultTracksReserve,
-                clock: @escaping @Sendable () -> Double = WebMWriter.uptime) throws {
+                matroska: Bool = false, clock: @escaping @Sendable () -> Double = WebMWriter.uptime) throws {
         precondition(Set(tracks.map(\.number)).count == tracks.count && tracks.allSatisfy { (1...Self.maxTrackNumber).contains($0.number) })
+        precondition(matroska || tracks.allSatisfy(\.codec.isWebM), "H264 needs a Matroska file")
         self.path = path
+        self.isMatroska = matroska
         self.tracks = tracks.sorted { $0.number < $1.number }
         self.clock = clock
         let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (overwrite ? O_TRUNC : O_EXCL)
@@ -103,7 +126,7 @@ public final class WebMWriter {
         self.fd = fd
         var header = EBML.element(EBML.ID.ebml,
             EBML.uint(EBML.ID.ebmlVersion, 1) + EBML.uint(EBML.ID.ebmlReadVersion, 1) + EBML.uint(EBML.ID.ebmlMaxIDLength, 4)
-                + EBML.uint(EBML.ID.ebmlMaxSizeLength, 8) + EBML.string(EBML.ID.docType, "webm")
+                + EBML.uint(EBML.ID.ebmlMaxSizeLength, 8) + EBML.string(EBML.ID.docType, matroska ? "matroska" : "webm")
                 + EBML.uint(EBML.ID.docTypeVersion, 4) + EBML.uint(EBML.ID.docTypeReadVersion, 2))
         header += EBML.id(EBML.ID.segment) + EBML.unknownSize
         segmentDataStart = Int64(header.count)
@@ -155,8 +178,15 @@ public final class WebMWriter {
             var entry = EBML.uint(EBML.ID.trackNumber, UInt64(track.number)) + EBML.uint(EBML.ID.trackUID, UInt64(track.number))
                 + EBML.uint(EBML.ID.flagLacing, 0)
             switch track.codec {
-            case .vp8(let width, let height):
-                entry += EBML.uint(EBML.ID.trackType, 1) + EBML.string(EBML.ID.codecID, "V_VP8")
+            case .vp8(let width, let height), .vp9(let width, let height), .h264(let width, let height, _):
+                let codecID: String
+                switch track.codec {
+                case .vp9: codecID = "V_VP9"
+                case .h264: codecID = "V_MPEG4/ISO/AVC"
+                default: codecID = "V_VP8"
+                }
+                entry += EBML.uint(EBML.ID.trackType, 1) + EBML.string(EBML.ID.codecID, codecID)
+                if case .h264(_, _, let avcC) = track.codec { entry += EBML.element(EBML.ID.codecPrivate, avcC) }
                 entry += EBML.element(EBML.ID.video, EBML.uint(EBML.ID.pixelWidth, UInt64(width)) + EBML.uint(EBML.ID.pixelHeight, UInt64(height)))
             case .opus(let channels):
                 entry += EBML.uint(EBML.ID.trackType, 2) + EBML.string(EBML.ID.codecID, "A_OPUS")
@@ -174,6 +204,7 @@ public final class WebMWriter {
     /// Its blocks may start at any time after this.
     public func addTrack(_ track: Track) throws -> Bool {
         precondition(!finished, "addTrack after finish")
+        guard isMatroska || track.codec.isWebM else { return false }  // WebM takes no H264: a new file
         precondition(!tracks.contains { $0.number == track.number } && (1...Self.maxTrackNumber).contains(track.number))
         let updated = (tracks + [track]).sorted { $0.number < $1.number }
         var region = Self.tracksElement(updated)

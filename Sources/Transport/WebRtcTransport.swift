@@ -40,11 +40,11 @@ public final class WebRtcTransport: Sendable {
 
     /// Media handlers, called on the event loop for every packet. The RTP packet reads from a
     /// buffer the next packet reuses: use it within the call.
-    public struct Handlers {
-        public var rtp: (RTPPacket, Int) -> Void
-        public var rtcp: ([RTCPPacket]) -> Void
+    public struct Handlers: Sendable {
+        public var rtp: @Sendable (RTPPacket, Int) -> Void
+        public var rtcp: @Sendable ([RTCPPacket]) -> Void
 
-        public init(rtp: @escaping (RTPPacket, Int) -> Void, rtcp: @escaping ([RTCPPacket]) -> Void) {
+        public init(rtp: @escaping @Sendable (RTPPacket, Int) -> Void, rtcp: @escaping @Sendable ([RTCPPacket]) -> Void) {
             self.rtp = rtp
             self.rtcp = rtcp
         }
@@ -125,7 +125,7 @@ public final class WebRtcTransport: Sendable {
     }
 
     /// Runs `body` with the loop's state, at once when on the loop, else by hopping there.
-    private func onLoop(_ body: @escaping (LoopState) -> Void) {
+    private func onLoop(_ body: @escaping @Sendable (LoopState) -> Void) {
         if eventLoop.inEventLoop {
             body(state.value)
         } else {
