@@ -79,6 +79,10 @@ public final class InboundStream {
         public var keyFrames = 0
         public var nacksSent = 0
         public var keyFrameRequests = 0
+        /// Video: gaps between frames longer than max(3 × the average interval, average +
+        /// 150 ms), and their total length in seconds.
+        public var freezes = 0
+        public var freezeSeconds = 0.0
         /// Packets dropped before the jitter buffer: too large for a slot, RTX without its
         /// original sequence number.
         public var discarded = 0
@@ -105,6 +109,15 @@ public final class InboundStream {
     private var vp9: VP9Depacketizer?
     private var h264: H264Depacketizer?
     private var lastKeyFrameRequest = -Double.infinity
+    /// The last sender report's clock mapping: NTP seconds (since 1900) ↔ RTP time.
+    private var senderClock: (ntp: Double, rtp: UInt32)?
+    private var lastFrameArrival: Double?
+    private var averageFrameInterval: Double?
+    /// End-to-end delays (seconds) of the frames since `takeDelays`, when the sender's clock
+    /// is known; kept small (the owner drains it about once a second).
+    private var delays: [Double] = []
+    /// Arrival times are monotonic; sender reports carry wall-clock NTP time: this converts.
+    public var monotonicToNTP: Double?
     /// Whether frames are wanted (a recorder); without one, audio packets are only counted.
     public var deliversAudio: Bool
 
@@ -180,11 +193,11 @@ public final class InboundStream {
             let start = output.slot * Self.slotSize
             let payload = payloads[start..<(start + output.element.length)]
             depacketize(payload, timestamp: output.element.timestamp, marker: output.element.marker,
-                        discontinuity: output.discontinuity, onFrame: onFrame)
+                        discontinuity: output.discontinuity, arrival: now, onFrame: onFrame)
         }
     }
 
-    private func depacketize(_ payload: ArraySlice<UInt8>, timestamp: UInt32, marker: Bool, discontinuity: Bool,
+    private func depacketize(_ payload: ArraySlice<UInt8>, timestamp: UInt32, marker: Bool, discontinuity: Bool, arrival: Double,
                              onFrame: (Frame) -> Void) {
         var frame: Frame?
         switch configuration.codec {
@@ -203,6 +216,7 @@ public final class InboundStream {
             }
         case .opus:
             counters.frames += 1
+            frameArrived(rtpTimestamp: timestamp, arrival: arrival)
             guard deliversAudio, !payload.isEmpty else { return }
             onFrame(Frame(data: Array(payload), rtpTimestamp: timestamp, isKeyFrame: true))
             return
@@ -212,8 +226,40 @@ public final class InboundStream {
         }
         guard let frame else { return }
         counters.frames += 1
+        frameArrived(rtpTimestamp: frame.rtpTimestamp, arrival: arrival)
         if frame.isKeyFrame { counters.keyFrames += 1 }
         onFrame(frame)
+    }
+
+    /// Per whole frame: freeze detection (video) and the end-to-end delay sample.
+    private func frameArrived(rtpTimestamp: UInt32, arrival: Double) {
+        guard arrival.isFinite else { return }  // what is flushed at the end did not arrive then
+        if isVideo {
+            if let last = lastFrameArrival, arrival > last {
+                let gap = arrival - last
+                if let average = averageFrameInterval {
+                    if gap > max(3 * average, average + 0.15) {
+                        counters.freezes += 1
+                        counters.freezeSeconds += gap
+                    }
+                    // A slow mean (about the last 30 frames), so a freeze stands out against it.
+                    averageFrameInterval = average + (gap - average) / 30
+                } else {
+                    averageFrameInterval = gap
+                }
+            }
+            lastFrameArrival = arrival
+        }
+        if let clock = senderClock, let offset = monotonicToNTP, delays.count < 4096 {
+            let capture = clock.ntp + Double(Int32(bitPattern: rtpTimestamp &- clock.rtp)) / Double(configuration.clockRate)
+            delays.append(arrival + offset - capture)
+        }
+    }
+
+    /// The end-to-end delays (seconds) measured since the last call.
+    public func takeDelays() -> [Double] {
+        defer { delays.removeAll(keepingCapacity: true) }
+        return delays
     }
 
     private static func frame(_ out: H264Depacketizer.Frame) -> Frame {
@@ -265,6 +311,8 @@ public final class InboundStream {
 
     public func senderReport(_ report: SenderReport, arrival: Double) {
         statistics.senderReportReceived(ntpTimestamp: report.ntpTimestamp, arrival: arrival)
+        let ntp = Double(report.ntpTimestamp >> 32) + Double(report.ntpTimestamp & 0xFFFF_FFFF) / 4_294_967_296
+        senderClock = (ntp, report.rtpTimestamp)
     }
 
     /// The report block for this stream, or nil before its first packet.

@@ -27,6 +27,8 @@ public final class OutboundStream {
         public var historySize: Int
         /// RTP payload budget per packet: stays under a 1200-byte datagram after SRTP.
         public var maxPayloadSize = 1100
+        /// VP8: TL0PICIDX and TID in every descriptor (simulcast layers).
+        public var vp8LayerFields = false
 
         public init(ssrc: UInt32, payloadType: UInt8, clockRate: Int, codec: Codec) {
             self.ssrc = ssrc
@@ -45,7 +47,7 @@ public final class OutboundStream {
     private var rtxSequenceNumber: UInt16
     private var lastTimestamp: UInt32?
     private var lastCaptureTime: Double = 0
-    private var vp8 = VP8Packetizer()
+    private var vp8: VP8Packetizer
     private var vp9: VP9Packetizer?
     /// The packet being built, reused.
     private var scratch: [UInt8] = []
@@ -60,6 +62,7 @@ public final class OutboundStream {
         self.configuration = configuration
         sequenceNumber = UInt16.random(in: 0...UInt16.max)
         rtxSequenceNumber = UInt16.random(in: 0...UInt16.max)
+        vp8 = VP8Packetizer(layerFields: configuration.vp8LayerFields)
         if configuration.codec == .vp9 { vp9 = VP9Packetizer() }
         slotSize = 12 + 32 + 2 + configuration.maxPayloadSize + 64
         let slots = max(configuration.historySize, 1)
@@ -103,11 +106,16 @@ public final class OutboundStream {
         writeHeader(payloadType: configuration.payloadType, sequenceNumber: sequenceNumber, timestamp: timestamp,
                     ssrc: configuration.ssrc, marker: marker, audioLevel: audioLevel, transportSequence: &transportSequence, now: now)
         let headerLength = scratch.count
-        if let (a, b, c, d) = descriptor {
-            scratch.append(a)
-            scratch.append(b)
-            scratch.append(c)
-            scratch.append(d)
+        if let descriptor {
+            let bytes = descriptor.bytes
+            scratch.append(bytes.0)
+            scratch.append(bytes.1)
+            scratch.append(bytes.2)
+            scratch.append(bytes.3)
+            if descriptor.count == 6 {
+                scratch.append(bytes.4)
+                scratch.append(bytes.5)
+            }
         }
         scratch.append(contentsOf: payload)
         remember(sequenceNumber, headerLength: headerLength)

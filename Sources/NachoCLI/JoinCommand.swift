@@ -106,6 +106,9 @@ public struct MediaOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Video codec to send: vp8 or vp9 (default: VP8 when the router has it, else VP9).", valueName: "codec"))
     public var videoCodec: String?
 
+    @Flag(help: "Send video as VP8 simulcast: three encodings at 1/4, 1/2 and full size (as browsers do).")
+    public var simulcast = false
+
     @Flag(help: "Do not send audio.")
     public var noAudio = false
 

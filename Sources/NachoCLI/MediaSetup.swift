@@ -11,38 +11,17 @@ enum MediaSetup {
         var producers: [OriginSender.Producer] = []
         var problems: [String] = []
         if !media.noAudio {
-            let audio = settings.audio
-            let uri = media.audioSource ?? audio.source ?? "alsa:default"
             do {
-                let channels = audio.channels ?? 1
-                guard (1...2).contains(channels) else { throw MediaError.source("audio channels must be 1 or 2") }
-                let bitrate = audio.bitrate ?? 32_000
-                let source = try SourceFactory.audio(SourceURI(parsing: uri), channels: channels)
-                try source.start()
-                let encoder = try OpusEncoder(channels: source.channels, bitrate: bitrate, inbandFEC: audio.fec ?? true, dtx: audio.dtx ?? false)
-                producers.append(.init(kind: .audio, pipeline: SendPipeline(audio: source, encoder: encoder, bitrate: bitrate, logger: logger),
-                                       maxBitrate: bitrate, appData: "mic"))
+                producers.append(try audio(uri: media.audioSource ?? settings.audio.source ?? "alsa:default", settings: settings, logger: logger))
             } catch {
                 problems.append("\(error)")
             }
         }
         if !media.noVideo {
-            let video = settings.video
-            let uri = media.videoSource ?? video.source ?? "v4l2:/dev/video0"
             do {
-                let width = video.width ?? 640, height = video.height ?? 480, fps = video.fps ?? 30
-                guard width >= 16, height >= 16, width <= 4096, height <= 4096, (1...120).contains(fps) else {
-                    throw MediaError.source("video size \(width)x\(height) at \(fps) fps is out of range")
-                }
-                let bitrate = video.bitrate ?? 800_000
-                let source = try SourceFactory.video(SourceURI(parsing: uri), width: width, height: height, fps: fps)
-                try source.start()
-                let settings = VideoEncoderSettings(width: source.width, height: source.height, fps: source.fps, bitrate: bitrate,
-                                                    keyFrameInterval: video.keyframeInterval ?? source.fps * 4)
-                logger.info("video source", metadata: ["source": "\(source.summary)"])
-                let codec = try (media.videoCodec ?? video.codec).map(Self.videoCodec)
-                producers.append(.init(kind: .video, pipeline: try SendPipeline(video: source, settings: settings, logger: logger),
-                                       maxBitrate: bitrate, appData: "camera", codec: codec))
+                let codec = try (media.videoCodec ?? settings.video.codec).map(Self.videoCodec)
+                producers.append(try video(uri: media.videoSource ?? settings.video.source ?? "v4l2:/dev/video0", settings: settings,
+                                           codec: codec, simulcast: media.simulcast || settings.video.simulcast == true, logger: logger))
             } catch {
                 problems.append("\(error)")
             }
@@ -51,6 +30,36 @@ enum MediaSetup {
             throw NachoFailure(.mediaFailure, problems.joined(separator: "\n"))
         }
         return producers
+    }
+
+    /// An audio producer from a source URI, encoder settings from the config's `audio`.
+    static func audio(uri: String, settings: ResolvedSettings, logger: Logger) throws -> OriginSender.Producer {
+        let audio = settings.audio
+        let channels = audio.channels ?? 1
+        guard (1...2).contains(channels) else { throw MediaError.source("audio channels must be 1 or 2") }
+        let bitrate = audio.bitrate ?? 32_000
+        let source = try SourceFactory.audio(SourceURI(parsing: uri), channels: channels)
+        try source.start()
+        let encoder = try OpusEncoder(channels: source.channels, bitrate: bitrate, inbandFEC: audio.fec ?? true, dtx: audio.dtx ?? false)
+        return .init(kind: .audio, pipeline: SendPipeline(audio: source, encoder: encoder, bitrate: bitrate, logger: logger),
+                     maxBitrate: bitrate, appData: "mic")
+    }
+
+    /// A video producer from a source URI, encoder settings from the config's `video`.
+    static func video(uri: String, settings: ResolvedSettings, codec: String?, simulcast: Bool, logger: Logger) throws -> OriginSender.Producer {
+        let video = settings.video
+        let width = video.width ?? 640, height = video.height ?? 480, fps = video.fps ?? 30
+        guard width >= 16, height >= 16, width <= 4096, height <= 4096, (1...120).contains(fps) else {
+            throw MediaError.source("video size \(width)x\(height) at \(fps) fps is out of range")
+        }
+        let bitrate = video.bitrate ?? 800_000
+        let source = try SourceFactory.video(SourceURI(parsing: uri), width: width, height: height, fps: fps)
+        try source.start()
+        let encoderSettings = VideoEncoderSettings(width: source.width, height: source.height, fps: source.fps, bitrate: bitrate,
+                                                   keyFrameInterval: video.keyframeInterval ?? source.fps * 4)
+        logger.info("video source", metadata: ["source": "\(source.summary)"])
+        let pipeline = try SendPipeline(video: source, settings: encoderSettings, simulcast: simulcast ? [4, 2, 1] : [1], logger: logger)
+        return .init(kind: .video, pipeline: pipeline, maxBitrate: bitrate, appData: "camera", codec: codec)
     }
 
     /// `vp8`, `vp9` (or `video/VP9`) as a MIME type.

@@ -14,7 +14,7 @@ public struct NachoCommand: AsyncParsableCommand {
             76 protocol error (malformed data from the server), 77 server refused, 1 other failure.
             """,
         version: "0.1.0",
-        subcommands: [JoinCommand.self, ListProducersCommand.self, RecordCommand.self]
+        subcommands: [JoinCommand.self, ListProducersCommand.self, RecordCommand.self, BotsCommand.self]
     )
 
     public init() {}

@@ -29,6 +29,23 @@ public struct NachoConfigurationFile: Codable, Sendable {
     public var audio: MediaSourceSettings?
     public var video: MediaSourceSettings?
     public var logLevel: String?
+    /// `nacho bots`: the flags' equivalents.
+    public var bots: BotsSettings?
+
+    public struct BotsSettings: Codable, Sendable {
+        public var videoPublishers: Int?
+        public var audioPublishers: Int?
+        public var subscribers: Int?
+        public var memberBase: Int?
+        public var index: Int?
+        public var numPerSecond: Double?
+        public var duration: Double?
+        public var stats: String?
+        public var expect: [String]?
+        public var videoSource: String?
+        public var audioSource: String?
+        public var simulcast: Bool?
+    }
 
     public struct JoinTypes: Codable, Sendable {
         public var edge: String?
@@ -47,6 +64,8 @@ public struct NachoConfigurationFile: Codable, Sendable {
         public var keyframeInterval: Int?
         /// Video: the codec to send (`vp8`, `vp9`).
         public var codec: String?
+        /// Video: VP8 simulcast (three encodings).
+        public var simulcast: Bool?
 
         /// The numbers the encoders take as 32-bit values: out of range is a usage error here,
         /// not a trap in the encoder (Opus takes 500 ... 512000 b/s).
@@ -120,6 +139,7 @@ public struct ResolvedSettings: Sendable {
     public var reconnectAttempts: Int
     public var audio: NachoConfigurationFile.MediaSourceSettings
     public var video: NachoConfigurationFile.MediaSourceSettings
+    public var bots: NachoConfigurationFile.BotsSettings = .init()
 
     public func transportConfiguration(forceTcp flag: Bool) -> WebRtcTransport.Configuration {
         var configuration = WebRtcTransport.Configuration(forceTcp: flag || forceTcp)

@@ -5,6 +5,8 @@ public enum NachoExitCode: Int32, CaseIterable, Sendable {
     case ok = 0
     /// A bug or an unclassified failure.
     case failure = 1
+    /// A load test (`nacho bots`, `nacho report`) missed an `--expect` threshold.
+    case expectationsMissed = 3
     /// Bad flags, bad configuration file.
     case usage = 64
     /// The server cannot be reached, or the link dropped.

@@ -70,7 +70,8 @@ public struct ServerOptions: ParsableArguments {
     }
 
     /// Merges file and flags; missing essentials are usage errors.
-    public func resolve(needsOrigin: Bool = false) throws -> ResolvedSettings {
+    /// - Parameter needsMember: false for commands that number their own participants (`bots`).
+    public func resolve(needsOrigin: Bool = false, needsMember: Bool = true) throws -> ResolvedSettings {
         let file = try config.map(NachoConfigurationFile.load(path:))
         let edgeText = edge ?? server ?? file?.edge ?? file?.server
         let originText = origin ?? server ?? file?.origin ?? file?.server ?? edgeText
@@ -82,7 +83,7 @@ public struct ServerOptions: ParsableArguments {
         guard let room = room ?? file?.room?.value, !room.isEmpty else {
             throw NachoFailure(.usage, "no room: pass --room ID or set \"room\" in the config file")
         }
-        guard let member = member ?? file?.member?.value, !member.isEmpty else {
+        guard let member = member ?? file?.member?.value ?? (needsMember ? nil : "0"), !member.isEmpty else {
             throw NachoFailure(.usage, "no member number: pass --member N or set \"member\" in the config file")
         }
         for (name, value) in [("room", room), ("member", member)] where value.utf8.count > Self.maxIdLength {
@@ -119,7 +120,7 @@ public struct ServerOptions: ParsableArguments {
             names: names, numericIds: file?.numericIds ?? false, forceTcp: file?.forceTcp ?? false,
             iceConsentTimeout: .milliseconds(Int((file?.iceConsentTimeout ?? 30) * 1000)),
             reconnectAttempts: file?.reconnectAttempts ?? 10,
-            audio: file?.audio ?? .init(), video: file?.video ?? .init())
+            audio: file?.audio ?? .init(), video: file?.video ?? .init(), bots: file?.bots ?? .init())
     }
 
     /// The log level from the flag, else the config file, else `warning`.

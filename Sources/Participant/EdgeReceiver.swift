@@ -21,6 +21,10 @@ public struct EdgeReceiver: Sendable {
     public var recorders: (@Sendable (String) -> Recording.MemberRecorder?)?
     /// Live totals for a status display.
     public var progress: ReceiveProgress?
+    /// Where load tests read the live figures of what is received.
+    public var probe: MediaProbe?
+    /// Told about each session's joins and failures (load-test statistics).
+    public var observer: (any SessionObserver)?
 
     public init(seat: ParticipantSeat, session: RoomSession.Configuration, joinType: String, onlyMembers: Set<String>? = nil,
                 recorders: (@Sendable (String) -> Recording.MemberRecorder?)? = nil) {
@@ -56,17 +60,25 @@ public struct EdgeReceiver: Sendable {
         let collected = ReportLedger<MediaReceiver.ConsumerReport>(key: \.consumerId)
         let skipped = ReportLedger<SkippedProducer>(key: \.producerId)
         let reconnections = try await RoomSupervisor.run(configuration: session, policy: seat.supervision, stop: stop,
-                                                         logger: seat.logger) { room, supervised in
+                                                         logger: seat.logger, observer: observer) { room, supervised in
             let entrance = try await RoomEntrance.enter(room, roomId: seat.roomId, memberNo: seat.memberNo, joinType: joinType,
                                                         logger: seat.logger)
             try await seat.withTransport(
                 in: room, attempt: supervised, role: "edge", producing: false,
-                media: { MediaReceiver(transport: $0, cname: seat.cname, logger: seat.logger, recorders: recorders, progress: progress) },
+                media: { transport in
+                    let receiver = MediaReceiver(transport: transport, cname: seat.cname, logger: seat.logger, recorders: recorders,
+                                                 progress: progress)
+                    probe?.register(receiver)
+                    return receiver
+                },
                 stay: { transport, receiver in
                     try await stay(in: room, device: entrance.device, transport: transport, receiver: receiver,
                                    skipped: skipped, until: stop)
                 },
-                finish: { await collected.add(await $0.reports()) },
+                finish: { receiver in
+                    await collected.add(await receiver.reports())
+                    probe?.unregister(receiver)
+                },
                 leave: { try? await room.exitRoom() })
         }
         let consumers = await collected.all { ($0.owner, $0.kind.rawValue) < ($1.owner, $1.kind.rawValue) }

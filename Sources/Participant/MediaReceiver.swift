@@ -146,6 +146,7 @@ public final class MediaReceiver: Sendable {
         eventLoop.execute { [self] in
             let loop = state.value
             let stream = InboundStream(configuration: settings, deliversAudio: recorder != nil)
+            stream.monotonicToNTP = Self.monotonicToNTP
             stream.paused = paused
             let entry = Consumer(options: consumer, owner: owner, stream: stream, recorder: recorder)
             loop.consumers.append(entry)
@@ -176,6 +177,32 @@ public final class MediaReceiver: Sendable {
         }
     }
 
+    /// Every live consumer's figures (delay samples drained).
+    func trackStats() async -> [TrackStats] {
+        (try? await eventLoop.submit { [self] in
+            state.value.consumers.filter { !$0.closed }.map { consumer in
+                let stream = consumer.stream
+                var stats = TrackStats(direction: .receive, kind: consumer.options.kind,
+                                       codec: consumer.options.rtpParameters.codecs.first?.mimeType ?? "?",
+                                       track: consumer.options.id, peer: consumer.owner)
+                stats.packets = stream.statistics.packetsReceived
+                stats.bytes = stream.statistics.bytesReceived
+                stats.packetsLost = max(0, stream.statistics.cumulativeLost)
+                stats.packetsExpected = stream.statistics.expected
+                stats.jitterSeconds = Double(stream.statistics.jitter) / Double(stream.configuration.clockRate)
+                stats.nacks = stream.counters.nacksSent
+                stats.plis = stream.counters.keyFrameRequests
+                stats.retransmissions = stream.counters.retransmissions
+                stats.frames = stream.counters.frames
+                stats.keyFrames = stream.counters.keyFrames
+                stats.freezes = stream.counters.freezes
+                stats.freezeSeconds = stream.counters.freezeSeconds
+                stats.delays = stream.takeDelays()
+                return stats
+            }
+        }.get()) ?? []
+    }
+
     public func reports() async -> [ConsumerReport] {
         (try? await eventLoop.submit { [self] in
             state.value.consumers.map { consumer in
@@ -195,6 +222,13 @@ public final class MediaReceiver: Sendable {
     // MARK: - Event loop
 
     private static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+    /// Wall-clock NTP seconds minus monotonic seconds, taken once: arrival times become NTP
+    /// times for end-to-end delays.
+    private static let monotonicToNTP: Double = {
+        let ntp = NTPTime.now()
+        return Double(ntp >> 32) + Double(ntp & 0xFFFF_FFFF) / 4_294_967_296 - now()
+    }()
 
     private func received(_ packet: RTPPacket, size: Int) {
         let loop = state.value
@@ -289,3 +323,5 @@ public final class MediaReceiver: Sendable {
         transport.sendRTCP([.pli(PictureLossIndication(senderSSRC: localSSRC, mediaSSRC: consumer.stream.configuration.ssrc))])
     }
 }
+
+extension MediaReceiver: StatsSource {}

@@ -32,20 +32,33 @@ public final class MediaSender: Sendable {
         let producerId: String
         let kind: MediaKind
         let codec: String
-        let stream: OutboundStream
+        /// One per encoding (simulcast: several, smallest first); all share the RTP clock.
+        let streams: [OutboundStream]
+        /// The pipeline layer each stream sends (a single stream takes the full-size layer).
+        let firstLayer: Int
         let pipeline: SendPipeline
         let timestampBase: UInt32 = .random(in: 0...UInt32.max)
         var firstCaptureTime: Double?
         var sink: Int?
         var nacks = 0
-        var keyFrameRequests = 0
+        var plis = 0
+        var firs = 0
+        /// The SFU's last receiver report about each stream (by SSRC) and when it came.
+        var reports: [UInt32: (report: ReceptionReport, rtt: Double?)] = [:]
 
-        init(producerId: String, kind: MediaKind, codec: String, stream: OutboundStream, pipeline: SendPipeline) {
+        var keyFrameRequests: Int { plis + firs }
+
+        init(producerId: String, kind: MediaKind, codec: String, streams: [OutboundStream], pipeline: SendPipeline) {
             self.producerId = producerId
             self.kind = kind
             self.codec = codec
-            self.stream = stream
+            self.streams = streams
             self.pipeline = pipeline
+            firstLayer = max(0, pipeline.layerCount - streams.count)
+        }
+
+        func stream(ssrc: UInt32) -> (index: Int, stream: OutboundStream)? {
+            streams.enumerated().first { $0.element.configuration.ssrc == ssrc }.map { ($0.offset, $0.element) }
         }
     }
 
@@ -79,9 +92,20 @@ public final class MediaSender: Sendable {
         }
     }
 
-    /// The stream `parameters` describe (the producer's first encoding), as the sender sees it.
-    static func configuration(_ parameters: RtpParameters) -> OutboundStream.Configuration? {
-        guard let encoding = parameters.encodings.first, let ssrc = encoding.ssrc, let codec = parameters.codecs.first else { return nil }
+    /// The streams `parameters` describe (one per encoding), as the sender sees them.
+    static func configurations(_ parameters: RtpParameters) -> [OutboundStream.Configuration] {
+        let simulcast = parameters.encodings.count > 1
+        return parameters.encodings.indices.compactMap { index in
+            var configuration = configuration(parameters, encoding: index)
+            configuration?.vp8LayerFields = simulcast
+            return configuration
+        }
+    }
+
+    static func configuration(_ parameters: RtpParameters, encoding index: Int = 0) -> OutboundStream.Configuration? {
+        guard index < parameters.encodings.count, let ssrc = parameters.encodings[index].ssrc,
+              let codec = parameters.codecs.first else { return nil }
+        let encoding = parameters.encodings[index]
         let kind: OutboundStream.Codec
         switch codec.mimeType.lowercased() {
         case "audio/opus": kind = .opus
@@ -105,17 +129,21 @@ public final class MediaSender: Sendable {
 
     /// Starts sending a pipeline's frames as the stream described by `parameters`.
     public func add(producerId: String, kind: MediaKind, parameters: RtpParameters, pipeline: SendPipeline, maxBitrate: Int) {
-        guard let configuration = Self.configuration(parameters) else {
+        let configurations = Self.configurations(parameters)
+        guard !configurations.isEmpty, configurations.count == parameters.encodings.count else {
             logger.error("cannot send \(parameters.codecs.first?.mimeType ?? "no codec")")
             return
         }
         let codec = parameters.codecs.first?.mimeType ?? "?"
         eventLoop.execute { [self] in
             let producer = Producer(producerId: producerId, kind: kind, codec: codec,
-                                    stream: OutboundStream(configuration: configuration), pipeline: pipeline)
+                                    streams: configurations.map { OutboundStream(configuration: $0) }, pipeline: pipeline)
             let loop = state.value
             loop.producers.append(producer)
-            loop.bitrates.add(ssrc: configuration.ssrc, kind: kind, maxBitrate: maxBitrate)
+            for (index, configuration) in configurations.enumerated() {
+                let layerBitrate = parameters.encodings[index].maxBitrate ?? maxBitrate
+                loop.bitrates.add(ssrc: configuration.ssrc, kind: kind, maxBitrate: configurations.count == 1 ? maxBitrate : layerBitrate)
+            }
             let index = loop.producers.count - 1
             producer.sink = pipeline.attach { [weak self] frame in
                 guard let self else { return }
@@ -142,8 +170,10 @@ public final class MediaSender: Sendable {
                 let counters = producer.pipeline.snapshot
                 return ProducerReport(
                     producerId: producer.producerId, kind: producer.kind, codec: producer.codec, source: producer.pipeline.sourceSummary,
-                    frames: counters.framesEncoded, keyFrames: counters.keyFrames, packets: Int(producer.stream.packetsSent),
-                    bytes: Int(producer.stream.octetsSent), retransmissions: producer.stream.retransmissions, nacks: producer.nacks,
+                    frames: counters.framesEncoded, keyFrames: counters.keyFrames,
+                    packets: producer.streams.reduce(0) { $0 + Int($1.packetsSent) },
+                    bytes: producer.streams.reduce(0) { $0 + Int($1.octetsSent) },
+                    retransmissions: producer.streams.reduce(0) { $0 + $1.retransmissions }, nacks: producer.nacks,
                     keyFrameRequests: producer.keyFrameRequests, targetBitrate: counters.targetBitrate)
             }
         }.get()) ?? []
@@ -155,12 +185,15 @@ public final class MediaSender: Sendable {
         let loop = state.value
         guard index < loop.producers.count else { return }
         let producer = loop.producers[index]
-        let clockRate = producer.stream.configuration.clockRate
+        let layer = frame.layer - producer.firstLayer
+        guard layer >= 0, layer < producer.streams.count else { return }
+        let stream = producer.streams[layer]
+        let clockRate = stream.configuration.clockRate
         let first = producer.firstCaptureTime ?? frame.captureTime
         producer.firstCaptureTime = first
         let elapsed = min(max(frame.captureTime - first, 0), 1e7)
         let timestamp = producer.timestampBase &+ UInt32(truncatingIfNeeded: Int64((elapsed * Double(clockRate)).rounded()))
-        producer.stream.send(frame: frame.payload, timestamp: timestamp, captureTime: frame.captureTime, isKeyFrame: frame.isKeyFrame,
+        stream.send(frame: frame.payload, timestamp: timestamp, captureTime: frame.captureTime, isKeyFrame: frame.isKeyFrame,
                              audioLevel: frame.audioLevel, width: frame.width, height: frame.height,
                              transportSequence: &loop.transportSequence, now: MediaClock.now) { packet in
             transport.sendRTP(packet)
@@ -173,21 +206,24 @@ public final class MediaSender: Sendable {
         for packet in packets {
             switch packet {
             case .nack(let nack):
-                guard let producer = loop.producers.first(where: { $0.stream.configuration.ssrc == nack.mediaSSRC }) else { continue }
+                guard let producer = loop.producers.first(where: { $0.stream(ssrc: nack.mediaSSRC) != nil }),
+                      let (_, stream) = producer.stream(ssrc: nack.mediaSSRC) else { continue }
                 producer.nacks += 1
-                producer.stream.retransmit(nack.lostSequenceNumbers, transportSequence: &loop.transportSequence, now: MediaClock.now) {
+                stream.retransmit(nack.lostSequenceNumbers, transportSequence: &loop.transportSequence, now: MediaClock.now) {
                     transport.sendRTP($0)
                 }
                 transport.flush()
             case .pli(let pli):
-                keyFrame(for: pli.mediaSSRC)
+                keyFrame(for: pli.mediaSSRC, fir: false)
             case .fir(let fir):
-                for entry in fir.entries { keyFrame(for: entry.ssrc) }
+                for entry in fir.entries { keyFrame(for: entry.ssrc, fir: true) }
             case .remb(let remb):
                 apply(loop.bitrates.remb(bitrate: remb.bitrate, ssrcs: remb.ssrcs))
             case .receiverReport(let rr):
+                remember(rr.reports)
                 apply(loop.bitrates.reports(rr.reports))
             case .senderReport(let sr):
+                remember(sr.reports)
                 apply(loop.bitrates.reports(sr.reports))
             case .transportCC(let feedback):
                 apply(loop.bitrates.transportFeedback(feedback))
@@ -197,23 +233,73 @@ public final class MediaSender: Sendable {
         }
     }
 
-    private func keyFrame(for ssrc: UInt32) {
-        guard let producer = state.value.producers.first(where: { $0.stream.configuration.ssrc == ssrc && $0.kind == .video }) else { return }
-        producer.keyFrameRequests += 1
-        producer.pipeline.requestKeyFrame()
+    /// A PLI or FIR: a key frame of that stream's layer.
+    private func keyFrame(for ssrc: UInt32, fir: Bool) {
+        guard let producer = state.value.producers.first(where: { $0.kind == .video && $0.stream(ssrc: ssrc) != nil }),
+              let (index, _) = producer.stream(ssrc: ssrc) else { return }
+        if fir { producer.firs += 1 } else { producer.plis += 1 }
+        producer.pipeline.requestKeyFrame(layer: producer.firstLayer + index)
     }
 
     private func apply(_ changes: [BitrateController.Change]) {
         for change in changes {
-            state.value.producers.first { $0.stream.configuration.ssrc == change.ssrc }?.pipeline.setTargetBitrate(change.bitrate)
+            guard let producer = state.value.producers.first(where: { $0.stream(ssrc: change.ssrc) != nil }),
+                  let (index, _) = producer.stream(ssrc: change.ssrc) else { continue }
+            producer.pipeline.setTargetBitrate(change.bitrate, layer: producer.firstLayer + index)
         }
+    }
+
+    /// The SFU's reports about our streams, and the round trip they measure (RFC 3550 §6.4.1:
+    /// now − LSR − DLSR, in 1/65536 s).
+    private func remember(_ reports: [ReceptionReport]) {
+        let ntp = NTPTime.now()
+        let middle = UInt32(truncatingIfNeeded: ntp >> 16)
+        for report in reports {
+            guard let producer = state.value.producers.first(where: { $0.stream(ssrc: report.ssrc) != nil }) else { continue }
+            var rtt: Double?
+            if report.lastSenderReport != 0 {
+                let units = middle &- report.lastSenderReport &- report.delaySinceLastSenderReport
+                if units < 0x8000_0000 { rtt = Double(units) / 65536 }
+            }
+            producer.reports[report.ssrc] = (report, rtt)
+        }
+    }
+
+    /// Every producer's figures: one per producer, its streams summed (a simulcast
+    /// producer's RTT and jitter are its top layer's).
+    func trackStats() async -> [TrackStats] {
+        (try? await eventLoop.submit { [self] in
+            state.value.producers.map { producer in
+                var stats = TrackStats(direction: .send, kind: producer.kind, codec: producer.codec, track: producer.producerId)
+                for stream in producer.streams {
+                    stats.packets += Int(stream.packetsSent)
+                    stats.bytes += Int(stream.octetsSent)
+                    stats.retransmissions += stream.retransmissions
+                    stats.packetsExpected += Int(stream.packetsSent)
+                    if let (report, rtt) = producer.reports[stream.configuration.ssrc] {
+                        stats.packetsLost += max(0, Int(report.cumulativeLost))
+                        stats.jitterSeconds = Double(report.jitter) / Double(stream.configuration.clockRate)
+                        stats.rttSeconds = rtt ?? stats.rttSeconds
+                    }
+                }
+                let counters = producer.pipeline.snapshot
+                stats.frames = counters.framesEncoded
+                stats.keyFrames = counters.keyFrames
+                stats.nacks = producer.nacks
+                stats.plis = producer.plis
+                stats.firs = producer.firs
+                return stats
+            }
+        }.get()) ?? []
     }
 
     private func sendReports() {
         let now = MediaClock.now
         let ntp = NTPTime.now()
-        let reports = state.value.producers.compactMap { $0.stream.senderReport(now: now, ntp: ntp) }
+        let reports = state.value.producers.flatMap { $0.streams.compactMap { $0.senderReport(now: now, ntp: ntp) } }
         guard let first = reports.first else { return }
         transport.sendRTCP(reports.map { .senderReport($0) } + [.sourceDescription(SourceDescription(cname: cname, ssrc: first.ssrc))])
     }
 }
+
+extension MediaSender: StatsSource {}

@@ -32,6 +32,10 @@ public struct OriginSender: Sendable {
     /// The `type` sent with `join` (default `producer`).
     public var joinType: String
     public var producers: [Producer]
+    /// Where load tests read the live figures of what is sent.
+    public var probe: MediaProbe?
+    /// Told about each session's joins and failures (load-test statistics).
+    public var observer: (any SessionObserver)?
 
     public init(seat: ParticipantSeat, session: RoomSession.Configuration, joinType: String, producers: [Producer]) {
         self.seat = seat
@@ -48,18 +52,25 @@ public struct OriginSender: Sendable {
     public func run(until stop: StopSignal) async throws -> Outcome {
         let collected = ReportLedger<MediaSender.ProducerReport>(key: \.producerId)
         let reconnections = try await RoomSupervisor.run(configuration: session, policy: seat.supervision, stop: stop,
-                                                         logger: seat.logger) { room, supervised in
+                                                         logger: seat.logger, observer: observer) { room, supervised in
             let entrance = try await RoomEntrance.enter(room, roomId: seat.roomId, memberNo: seat.memberNo, joinType: joinType,
                                                         logger: seat.logger)
             let producerIds = ProducerIds()
             try await seat.withTransport(
                 in: room, attempt: supervised, role: "origin", producing: true,
-                media: { MediaSender(transport: $0, cname: seat.cname, logger: seat.logger) },
+                media: { transport in
+                    let sender = MediaSender(transport: transport, cname: seat.cname, logger: seat.logger)
+                    probe?.register(sender)
+                    return sender
+                },
                 stay: { transport, sender in
                     producerIds.set(try await produce(in: room, device: entrance.device, transport: transport, sender: sender))
                     try await stay(in: room, transport: transport, until: stop)
                 },
-                finish: { await collected.add(await $0.reports()) },
+                finish: { sender in
+                    await collected.add(await sender.reports())
+                    probe?.unregister(sender)
+                },
                 leave: {
                     // Leave in order: close each producer, then the room.
                     for id in producerIds.all { try? await room.closeProducer(producerId: id) }
@@ -73,15 +84,25 @@ public struct OriginSender: Sendable {
     private func produce(in room: RoomSession, device: Device, transport: WebRtcTransport, sender: MediaSender) async throws -> [String] {
         var producerIds: [String] = []
         for (index, producer) in producers.enumerated() {
-            let ssrc = UInt32.random(in: 1...UInt32.max)
+            let ssrc = UInt32.random(in: 1...(UInt32.max - 16))
             let parameters: RtpParameters
             do {
                 // The codec the router takes (VP8 if it has it, else VP9; or the one asked for).
                 let codec = try device.sendCodec(kind: producer.kind, preferred: producer.codec)
                 try producer.pipeline.use(videoCodec: codec.mimeType)
-                parameters = try device.sendingRtpParameters(
-                    kind: producer.kind, ssrc: ssrc, rtxSsrc: producer.kind == .video ? ssrc &+ 1 : nil,
-                    cname: seat.cname, mid: String(index), codec: codec.mimeType)
+                if producer.pipeline.layerCount > 1 && codec.mimeType.lowercased() == "video/vp8" {
+                    // Simulcast: an SSRC and an RTX SSRC per layer, smallest first.
+                    let layers = zip(producer.pipeline.simulcastFactors, producer.pipeline.layerBitrates).enumerated().map { layer, pair in
+                        SimulcastLayer(ssrc: ssrc &+ UInt32(2 * layer), rtxSsrc: ssrc &+ UInt32(2 * layer + 1),
+                                       scaleResolutionDownBy: Double(pair.0), maxBitrate: pair.1)
+                    }
+                    parameters = try device.sendingSimulcastRtpParameters(layers: layers, cname: seat.cname, mid: String(index),
+                                                                          codec: codec.mimeType)
+                } else {
+                    parameters = try device.sendingRtpParameters(
+                        kind: producer.kind, ssrc: ssrc, rtxSsrc: producer.kind == .video ? ssrc &+ 1 : nil,
+                        cname: seat.cname, mid: String(index), codec: codec.mimeType)
+                }
             } catch let error as ORTCError {
                 throw ParticipantError.media("origin produce: \(error)")
             } catch {

@@ -22,11 +22,16 @@ public enum RoomSupervisor {
         public var backoff: Backoff
         /// How long the body may take to leave in order once `stop` fires.
         public var shutdownGrace: Duration
+        /// Retry a first session that never got established too (load-test bots: a join that
+        /// fails under load is retried and counted, not given up).
+        public var retryFirstSession: Bool
 
-        public init(maxAttempts: Int = 10, backoff: Backoff = Backoff(), shutdownGrace: Duration = .milliseconds(1500)) {
+        public init(maxAttempts: Int = 10, backoff: Backoff = Backoff(), shutdownGrace: Duration = .milliseconds(1500),
+                    retryFirstSession: Bool = false) {
             self.maxAttempts = maxAttempts
             self.backoff = backoff
             self.shutdownGrace = shutdownGrace
+            self.retryFirstSession = retryFirstSession
         }
     }
 
@@ -35,10 +40,20 @@ public enum RoomSupervisor {
     public final class Attempt: Sendable {
         public let number: Int
         private let isEstablished = Mutex(false)
+        private let observer: (any SessionObserver)?
 
-        init(number: Int) { self.number = number }
+        init(number: Int, observer: (any SessionObserver)?) {
+            self.number = number
+            self.observer = observer
+        }
 
-        public func established() { isEstablished.withLock { $0 = true } }
+        public func established() {
+            let first = isEstablished.withLock { established in
+                defer { established = true }
+                return !established
+            }
+            if first { observer?.established(attempt: number) }
+        }
         var wasEstablished: Bool { isEstablished.withLock { $0 } }
     }
 
@@ -47,7 +62,8 @@ public enum RoomSupervisor {
     /// - Returns: how many times it reconnected.
     @discardableResult
     public static func run(configuration: RoomSession.Configuration, policy: Policy = Policy(), stop: StopSignal,
-                           logger: Logger, body: @escaping @Sendable (RoomSession, Attempt) async throws -> Void) async throws -> Int {
+                           logger: Logger, observer: (any SessionObserver)? = nil,
+                           body: @escaping @Sendable (RoomSession, Attempt) async throws -> Void) async throws -> Int {
         let role = configuration.role.rawValue
         var backoff = policy.backoff
         var failuresInARow = 0
@@ -56,7 +72,8 @@ public enum RoomSupervisor {
         var number = 0
         while !stop.isFired {
             let room = RoomSession(configuration: configuration, logger: logger)
-            let attempt = Attempt(number: number)
+            let attempt = Attempt(number: number, observer: observer)
+            observer?.started(attempt: number)
             let outcome: Result<Void, any Error>
             do {
                 try await runUntilStopped(stop, grace: { attempt.wasEstablished ? policy.shutdownGrace : .zero }) {
@@ -79,7 +96,9 @@ public enum RoomSupervisor {
             }
             guard case .failure(let error) = outcome else { return number }
             if stop.isFired { return number }  // a failure while leaving is not worth reporting
-            guard everEstablished, isRetryable(error), failuresInARow < policy.maxAttempts else { throw error }
+            observer?.failed(attempt: number, error: error)
+            let retryable = everEstablished ? isRetryable(error) : policy.retryFirstSession && !isDeviceFailure(error)
+            guard retryable, failuresInARow < policy.maxAttempts else { throw error }
             if attempt.wasEstablished { outageStarted = .now }
             failuresInARow += 1
             let delay = backoff.next()
@@ -116,6 +135,12 @@ public enum RoomSupervisor {
         }
     }
 
+    /// A device, codec or negotiation failure: the same next time.
+    static func isDeviceFailure(_ error: any Error) -> Bool {
+        if case ParticipantError.media = error { return true }
+        return false
+    }
+
     /// Failures of the link or of the network path, as opposed to answers the server gave.
     static func isRetryable(_ error: any Error) -> Bool {
         switch error {
@@ -142,4 +167,13 @@ extension RoomSupervisor {
         default: return false
         }
     }
+}
+
+/// Told what a supervised participant half goes through: load tests count joins, retries and
+/// reconnections from it. Called from the supervising task; must not block.
+public protocol SessionObserver: Sendable {
+    func started(attempt: Int)
+    /// The session's media transport connected (the participant is in the room).
+    func established(attempt: Int)
+    func failed(attempt: Int, error: any Error)
 }

@@ -22,6 +22,8 @@ public final class SendPipeline: Sendable {
         /// Video: the picture size (VP9 key frames carry it in their descriptor).
         public var width = 0
         public var height = 0
+        /// Simulcast: the layer, 0 the smallest; the pipeline's last layer is full size.
+        public var layer = 0
     }
 
     public struct Counters: Sendable, Equatable {
@@ -39,12 +41,19 @@ public final class SendPipeline: Sendable {
     private struct Shared {
         var sinks: [Int: Sink] = [:]
         var nextSink = 0
-        var keyFrameRequested = true
-        var lastForcedKeyFrame = -Double.infinity
-        var requestedBitrate: Int?
+        /// Per layer.
+        var keyFrameRequested: [Bool]
+        var lastForcedKeyFrame: [Double]
+        var requestedBitrate: [Int?]
         var counters = Counters()
         var stopped = false
         var failure: String?
+
+        init(layers: Int) {
+            keyFrameRequested = Array(repeating: true, count: layers)
+            lastForcedKeyFrame = Array(repeating: -.infinity, count: layers)
+            requestedBitrate = Array(repeating: nil, count: layers)
+        }
     }
 
     /// What the capture thread owns: sources and encoders are not thread-safe.
@@ -52,18 +61,22 @@ public final class SendPipeline: Sendable {
         let videoSource: (any VideoSource)?
         let audioSource: (any AudioSource)?
         let audioEncoder: OpusEncoder?
-        let videoSettings: VideoEncoderSettings?
-        /// Replaced only by `use(videoCodec:)` before the thread starts encoding with it,
-        /// under the pipeline's lock; read by the capture thread under it.
-        var videoEncoder: (any VideoEncoding)?
+        /// Per layer, smallest first.
+        let videoSettings: [VideoEncoderSettings]
+        /// Per layer: the downscaler from the source size (nil: full size).
+        var scalers: [I420Downscaler?]
+        /// Per layer. Replaced only by `use(videoCodec:)`, under the pipeline's lock; read by
+        /// the capture thread under it.
+        var videoEncoders: [any VideoEncoding]
 
         init(videoSource: (any VideoSource)?, audioSource: (any AudioSource)?, audioEncoder: OpusEncoder?,
-             videoSettings: VideoEncoderSettings?, videoEncoder: (any VideoEncoding)?) {
+             videoSettings: [VideoEncoderSettings], scalers: [I420Downscaler?], videoEncoders: [any VideoEncoding]) {
             self.videoSource = videoSource
             self.audioSource = audioSource
             self.audioEncoder = audioEncoder
             self.videoSettings = videoSettings
-            self.videoEncoder = videoEncoder
+            self.scalers = scalers
+            self.videoEncoders = videoEncoders
         }
     }
 
@@ -74,15 +87,38 @@ public final class SendPipeline: Sendable {
     public let sourceSummary: String
     private let machinery: Machinery
     private let logger: Logger
-    private let shared = Mutex(Shared())
+    private let shared: Mutex<Shared>
+    /// Encodings made of each frame (simulcast: several sizes, smallest first).
+    public let layerCount: Int
+    /// Each layer's scale-down factor, smallest picture first ([1] without simulcast).
+    public let simulcastFactors: [Int]
 
-    /// A video pipeline; its encoder starts as VP8 and changes with `use(videoCodec:)`.
-    public init(video source: any VideoSource, settings: VideoEncoderSettings, logger: Logger) throws {
+    /// A video pipeline; its encoders start as VP8 and change with `use(videoCodec:)`.
+    /// - Parameter simulcast: scale-down factors of the layers, smallest picture first (e.g.
+    ///   [4, 2, 1]); each layer gets its share of the bitrate (libwebrtc's 200/700/2500 split).
+    public init(video source: any VideoSource, settings: VideoEncoderSettings, simulcast: [Int] = [1], logger: Logger) throws {
         kind = .video
         sourceSummary = source.summary
         self.logger = logger
-        let encoder = try settings.makeEncoder(mimeType: "video/VP8")
-        machinery = Machinery(videoSource: source, audioSource: nil, audioEncoder: nil, videoSettings: settings, videoEncoder: encoder)
+        let factors = simulcast.isEmpty ? [1] : simulcast
+        simulcastFactors = factors
+        let weights = factors.count == 1 ? [1.0] : factors.map { 1 / Double($0 * $0) }
+        var layers: [VideoEncoderSettings] = []
+        var scalers: [I420Downscaler?] = []
+        for (factor, weight) in zip(factors, weights) {
+            let scaler = factor > 1 ? I420Downscaler(sourceWidth: settings.width, sourceHeight: settings.height, factor: factor) : nil
+            var layer = settings
+            layer.width = scaler?.width ?? settings.width
+            layer.height = scaler?.height ?? settings.height
+            layer.bitrate = max(50_000, Int(Double(settings.bitrate) * weight / weights.reduce(0, +)))
+            layers.append(layer)
+            scalers.append(scaler)
+        }
+        let encoders = try layers.map { try $0.makeEncoder(mimeType: "video/VP8") }
+        layerCount = layers.count
+        machinery = Machinery(videoSource: source, audioSource: nil, audioEncoder: nil, videoSettings: layers, scalers: scalers,
+                              videoEncoders: encoders)
+        shared = Mutex(Shared(layers: layers.count))
         shared.withLock { $0.counters.targetBitrate = settings.bitrate }
     }
 
@@ -90,16 +126,23 @@ public final class SendPipeline: Sendable {
         kind = .audio
         sourceSummary = source.summary
         self.logger = logger
-        machinery = Machinery(videoSource: nil, audioSource: source, audioEncoder: encoder, videoSettings: nil, videoEncoder: nil)
+        layerCount = 1
+        simulcastFactors = [1]
+        machinery = Machinery(videoSource: nil, audioSource: source, audioEncoder: encoder, videoSettings: [], scalers: [],
+                              videoEncoders: [])
+        shared = Mutex(Shared(layers: 1))
         shared.withLock { $0.counters.targetBitrate = bitrate }
     }
 
-    /// The video codec the router takes (video/VP8, video/VP9); a new encoder when it changes.
+    /// The maximum bitrate of each layer, smallest first.
+    public var layerBitrates: [Int] { machinery.videoSettings.map(\.bitrate) }
+
+    /// The video codec the router takes (video/VP8, video/VP9); new encoders when it changes.
     public func use(videoCodec mimeType: String) throws {
-        guard kind == .video, let settings = machinery.videoSettings else { return }
+        guard kind == .video else { return }
         try shared.withLock { _ in
-            guard machinery.videoEncoder?.mimeType.lowercased() != mimeType.lowercased() else { return }
-            machinery.videoEncoder = try settings.makeEncoder(mimeType: mimeType)
+            guard machinery.videoEncoders.first?.mimeType.lowercased() != mimeType.lowercased() else { return }
+            machinery.videoEncoders = try machinery.videoSettings.map { try $0.makeEncoder(mimeType: mimeType) }
         }
     }
 
@@ -109,8 +152,10 @@ public final class SendPipeline: Sendable {
             let id = shared.nextSink
             shared.nextSink += 1
             shared.sinks[id] = sink
-            shared.keyFrameRequested = true
-            shared.lastForcedKeyFrame = -Double.infinity
+            for layer in shared.keyFrameRequested.indices {
+                shared.keyFrameRequested[layer] = true
+                shared.lastForcedKeyFrame[layer] = -Double.infinity
+            }
             return id
         }
     }
@@ -119,14 +164,21 @@ public final class SendPipeline: Sendable {
         shared.withLock { _ = $0.sinks.removeValue(forKey: id) }
     }
 
-    public func requestKeyFrame() {
+    /// A key frame of one layer (simulcast: each layer answers its own PLI), or of all.
+    public func requestKeyFrame(layer: Int? = nil) {
         shared.withLock { shared in
-            if shared.keyFrameRequested { shared.counters.keyFrameRequestsCoalesced += 1 }
-            shared.keyFrameRequested = true
+            for index in shared.keyFrameRequested.indices where layer == nil || layer == index {
+                if shared.keyFrameRequested[index] { shared.counters.keyFrameRequestsCoalesced += 1 }
+                shared.keyFrameRequested[index] = true
+            }
         }
     }
 
-    public func setTargetBitrate(_ bitsPerSecond: Int) { shared.withLock { $0.requestedBitrate = bitsPerSecond } }
+    public func setTargetBitrate(_ bitsPerSecond: Int, layer: Int? = nil) {
+        shared.withLock { shared in
+            shared.requestedBitrate[min(layer ?? shared.requestedBitrate.count - 1, shared.requestedBitrate.count - 1)] = bitsPerSecond
+        }
+    }
 
     public var snapshot: Counters { shared.withLock { $0.counters } }
 
@@ -150,31 +202,34 @@ public final class SendPipeline: Sendable {
                 if let source = machinery.videoSource {
                     guard let frame = try source.nextFrame() else { break }
                     let now = MediaClock.now
-                    let (forceKey, bitrate, encoder) = shared.withLock { shared -> (Bool, Int?, (any VideoEncoding)?) in
+                    let (forceKeys, bitrates, encoders) = shared.withLock { shared -> ([Bool], [Int?], [any VideoEncoding]) in
                         shared.counters.framesCaptured += 1
-                        let bitrate = shared.requestedBitrate
-                        shared.requestedBitrate = nil
-                        var force = false
-                        if shared.keyFrameRequested, now - shared.lastForcedKeyFrame >= Self.keyFrameRequestInterval {
-                            force = true
-                            shared.keyFrameRequested = false
-                            shared.lastForcedKeyFrame = now
+                        let bitrates = shared.requestedBitrate
+                        shared.requestedBitrate = Array(repeating: nil, count: bitrates.count)
+                        var forced = Array(repeating: false, count: bitrates.count)
+                        for layer in forced.indices where shared.keyFrameRequested[layer]
+                            && now - shared.lastForcedKeyFrame[layer] >= Self.keyFrameRequestInterval {
+                            forced[layer] = true
+                            shared.keyFrameRequested[layer] = false
+                            shared.lastForcedKeyFrame[layer] = now
                         }
-                        return (force, bitrate, machinery.videoEncoder)
+                        return (forced, bitrates, machinery.videoEncoders)
                     }
-                    guard let encoder else { continue }
-                    if let bitrate { encoder.setBitrate(bitrate) }
-                    for encoded in try encoder.encodeFrames(frame, forceKeyFrame: forceKey) {
-                        deliver(EncodedFrame(payload: encoded.data, captureTime: frame.captureTime, isKeyFrame: encoded.isKeyFrame,
-                                             audioLevel: nil, width: encoder.width, height: encoder.height),
-                                bitrate: encoder.bitrate)
+                    for (layer, encoder) in encoders.enumerated() {
+                        if let bitrate = bitrates[layer] { encoder.setBitrate(bitrate) }
+                        let input = machinery.scalers[layer] != nil ? machinery.scalers[layer]!.scale(frame) : frame
+                        for encoded in try encoder.encodeFrames(input, forceKeyFrame: forceKeys[layer]) {
+                            deliver(EncodedFrame(payload: encoded.data, captureTime: frame.captureTime, isKeyFrame: encoded.isKeyFrame,
+                                                 audioLevel: nil, width: encoder.width, height: encoder.height, layer: layer),
+                                    bitrate: layer == encoders.count - 1 ? encoder.bitrate : nil)
+                        }
                     }
                 } else if let source = machinery.audioSource, let encoder = machinery.audioEncoder {
                     guard let frame = try source.nextFrame() else { break }
                     let bitrate = shared.withLock { shared -> Int? in
                         shared.counters.framesCaptured += 1
-                        defer { shared.requestedBitrate = nil }
-                        return shared.requestedBitrate
+                        defer { shared.requestedBitrate[0] = nil }
+                        return shared.requestedBitrate[0]
                     }
                     if let bitrate { encoder.setBitrate(bitrate) }
                     let payload = try encoder.encode(frame)
@@ -194,9 +249,12 @@ public final class SendPipeline: Sendable {
 
     private func deliver(_ frame: EncodedFrame, bitrate: Int?) {
         let sinks = shared.withLock { shared -> Dictionary<Int, Sink>.Values in
-            shared.counters.framesEncoded += 1
-            shared.counters.bytesEncoded += frame.payload.count
-            if frame.isKeyFrame { shared.counters.keyFrames += 1 }
+            // Counted for the full-size layer (what a single-layer producer sends).
+            if frame.layer == layerCount - 1 {
+                shared.counters.framesEncoded += 1
+                shared.counters.bytesEncoded += frame.payload.count
+                if frame.isKeyFrame { shared.counters.keyFrames += 1 }
+            }
             if let bitrate { shared.counters.targetBitrate = bitrate }
             return shared.sinks.values
         }

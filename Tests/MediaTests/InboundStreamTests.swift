@@ -170,3 +170,17 @@ final class InboundStreamTests: XCTestCase {
         XCTAssertEqual(stream.makeReport(now: 1)?.extendedHighestSequence, 1)
     }
 }
+
+final class I420DownscalerTests: XCTestCase {
+    func testHalvesEachPlaneByAveragingBlocks() {
+        // 4x4 luma 0...15, 2x2 chroma planes.
+        let frame = VideoFrame(width: 4, height: 4, data: Array(0..<16) + [10, 20, 30, 40] + [50, 60, 70, 80], captureTime: 3)
+        var scaler = I420Downscaler(sourceWidth: 4, sourceHeight: 4, factor: 2)
+        let small = scaler.scale(frame)
+        XCTAssertEqual([small.width, small.height], [2, 2])
+        // Luma blocks: (0,1,4,5) → 2.5 ≈ 3, (2,3,6,7) → 4.5 ≈ 5, (8,9,12,13) → 11, (10,11,14,15) → 13.
+        XCTAssertEqual(Array(small.data.prefix(4)), [3, 5, 11, 13])
+        XCTAssertEqual(Array(small.data.suffix(2)), [25, 65], "one chroma sample per plane: the means")
+        XCTAssertEqual(small.captureTime, 3)
+    }
+}

@@ -28,3 +28,18 @@ final class VP8PacketizerTests: XCTestCase {
         XCTAssertEqual(payloads, [[0x90, 0x80, 0x80, 0x05, 9, 9, 9]])
     }
 }
+
+/// Simulcast layers carry TL0PICIDX and TID (RFC 7741 §4.2) so an SFU can switch layers.
+final class VP8LayerFieldsTests: XCTestCase {
+    func testDescriptorWithLayerFieldsReadsBack() throws {
+        var packetizer = VP8Packetizer(pictureID: 0x1234, layerFields: true, tl0PictureIndex: 7)
+        let first = packetizer.packetize([0x10, 1, 2, 3], maxPayloadSize: 1100)
+        let second = packetizer.packetize([0x11, 4], maxPayloadSize: 1100)
+        XCTAssertEqual(Array(first[0].prefix(6)), [0x90, 0xE0, 0x92, 0x34, 7, 0x20])
+        XCTAssertEqual(Array(second[0].prefix(6)), [0x90, 0xE0, 0x92, 0x35, 8, 0x20], "PictureID and TL0PICIDX advance per frame")
+        let descriptor = try XCTUnwrap(VP8Depacketizer.descriptor(first[0][...]))
+        XCTAssertEqual(descriptor.headerSize, 6)
+        XCTAssertEqual(descriptor.pictureID, 0x1234)
+        XCTAssertTrue(descriptor.startOfPartition)
+    }
+}

@@ -1,0 +1,167 @@
+import DTLS
+import Foundation
+import Logging
+import ORTC
+import Participant
+import SocketIO
+import Synchronization
+
+/// One `nacho bots` run: shared sources, the bots, statistics lines, the end table and verdict.
+struct BotRun {
+    var plan: BotPlan
+    var settings: ResolvedSettings
+    var logger: Logger
+    /// The final summary as JSON rather than tables.
+    var json: Bool
+
+    func run() async throws {
+        let stats = try StatsWriter(path: plan.stats)
+        let runId = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        stats.write(type: "run", run: runId, [
+            "room": .string(plan.room), "host": .string(ProcessInfo.processInfo.hostName),
+            "index": plan.index.map { .int($0) } ?? .null, "member_base": .int(plan.memberBase), "version": .string(NachoCommand.configuration.version),
+            "plan": [
+                "video_publishers": .int(plan.videoPublishers), "audio_publishers": .int(plan.audioPublishers),
+                "subscribers": .int(plan.subscribers), "num_per_second": .double(plan.numPerSecond),
+                "duration": plan.duration.map { .double($0) } ?? .null, "video_source": .string(plan.videoSource),
+                "audio_source": .string(plan.audioSource), "simulcast": .bool(plan.simulcast),
+            ],
+        ])
+        // One source (capture and encode) per kind, shared by every publisher.
+        let video = plan.videoPublishers > 0
+            ? try MediaSetup.video(uri: plan.videoSource, settings: settings, codec: nil, simulcast: plan.simulcast, logger: logger) : nil
+        let audio = plan.audioPublishers > 0 ? try MediaSetup.audio(uri: plan.audioSource, settings: settings, logger: logger) : nil
+        let certificate: DTLSCertificate
+        do {
+            certificate = try DTLSCertificate.generate()
+        } catch {
+            throw NachoFailure(.mediaFailure, "bots: cannot create the DTLS certificate: \(error)")
+        }
+        var supervision = settings.supervision
+        supervision.retryFirstSession = true
+        let bots = plan.members.map { member -> Bot in
+            var botLogger = logger
+            botLogger[metadataKey: "bot"] = "\(member.member)"
+            let seat = ParticipantSeat(
+                roomId: settings.room, memberNo: member.member, certificate: certificate,
+                transportConfiguration: settings.transportConfiguration(forceTcp: false),
+                cname: "nacho-bot-\(member.member)-\(UInt32.random(in: 0...UInt32.max))", logger: botLogger,
+                supervision: supervision)
+            switch member.role {
+            case .subscriber:
+                return Bot(member: member.member, role: member.role) { probe, observer, stop in
+                    var receiver = EdgeReceiver(seat: seat, session: settings.session(.edge), joinType: settings.edgeJoinType)
+                    receiver.probe = probe
+                    receiver.observer = observer
+                    _ = try await receiver.run(until: stop)
+                }
+            case .videoPublisher, .audioPublisher:
+                let producer = member.role == .videoPublisher ? video : audio
+                return Bot(member: member.member, role: member.role) { probe, observer, stop in
+                    var sender = OriginSender(seat: seat, session: settings.session(.origin), joinType: settings.originJoinType,
+                                              producers: producer.map { [$0] } ?? [])
+                    sender.probe = probe
+                    sender.observer = observer
+                    _ = try await sender.run(until: stop)
+                }
+            }
+        }
+        let stop = ParticipantSetup.stopSignal(duration: plan.duration, lastWords: {})
+        for pipeline in [video, audio].compactMap({ $0?.pipeline }) { pipeline.start() }
+        defer { for pipeline in [video, audio].compactMap({ $0?.pipeline }) { pipeline.stop() } }
+        let status = BotStatus(enabled: plan.stats != "-" && !json)
+        let outcomes = await BotFleet(bots: bots, joinsPerSecond: plan.numPerSecond).run(until: stop) { records in
+            for record in records { stats.write(type: "track", run: runId, Self.json(record)) }
+            status.update(bots: bots, records: records)
+        }
+        status.finish()
+        var joined = 0
+        for outcome in outcomes {
+            if outcome.joining.joined { joined += 1 }
+            stats.write(type: "summary", run: runId, [
+                "bot": .string(outcome.bot.member), "role": .string(outcome.bot.role.rawValue),
+                "joined": .bool(outcome.joining.joined), "join_attempts": .int(outcome.joining.attempts),
+                "join_ms": outcome.joining.joinSeconds.map { .double(($0 * 1000).rounded()) } ?? .null,
+                "reconnections": .int(max(0, outcome.joining.sessions - 1)),
+                "error": outcome.joining.joined ? .null : outcome.joining.lastError.map { .string($0) } ?? .string("never joined"),
+                "tracks": .array(outcome.tracks.map { .object(Self.json($0)) }),
+            ])
+        }
+        let verdict = try BotVerdict(plan: plan, outcomes: outcomes)
+        stats.write(type: "end", run: runId, [
+            "bots": .int(plan.count), "joined": .int(joined),
+            "expectations": .array(verdict.results.map { ["expect": .string($0.expression), "met": .bool($0.met),
+                                                          "missed": .array($0.misses.map { .string($0) })] }),
+            "passed": .bool(verdict.passed),
+        ])
+        stats.close()
+        let summary = verdict.render(json: json)
+        FileHandle.standardOutput.write(Data(summary.utf8))
+        if !verdict.passed {
+            throw NachoFailure(.expectationsMissed, verdict.results.flatMap { result in result.misses.map { "expectation \(result.expression) missed: \($0)" } }
+                .joined(separator: "\n"))
+        }
+    }
+
+    /// A record as the statistics schema names its fields (docs/STATS.md).
+    static func json(_ record: LoadStatistics.Record) -> [String: JSONValue] {
+        func number(_ value: Double?) -> JSONValue { value.map { .double(($0 * 1000).rounded() / 1000) } ?? .null }
+        return [
+            "bot": .string(record.bot), "role": .string(record.role.rawValue), "direction": .string(record.direction.rawValue),
+            "kind": .string(record.kind), "codec": .string(record.codec), "track": .string(record.track),
+            "peer": record.peer.map { .string($0) } ?? .null, "elapsed_s": number(record.elapsedSeconds),
+            "interval_s": number(record.intervalSeconds), "packets": .int(record.packets), "bytes": .int(record.bytes),
+            "bitrate": .int(record.bitrate), "packets_lost": .int(record.packetsLost), "loss": number(record.loss),
+            "jitter_ms": number(record.jitterMs), "rtt_ms": number(record.rttMs), "nacks": .int(record.nacks),
+            "plis": .int(record.plis), "firs": .int(record.firs), "retransmissions": .int(record.retransmissions),
+            "frames": .int(record.frames), "key_frames": .int(record.keyFrames), "freezes": .int(record.freezes),
+            "freeze_ms": number(record.freezeMs), "delay_ms_p50": number(record.delayP50Ms), "delay_ms_p95": number(record.delayP95Ms),
+        ]
+    }
+}
+
+/// JSON lines to a file or stdout, from any thread; a line is written whole.
+final class StatsWriter: Sendable {
+    private let handle: Mutex<FileHandle?>
+    private let isStdout: Bool
+
+    init(path: String?) throws {
+        guard let path else {
+            handle = Mutex(nil)
+            isStdout = false
+            return
+        }
+        if path == "-" {
+            handle = Mutex(FileHandle.standardOutput)
+            isStdout = true
+            return
+        }
+        guard FileManager.default.createFile(atPath: path, contents: nil), let file = FileHandle(forWritingAtPath: path) else {
+            throw NachoFailure(.usage, "bots: cannot write stats to \(path): \(String(cString: strerror(errno)).lowercased())")
+        }
+        handle = Mutex(file)
+        isStdout = false
+    }
+
+    func write(type: String, run: String, _ fields: [String: JSONValue]) {
+        var object = fields
+        object["type"] = .string(type)
+        object["run"] = .string(run)
+        object["time"] = .string(Self.timestamp())
+        let line = Data((JSONValue.object(object).jsonText + "\n").utf8)
+        handle.withLock { $0?.write(line) }
+    }
+
+    func close() {
+        handle.withLock { handle in
+            if !isStdout { try? handle?.close() }
+            handle = nil
+        }
+    }
+
+    static func timestamp() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date())
+    }
+}

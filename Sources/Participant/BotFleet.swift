@@ -1,0 +1,80 @@
+import Foundation
+import Synchronization
+
+/// A room's worth of bots in one process: joins paced at `joinsPerSecond`, every bot
+/// participating until `stop`, and once a second the figures of every joined bot's tracks
+/// handed to `report` (as `LoadStatistics` records). When `stop` fires, all bots leave
+/// together (each within its supervisor's grace) and `run` returns their summaries.
+public struct BotFleet: Sendable {
+    public var bots: [Bot]
+    public var joinsPerSecond: Double
+
+    public init(bots: [Bot], joinsPerSecond: Double) {
+        self.bots = bots
+        self.joinsPerSecond = joinsPerSecond
+    }
+
+    /// What a bot ended with.
+    public struct Outcome: Sendable {
+        public var bot: Bot
+        public var joining: Bot.Joining
+        public var tracks: [LoadStatistics.Record]
+    }
+
+    public func run(until stop: StopSignal, report: @escaping @Sendable ([LoadStatistics.Record]) -> Void) async -> [Outcome] {
+        let statistics = StatisticsBox()
+        let started = ContinuousClock.now
+        await withTaskGroup(of: Void.self) { group in
+            for (index, bot) in bots.enumerated() {
+                group.addTask {
+                    // Paced joins: bot n starts n / rate seconds in.
+                    let delay = joinsPerSecond > 0 ? Double(index) / joinsPerSecond : 0
+                    if delay > 0 { try? await RoomSupervisor.runUntilStopped(stop, grace: { .zero }) {
+                        try await Task.sleep(until: started + .milliseconds(Int(delay * 1000)), clock: .continuous)
+                    } }
+                    guard !stop.isFired else { return }
+                    await bot.participate(until: stop)
+                }
+            }
+            group.addTask {
+                var tick = started
+                while !stop.isFired {
+                    tick += .seconds(1)
+                    let next = tick
+                    try? await RoomSupervisor.runUntilStopped(stop, grace: { .zero }) {
+                        try await Task.sleep(until: next, clock: .continuous)
+                    }
+                    // At stop: the last interval, before the bots take their media away.
+                    report(await sample(statistics, started: started))
+                }
+            }
+            await group.waitForAll()
+        }
+        let final = statistics.shared.withLock { $0 }
+        return bots.map { Outcome(bot: $0, joining: $0.joining, tracks: final.summary(bot: $0.member)) }
+    }
+
+    /// One interval of every bot that has joined.
+    private func sample(_ statistics: StatisticsBox, started: ContinuousClock.Instant) async -> [LoadStatistics.Record] {
+        var records: [LoadStatistics.Record] = []
+        for bot in bots {
+            let joining = bot.joining
+            guard let joinedAt = joining.joinedAt else { continue }
+            let tracks = await bot.tracks()
+            let now = Self.seconds(ContinuousClock.now - started)
+            let joined = Self.seconds(joinedAt - started)
+            records += statistics.shared.withLock { $0.record(bot: bot.member, role: bot.role, tracks: tracks, now: now, joinedAt: joined) }
+        }
+        return records
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        let (s, atto) = duration.components
+        return Double(s) + Double(atto) / 1e18
+    }
+}
+
+/// The run's statistics, shared by the sampling task and the end.
+private final class StatisticsBox: Sendable {
+    let shared = Mutex(LoadStatistics())
+}

@@ -1,0 +1,176 @@
+/// What a load test reports per bot and track (docs/STATS.md): the figures of each interval
+/// (about a second) from the bots' cumulative track figures, and the totals of the run.
+/// Pure: snapshots and times in, records out.
+public struct LoadStatistics: Sendable {
+    /// One track of one bot over an interval (or over the whole run, for summaries).
+    public struct Record: Sendable, Equatable {
+        public var bot: String
+        public var role: Bot.Role
+        public var direction: TrackStats.Direction
+        public var kind: String
+        public var codec: String
+        public var track: String
+        public var peer: String?
+        public var elapsedSeconds: Double
+        public var intervalSeconds: Double
+        public var packets = 0
+        public var bytes = 0
+        public var bitrate = 0
+        public var packetsLost = 0
+        public var loss = 0.0
+        public var jitterMs: Double?
+        public var rttMs: Double?
+        public var nacks = 0
+        public var plis = 0
+        public var firs = 0
+        public var retransmissions = 0
+        public var frames = 0
+        public var keyFrames = 0
+        public var freezes = 0
+        public var freezeMs = 0.0
+        public var delayP50Ms: Double?
+        public var delayP95Ms: Double?
+    }
+
+    /// Delays in milliseconds: 1 ms buckets to 2 s, then 10 ms buckets to 20 s.
+    public struct DelayHistogram: Sendable, Equatable {
+        private var fine = [Int](repeating: 0, count: 2000)
+        private var coarse = [Int](repeating: 0, count: 1800)
+        public private(set) var count = 0
+
+        public init() {}
+
+        public mutating func add(_ milliseconds: Double) {
+            guard milliseconds.isFinite else { return }
+            let ms = max(0, milliseconds)
+            if ms < 2000 {
+                fine[Int(ms)] += 1
+            } else {
+                coarse[min(Int((ms - 2000) / 10), coarse.count - 1)] += 1
+            }
+            count += 1
+        }
+
+        /// The delay below which `fraction` of the samples lie, nil without samples.
+        public func percentile(_ fraction: Double) -> Double? {
+            guard count > 0 else { return nil }
+            let rank = max(1, Int((fraction * Double(count)).rounded(.up)))
+            var seen = 0
+            for (index, n) in fine.enumerated() where n > 0 {
+                seen += n
+                if seen >= rank { return Double(index) + 0.5 }
+            }
+            for (index, n) in coarse.enumerated() where n > 0 {
+                seen += n
+                if seen >= rank { return 2000 + Double(index) * 10 + 5 }
+            }
+            return 20_000
+        }
+    }
+
+    private struct Key: Hashable {
+        var bot: String
+        var track: String
+    }
+
+    private struct Previous {
+        var stats: TrackStats
+        var at: Double
+    }
+
+    private struct Total {
+        var record: Record
+        var firstSeen: Double
+        var lastSeen: Double
+        var histogram = DelayHistogram()
+    }
+
+    private var previous: [Key: Previous] = [:]
+    private var totals: [Key: Total] = [:]
+    /// Bots in the order they were first seen, and their tracks in order.
+    private var order: [Key] = []
+
+    public init() {}
+
+    /// The intervals since the previous snapshot of each of the bot's tracks (a track seen for
+    /// the first time counts from its start, `joinedAt`).
+    public mutating func record(bot: String, role: Bot.Role, tracks: [TrackStats], now: Double, joinedAt: Double)
+        -> [Record] {
+        var out: [Record] = []
+        for stats in tracks {
+            let key = Key(bot: bot, track: stats.track)
+            let before = previous[key]
+            let since = before?.at ?? joinedAt
+            let interval = max(now - since, 0.001)
+            var record = Record(bot: bot, role: role, direction: stats.direction, kind: stats.kind.rawValue, codec: stats.codec,
+                                track: stats.track, peer: stats.peer, elapsedSeconds: now - joinedAt, intervalSeconds: interval)
+            let old = before?.stats
+            record.packets = stats.packets - (old?.packets ?? 0)
+            record.bytes = stats.bytes - (old?.bytes ?? 0)
+            record.bitrate = Int(Double(record.bytes * 8) / interval)
+            record.packetsLost = max(0, stats.packetsLost - (old?.packetsLost ?? 0))
+            let expected = stats.packetsExpected - (old?.packetsExpected ?? 0)
+            record.loss = expected > 0 ? min(1, Double(record.packetsLost) / Double(expected)) : 0
+            record.jitterMs = stats.jitterSeconds.map { $0 * 1000 }
+            record.rttMs = stats.rttSeconds.map { $0 * 1000 }
+            record.nacks = stats.nacks - (old?.nacks ?? 0)
+            record.plis = stats.plis - (old?.plis ?? 0)
+            record.firs = stats.firs - (old?.firs ?? 0)
+            record.retransmissions = stats.retransmissions - (old?.retransmissions ?? 0)
+            record.frames = stats.frames - (old?.frames ?? 0)
+            record.keyFrames = stats.keyFrames - (old?.keyFrames ?? 0)
+            record.freezes = stats.freezes - (old?.freezes ?? 0)
+            record.freezeMs = (stats.freezeSeconds - (old?.freezeSeconds ?? 0)) * 1000
+            var histogram = DelayHistogram()
+            for delay in stats.delays { histogram.add(delay * 1000) }
+            record.delayP50Ms = histogram.percentile(0.5)
+            record.delayP95Ms = histogram.percentile(0.95)
+            previous[key] = Previous(stats: stats, at: now)
+            accumulate(key, record, stats: stats, delays: stats.delays, now: now, since: since)
+            out.append(record)
+        }
+        return out
+    }
+
+    private mutating func accumulate(_ key: Key, _ record: Record, stats: TrackStats, delays: [Double], now: Double, since: Double) {
+        var total = totals[key] ?? {
+            order.append(key)
+            var first = record
+            first.packets = 0
+            first.bytes = 0
+            return Total(record: first, firstSeen: since, lastSeen: since)
+        }()
+        total.lastSeen = now
+        total.record.packets = stats.packets
+        total.record.bytes = stats.bytes
+        total.record.packetsLost = stats.packetsLost
+        total.record.loss = stats.packetsExpected > 0 ? min(1, Double(stats.packetsLost) / Double(stats.packetsExpected)) : 0
+        total.record.jitterMs = record.jitterMs ?? total.record.jitterMs
+        total.record.rttMs = record.rttMs ?? total.record.rttMs
+        total.record.nacks = stats.nacks
+        total.record.plis = stats.plis
+        total.record.firs = stats.firs
+        total.record.retransmissions = stats.retransmissions
+        total.record.frames = stats.frames
+        total.record.keyFrames = stats.keyFrames
+        total.record.freezes = stats.freezes
+        total.record.freezeMs = stats.freezeSeconds * 1000
+        for delay in delays { total.histogram.add(delay * 1000) }
+        totals[key] = total
+    }
+
+    /// A bot's tracks over the whole run (its summary).
+    public func summary(bot: String) -> [Record] {
+        order.filter { $0.bot == bot }.compactMap { key in
+            guard let total = totals[key] else { return nil }
+            var record = total.record
+            let duration = max(total.lastSeen - total.firstSeen, 0.001)
+            record.elapsedSeconds = duration
+            record.intervalSeconds = duration
+            record.bitrate = Int(Double(record.bytes * 8) / duration)
+            record.delayP50Ms = total.histogram.percentile(0.5)
+            record.delayP95Ms = total.histogram.percentile(0.95)
+            return record
+        }
+    }
+}

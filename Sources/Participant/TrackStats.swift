@@ -1,0 +1,70 @@
+import ORTC
+import Synchronization
+
+/// The running figures of one track a participant sends or receives, cumulative since its
+/// transport started (a reconnect starts new tracks), for load-test statistics. Gauges
+/// (jitter, RTT) are the latest; `delays` holds the end-to-end delay samples (seconds) taken
+/// since the previous snapshot.
+public struct TrackStats: Sendable, Equatable {
+    public enum Direction: String, Sendable { case send, receive }
+
+    public var direction: Direction
+    public var kind: MediaKind
+    public var codec: String
+    /// Producer id (send) or consumer id (receive).
+    public var track: String
+    /// Receive: the member who publishes it.
+    public var peer: String?
+    public var packets = 0
+    public var bytes = 0
+    /// Receive: missing sequence numbers; send: as the SFU's receiver reports say.
+    public var packetsLost = 0
+    /// Receive: packets expected (for the loss fraction); send: packets sent.
+    public var packetsExpected = 0
+    public var jitterSeconds: Double?
+    public var rttSeconds: Double?
+    public var nacks = 0
+    public var plis = 0
+    public var firs = 0
+    public var retransmissions = 0
+    public var frames = 0
+    public var keyFrames = 0
+    public var freezes = 0
+    public var freezeSeconds = 0.0
+    public var delays: [Double] = []
+
+    public init(direction: Direction, kind: MediaKind, codec: String, track: String, peer: String? = nil) {
+        self.direction = direction
+        self.kind = kind
+        self.codec = codec
+        self.track = track
+        self.peer = peer
+    }
+}
+
+/// Where a participant's live media halves can be asked for their track figures: the receive
+/// and send sides register while their transport lives.
+public final class MediaProbe: Sendable {
+    private let halves = Mutex<[ObjectIdentifier: any StatsSource]>([:])
+
+    public init() {}
+
+    func register(_ source: any StatsSource) {
+        halves.withLock { $0[ObjectIdentifier(source)] = source }
+    }
+
+    func unregister(_ source: any StatsSource) {
+        halves.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(source)) }
+    }
+
+    /// The tracks of every live half.
+    public func snapshot() async -> [TrackStats] {
+        var all: [TrackStats] = []
+        for source in halves.withLock({ Array($0.values) }) { all += await source.trackStats() }
+        return all
+    }
+}
+
+protocol StatsSource: AnyObject, Sendable {
+    func trackStats() async -> [TrackStats]
+}
