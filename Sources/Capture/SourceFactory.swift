@@ -12,6 +12,8 @@ public enum SourceFactory {
             return try V4L2CaptureSource(path: path, width: width, height: height, fps: fps)
         case .alsa:
             throw MediaError.source("video source \(uri): ALSA is an audio source; use v4l2:PATH, synthetic or file:PATH.y4m")
+        case .replay:
+            throw replayIsForBots("video source \(uri)")
         }
     }
 
@@ -25,6 +27,14 @@ public enum SourceFactory {
             return try ALSACaptureSource(device: device, channels: channels)
         case .v4l2:
             throw MediaError.source("audio source \(uri): V4L2 is a video source; use alsa:DEVICE, synthetic or file:PATH.wav")
+        case .replay:
+            throw replayIsForBots("audio source \(uri)")
         }
+    }
+
+    /// Replay clips are already encoded: they feed a send pipeline directly (ReplayClip,
+    /// ReplaySchedule), never an encoder through a raw-frame source.
+    private static func replayIsForBots(_ what: String) -> MediaError {
+        MediaError.source("\(what): replay sources are pre-encoded clips for nacho bots, not a capture source; use file:PATH (.y4m, .wav) to encode a file")
     }
 }

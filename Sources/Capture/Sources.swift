@@ -29,6 +29,8 @@ public enum SourceURI: Sendable, Equatable, CustomStringConvertible {
     case file(String)
     case alsa(String)
     case v4l2(String)
+    /// A pre-encoded clip (IVF VP8/VP9, Ogg Opus) sent as it is, looped: for `nacho bots`.
+    case replay(String)
 
     public init(parsing text: String) throws {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
@@ -41,8 +43,11 @@ public enum SourceURI: Sendable, Equatable, CustomStringConvertible {
             self = .file(rest)
         case "alsa": self = .alsa(rest.flatMap { $0.isEmpty ? nil : $0 } ?? "default")
         case "v4l2": self = .v4l2(rest.flatMap { $0.isEmpty ? nil : $0 } ?? "/dev/video0")
+        case "replay":
+            guard let rest, !rest.isEmpty else { throw MediaError.source("replay: needs a path, e.g. replay:clip.ivf or replay:clip.ogg") }
+            self = .replay(rest)
         default:
-            throw MediaError.source("unknown source \(text.debugDescription): use alsa:DEVICE, v4l2:PATH, synthetic or file:PATH")
+            throw MediaError.source("unknown source \(text.debugDescription): use alsa:DEVICE, v4l2:PATH, synthetic, file:PATH or replay:PATH")
         }
     }
 
@@ -52,6 +57,7 @@ public enum SourceURI: Sendable, Equatable, CustomStringConvertible {
         case .file(let path): return "file:\(path)"
         case .alsa(let device): return "alsa:\(device)"
         case .v4l2(let path): return "v4l2:\(path)"
+        case .replay(let path): return "replay:\(path)"
         }
     }
 }

@@ -12,7 +12,18 @@ final class CaptureTests: XCTestCase {
         XCTAssertEqual(try SourceURI(parsing: "v4l2"), .v4l2("/dev/video0"))
         XCTAssertEqual(try SourceURI(parsing: "file:a.y4m"), .file("a.y4m"))
         XCTAssertThrowsError(try SourceURI(parsing: "file:"))
-        XCTAssertThrowsError(try SourceURI(parsing: "rtsp://x"))
+        XCTAssertEqual(try SourceURI(parsing: "replay:clips/a:b.ivf"), .replay("clips/a:b.ivf"))
+        XCTAssertEqual(SourceURI.replay("clip.ogg").description, "replay:clip.ogg")
+        XCTAssertThrowsError(try SourceURI(parsing: "replay:")) { XCTAssertTrue("\($0)".contains("replay:clip.ivf"), "\($0)") }
+        XCTAssertThrowsError(try SourceURI(parsing: "replay")) { XCTAssertTrue("\($0)".contains("needs a path"), "\($0)") }
+        XCTAssertThrowsError(try SourceURI(parsing: "rtsp://x")) {
+            XCTAssertTrue("\($0)".contains("synthetic, file:PATH or replay:PATH"), "\($0)")
+        }
+        // Replay clips go straight to a send pipeline, never through a raw-frame source.
+        XCTAssertThrowsError(try SourceFactory.video(.replay("clip.ivf"), width: 320, height: 240, fps: 15)) {
+            XCTAssertTrue("\($0)".contains("video source replay:clip.ivf: replay sources are pre-encoded clips for nacho bots"), "\($0)")
+        }
+        XCTAssertThrowsError(try SourceFactory.audio(.replay("clip.ogg"), channels: 1))
     }
 
     func testYUYVToI420() {
