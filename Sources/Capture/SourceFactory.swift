@@ -13,7 +13,7 @@ public enum SourceFactory {
         case .alsa:
             throw MediaError.source("video source \(uri): ALSA is an audio source; use v4l2:PATH, synthetic or file:PATH.y4m")
         case .replay:
-            throw replayIsForBots("video source \(uri)")
+            throw replayIsNotRaw("video source \(uri)")
         }
     }
 
@@ -28,13 +28,13 @@ public enum SourceFactory {
         case .v4l2:
             throw MediaError.source("audio source \(uri): V4L2 is a video source; use alsa:DEVICE, synthetic or file:PATH.wav")
         case .replay:
-            throw replayIsForBots("audio source \(uri)")
+            throw replayIsNotRaw("audio source \(uri)")
         }
     }
 
     /// Replay clips are already encoded: they feed a send pipeline directly (ReplayClip,
     /// ReplaySchedule), never an encoder through a raw-frame source.
-    private static func replayIsForBots(_ what: String) -> MediaError {
-        MediaError.source("\(what): replay sources are pre-encoded clips for nacho bots, not a capture source; use file:PATH (.y4m, .wav) to encode a file")
+    private static func replayIsNotRaw(_ what: String) -> MediaError {
+        MediaError.source("\(what): a replay clip is already encoded and goes to a send pipeline (SendPipeline(replay:)), not through an encoder")
     }
 }

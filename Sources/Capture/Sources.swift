@@ -62,9 +62,9 @@ public enum SourceURI: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Sleeps until a monotonic time (the pacing of synthetic and file sources).
-enum Pacer {
-    static func sleep(until deadline: Double) {
+/// Sleeps until a monotonic time (the pacing of synthetic, file and replay sources).
+public enum Pacer {
+    public static func sleep(until deadline: Double) {
         let delay = deadline - MediaClock.now
         guard delay > 0 else { return }
         var request = timespec(tv_sec: Int(delay), tv_nsec: Int((delay - Double(Int(delay))) * 1e9))

@@ -125,8 +125,8 @@ public struct MediaOptions: ParsableArguments {
         for (flag, value) in [("--audio-source", audioSource), ("--video-source", videoSource)] {
             guard let value else { continue }
             let scheme = value.split(separator: ":", maxSplits: 1).first.map(String.init) ?? value
-            guard ["alsa", "v4l2", "synthetic", "file"].contains(scheme) else {
-                throw ValidationError("\(flag) must be alsa:DEVICE, v4l2:PATH, synthetic or file:PATH, got \(value.debugDescription)")
+            guard ["alsa", "v4l2", "synthetic", "file", "replay"].contains(scheme) else {
+                throw ValidationError("\(flag) must be alsa:DEVICE, v4l2:PATH, synthetic, file:PATH or replay:PATH, got \(value.debugDescription)")
             }
         }
         if noAudio && audioSource != nil { throw ValidationError("--no-audio and --audio-source exclude each other") }

@@ -35,6 +35,12 @@ enum MediaSetup {
     /// An audio producer from a source URI, encoder settings from the config's `audio`.
     static func audio(uri: String, settings: ResolvedSettings, logger: Logger) throws -> OriginSender.Producer {
         let audio = settings.audio
+        if case .replay(let path) = try SourceURI(parsing: uri) {
+            let clip = try ReplayClip.shared(contentsOf: path)
+            guard clip.kind == .audio else { throw MediaError.source("audio source \(uri): \(clip.summary) is not audio") }
+            return .init(kind: .audio, pipeline: SendPipeline(replay: clip, logger: logger), maxBitrate: audio.bitrate ?? 32_000,
+                         appData: "mic")
+        }
         let channels = audio.channels ?? 1
         guard (1...2).contains(channels) else { throw MediaError.source("audio channels must be 1 or 2") }
         let bitrate = audio.bitrate ?? 32_000
@@ -53,6 +59,12 @@ enum MediaSetup {
             throw MediaError.source("video size \(width)x\(height) at \(fps) fps is out of range")
         }
         let bitrate = video.bitrate ?? 800_000
+        if case .replay(let path) = try SourceURI(parsing: uri) {
+            let clip = try ReplayClip.shared(contentsOf: path)
+            guard clip.kind == .video else { throw MediaError.source("video source \(uri): \(clip.summary) is not video") }
+            return .init(kind: .video, pipeline: SendPipeline(replay: clip, logger: logger), maxBitrate: bitrate, appData: "camera",
+                         codec: codec ?? clip.codec)
+        }
         let source = try SourceFactory.video(SourceURI(parsing: uri), width: width, height: height, fps: fps)
         try source.start()
         let encoderSettings = VideoEncoderSettings(width: source.width, height: source.height, fps: source.fps, bitrate: bitrate,

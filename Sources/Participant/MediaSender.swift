@@ -238,7 +238,7 @@ public final class MediaSender: Sendable {
         guard let producer = state.value.producers.first(where: { $0.kind == .video && $0.stream(ssrc: ssrc) != nil }),
               let (index, _) = producer.stream(ssrc: ssrc) else { return }
         if fir { producer.firs += 1 } else { producer.plis += 1 }
-        producer.pipeline.requestKeyFrame(layer: producer.firstLayer + index)
+        producer.pipeline.requestKeyFrame(layer: producer.firstLayer + index, sink: producer.sink)
     }
 
     private func apply(_ changes: [BitrateController.Change]) {

@@ -88,7 +88,7 @@ public struct OriginSender: Sendable {
             let parameters: RtpParameters
             do {
                 // The codec the router takes (VP8 if it has it, else VP9; or the one asked for).
-                let codec = try device.sendCodec(kind: producer.kind, preferred: producer.codec)
+                let codec = try device.sendCodec(kind: producer.kind, preferred: producer.codec ?? producer.pipeline.fixedCodec)
                 try producer.pipeline.use(videoCodec: codec.mimeType)
                 if producer.pipeline.layerCount > 1 && codec.mimeType.lowercased() == "video/vp8" {
                     // Simulcast: an SSRC and an RTX SSRC per layer, smallest first.

@@ -40,6 +40,10 @@ public final class SendPipeline: Sendable {
 
     private struct Shared {
         var sinks: [Int: Sink] = [:]
+        /// Replay: which clip publisher each sink is, and the schedule of all of them.
+        var schedule: ReplaySchedule?
+        var publisherOfSink: [Int: Int] = [:]
+        var sinkOfPublisher: [Int: Int] = [:]
         var nextSink = 0
         /// Per layer.
         var keyFrameRequested: [Bool]
@@ -68,6 +72,8 @@ public final class SendPipeline: Sendable {
         /// Per layer. Replaced only by `use(videoCodec:)`, under the pipeline's lock; read by
         /// the capture thread under it.
         var videoEncoders: [any VideoEncoding]
+        /// A pre-encoded clip instead of a source and encoder.
+        var clip: ReplayClip?
 
         init(videoSource: (any VideoSource)?, audioSource: (any AudioSource)?, audioEncoder: OpusEncoder?,
              videoSettings: [VideoEncoderSettings], scalers: [I420Downscaler?], videoEncoders: [any VideoEncoding]) {
@@ -122,6 +128,25 @@ public final class SendPipeline: Sendable {
         shared.withLock { $0.counters.targetBitrate = settings.bitrate }
     }
 
+    /// A pre-encoded clip (`replay:clip.ivf`, `replay:clip.ogg`), looped: no capture, no
+    /// encoder. Every attached stream gets the clip from its own start (a key frame) at its own
+    /// pace; a key-frame request makes that stream skip to the clip's next key frame.
+    public init(replay clip: ReplayClip, logger: Logger) {
+        kind = clip.kind == .video ? .video : .audio
+        sourceSummary = clip.summary
+        self.logger = logger
+        layerCount = 1
+        simulcastFactors = [1]
+        machinery = Machinery(videoSource: nil, audioSource: nil, audioEncoder: nil, videoSettings: [], scalers: [], videoEncoders: [])
+        machinery.clip = clip
+        var shared = Shared(layers: 1)
+        shared.schedule = ReplaySchedule(clip: clip, keyFrameRequestInterval: Self.keyFrameRequestInterval)
+        self.shared = Mutex(shared)
+    }
+
+    /// The codec a replay clip is in (its producer must use it); nil for live sources.
+    public var fixedCodec: String? { machinery.clip?.codec }
+
     public init(audio source: any AudioSource, encoder: OpusEncoder, bitrate: Int, logger: Logger) {
         kind = .audio
         sourceSummary = source.summary
@@ -140,6 +165,12 @@ public final class SendPipeline: Sendable {
     /// The video codec the router takes (video/VP8, video/VP9); new encoders when it changes.
     public func use(videoCodec mimeType: String) throws {
         guard kind == .video else { return }
+        if let clip = machinery.clip {
+            guard clip.codec.lowercased() == mimeType.lowercased() else {
+                throw MediaError.codec("\(clip.summary) is \(clip.codec), the router takes \(mimeType)")
+            }
+            return
+        }
         try shared.withLock { _ in
             guard machinery.videoEncoders.first?.mimeType.lowercased() != mimeType.lowercased() else { return }
             machinery.videoEncoders = try machinery.videoSettings.map { try $0.makeEncoder(mimeType: mimeType) }
@@ -152,6 +183,10 @@ public final class SendPipeline: Sendable {
             let id = shared.nextSink
             shared.nextSink += 1
             shared.sinks[id] = sink
+            if shared.schedule != nil, let publisher = shared.schedule?.attach(now: MediaClock.now) {
+                shared.publisherOfSink[id] = publisher
+                shared.sinkOfPublisher[publisher] = id
+            }
             for layer in shared.keyFrameRequested.indices {
                 shared.keyFrameRequested[layer] = true
                 shared.lastForcedKeyFrame[layer] = -Double.infinity
@@ -161,12 +196,23 @@ public final class SendPipeline: Sendable {
     }
 
     public func detach(_ id: Int) {
-        shared.withLock { _ = $0.sinks.removeValue(forKey: id) }
+        shared.withLock { shared in
+            shared.sinks.removeValue(forKey: id)
+            if let publisher = shared.publisherOfSink.removeValue(forKey: id) {
+                shared.schedule?.detach(publisher)
+                shared.sinkOfPublisher.removeValue(forKey: publisher)
+            }
+        }
     }
 
-    /// A key frame of one layer (simulcast: each layer answers its own PLI), or of all.
-    public func requestKeyFrame(layer: Int? = nil) {
+    /// A key frame of one layer (simulcast: each layer answers its own PLI), or of all. A
+    /// replay answers the one stream (`sink`) that asked.
+    public func requestKeyFrame(layer: Int? = nil, sink: Int? = nil) {
         shared.withLock { shared in
+            if shared.schedule != nil {
+                if let sink, let publisher = shared.publisherOfSink[sink] { shared.schedule?.requestKeyFrame(publisher) }
+                return
+            }
             for index in shared.keyFrameRequested.indices where layer == nil || layer == index {
                 if shared.keyFrameRequested[index] { shared.counters.keyFrameRequestsCoalesced += 1 }
                 shared.keyFrameRequested[index] = true
@@ -197,6 +243,7 @@ public final class SendPipeline: Sendable {
     }
 
     private func run() {
+        if let clip = machinery.clip { return replay(clip) }
         do {
             while !shared.withLock({ $0.stopped }) {
                 if let source = machinery.videoSource {
@@ -245,6 +292,33 @@ public final class SendPipeline: Sendable {
         }
         machinery.videoSource?.stop()
         machinery.audioSource?.stop()
+    }
+
+    /// Replay: each attached stream's due frames, to that stream; sleeps until the next one
+    /// (in short slices, so a stream attached meanwhile starts at once).
+    private func replay(_ clip: ReplayClip) {
+        while true {
+            let now = MediaClock.now
+            let (due, next, stopped) = shared.withLock { shared -> ([(Sink, ReplaySchedule.Due)], Double?, Bool) in
+                let due = shared.schedule?.due(now: now) ?? []
+                let routed = due.compactMap { item in
+                    shared.sinkOfPublisher[item.publisher].flatMap { shared.sinks[$0] }.map { ($0, item) }
+                }
+                for (_, item) in routed where item.frameIndex < clip.frames.count {
+                    shared.counters.framesEncoded += 1
+                    shared.counters.bytesEncoded += clip.frames[item.frameIndex].data.count
+                    if clip.frames[item.frameIndex].isKeyFrame { shared.counters.keyFrames += 1 }
+                }
+                return (routed, shared.schedule?.nextDeadline, shared.stopped)
+            }
+            if stopped { return }
+            for (sink, item) in due where item.frameIndex < clip.frames.count {
+                let frame = clip.frames[item.frameIndex]
+                sink(EncodedFrame(payload: frame.data, captureTime: item.captureTime, isKeyFrame: frame.isKeyFrame, audioLevel: nil,
+                                  width: frame.width, height: frame.height))
+            }
+            Pacer.sleep(until: min(next ?? now + 0.01, MediaClock.now + 0.01))
+        }
     }
 
     private func deliver(_ frame: EncodedFrame, bitrate: Int?) {

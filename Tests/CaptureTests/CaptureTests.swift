@@ -21,7 +21,7 @@ final class CaptureTests: XCTestCase {
         }
         // Replay clips go straight to a send pipeline, never through a raw-frame source.
         XCTAssertThrowsError(try SourceFactory.video(.replay("clip.ivf"), width: 320, height: 240, fps: 15)) {
-            XCTAssertTrue("\($0)".contains("video source replay:clip.ivf: replay sources are pre-encoded clips for nacho bots"), "\($0)")
+            XCTAssertTrue("\($0)".contains("video source replay:clip.ivf: a replay clip is already encoded"), "\($0)")
         }
         XCTAssertThrowsError(try SourceFactory.audio(.replay("clip.ogg"), channels: 1))
     }
