@@ -94,6 +94,7 @@ let package = Package(
             name: "NachoCLI",
             dependencies: [
                 "ORTC", "Signaling", "SocketIO", "Participant", "DTLS", "Transport", "Capture", "Media", "Codecs", "Recording",
+                "LoadReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
