@@ -71,9 +71,17 @@ public struct FleetReport: Sendable {
             }
         }
 
-        // Second 0 of the charts: the earliest interval of any track.
-        let dates = samples.values.flatMap { $0.map { StatsTime.parse($0.time) } }
-        let start = dates.compactMap { $0 }.min()
+        // Second 0 of the charts: the earliest interval of any track. The bots of a process
+        // share each second's timestamp, so each distinct text is parsed once.
+        var parsed: [String: Date] = [:]
+        func date(_ text: String?) -> Date? {
+            guard let text else { return nil }
+            if let known = parsed[text] { return known }
+            let date = StatsTime.parse(text)
+            parsed[text] = date
+            return date
+        }
+        let start = samples.values.lazy.flatMap { $0 }.compactMap { date($0.time) }.min()
         startTime = start
 
         // Tracks: a summary's totals where the bot has one, else the track lines added up.
@@ -149,7 +157,7 @@ public struct FleetReport: Sendable {
             guard let lines = samples[key], !lines.isEmpty else { return nil }
             let points = lines.map { line -> SeriesPoint in
                 let f = line.figures
-                let t = StatsTime.parse(line.time).flatMap { date in start.map { date.timeIntervalSince($0) } } ?? f.elapsedS ?? 0
+                let t = date(line.time).flatMap { date in start.map { date.timeIntervalSince($0) } } ?? f.elapsedS ?? 0
                 return SeriesPoint(t: t, bitrate: TrackAggregation.bitrate(of: f), loss: f.loss ?? TrackAggregation.lossRatio(f),
                                    packets: f.packets, packetsLost: f.packetsLost, freezes: f.freezes,
                                    delayMsP50: f.delayMsP50, delayMsP95: f.delayMsP95, jitterMs: f.jitterMs)

@@ -28,8 +28,9 @@ public enum StatsRecord: Sendable, Equatable {
     }
 }
 
+private enum TypeKey: String, CodingKey { case type }
+
 extension StatsRecord: Encodable {
-    private enum TypeKey: String, CodingKey { case type }
 
     /// One flat JSON object with `type` first among the fields the line type defines.
     public func encode(to encoder: any Encoder) throws {
@@ -45,21 +46,32 @@ extension StatsRecord: Encodable {
 }
 
 extension StatsRecord {
+    /// The record as one line of a statistics file (no newline): keys sorted, so lines of one
+    /// type read alike, and `video/VP8` without escaped slashes.
+    public func jsonLine() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
     /// Decodes one JSON object; nil for a `type` this reader does not know (a newer writer's
     /// line, skipped rather than refused: types, like fields, may be added).
     static func decode(_ json: some Sequence<UInt8>, with decoder: JSONDecoder) throws -> StatsRecord? {
-        let data = Data(json)
-        let probe = try decoder.decode(TypeProbe.self, from: data)
-        switch probe.type {
-        case "run": return .run(try decoder.decode(RunLine.self, from: data))
-        case "track": return .track(try decoder.decode(TrackLine.self, from: data))
-        case "summary": return .summary(try decoder.decode(SummaryLine.self, from: data))
-        case "end": return .end(try decoder.decode(EndLine.self, from: data))
-        default: return nil
-        }
+        try decoder.decode(AnyLine.self, from: Data(json)).record
     }
 
-    private struct TypeProbe: Decodable {
-        var type: String
+    /// Reads `type`, then the line of that type from the same object: one parse per line.
+    private struct AnyLine: Decodable {
+        var record: StatsRecord?
+
+        init(from decoder: any Decoder) throws {
+            switch try decoder.container(keyedBy: TypeKey.self).decode(String.self, forKey: .type) {
+            case "run": record = .run(try RunLine(from: decoder))
+            case "track": record = .track(try TrackLine(from: decoder))
+            case "summary": record = .summary(try SummaryLine(from: decoder))
+            case "end": record = .end(try EndLine(from: decoder))
+            default: record = nil
+            }
+        }
     }
 }

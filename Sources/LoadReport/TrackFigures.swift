@@ -114,23 +114,25 @@ public struct TrackFigures: Codable, Sendable, Equatable {
     }
 
     /// Writes every field, nil as JSON null (the schema's "or null"), so a line always has
-    /// the same keys.
+    /// the same keys. A figure that is not a finite number (a 0/0 somewhere) is null too: JSON
+    /// has no NaN, and one bad figure must not cost the whole line.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
+        func finite(_ value: Double?) -> Double? { value.flatMap { $0.isFinite ? $0 : nil } }
         try c.encode(direction, forKey: .direction)
         try c.encode(kind, forKey: .kind)
         try c.encode(codec, forKey: .codec)
         try c.encode(track, forKey: .track)
         try c.encode(peer, forKey: .peer)
-        try c.encode(elapsedS, forKey: .elapsedS)
-        try c.encode(intervalS, forKey: .intervalS)
+        try c.encode(finite(elapsedS), forKey: .elapsedS)
+        try c.encode(finite(intervalS), forKey: .intervalS)
         try c.encode(packets, forKey: .packets)
         try c.encode(bytes, forKey: .bytes)
-        try c.encode(bitrate, forKey: .bitrate)
+        try c.encode(finite(bitrate), forKey: .bitrate)
         try c.encode(packetsLost, forKey: .packetsLost)
-        try c.encode(loss, forKey: .loss)
-        try c.encode(jitterMs, forKey: .jitterMs)
-        try c.encode(rttMs, forKey: .rttMs)
+        try c.encode(finite(loss), forKey: .loss)
+        try c.encode(finite(jitterMs), forKey: .jitterMs)
+        try c.encode(finite(rttMs), forKey: .rttMs)
         try c.encode(nacks, forKey: .nacks)
         try c.encode(plis, forKey: .plis)
         try c.encode(firs, forKey: .firs)
@@ -138,8 +140,8 @@ public struct TrackFigures: Codable, Sendable, Equatable {
         try c.encode(frames, forKey: .frames)
         try c.encode(keyFrames, forKey: .keyFrames)
         try c.encode(freezes, forKey: .freezes)
-        try c.encode(freezeMs, forKey: .freezeMs)
-        try c.encode(delayMsP50, forKey: .delayMsP50)
-        try c.encode(delayMsP95, forKey: .delayMsP95)
+        try c.encode(finite(freezeMs), forKey: .freezeMs)
+        try c.encode(finite(delayMsP50), forKey: .delayMsP50)
+        try c.encode(finite(delayMsP95), forKey: .delayMsP95)
     }
 }

@@ -119,3 +119,21 @@ final class StatsReaderTests: XCTestCase {
         }
     }
 }
+
+final class StatsWritingTests: XCTestCase {
+    func testJSONLineIsOneSortedLineAndReadsBack() throws {
+        let record = StatsRecord.track(TrackLine(run: "r", time: "2025-06-15T12:00:01.000Z", bot: "1001", role: "video_publisher",
+                                                 figures: TrackFigures(direction: .send, kind: "video", codec: "video/VP8", track: "p",
+                                                                       intervalS: 1, packets: 90, bitrate: .nan, loss: .infinity)))
+        let line = try record.jsonLine()
+        XCTAssertFalse(line.contains("\n"))
+        XCTAssertTrue(line.hasPrefix(#"{"bitrate":null,"bot":"1001","#), line)
+        XCTAssertTrue(line.contains(#""codec":"video/VP8""#), line)
+        XCTAssertTrue(line.contains(#""loss":null"#), "not finite is null: \(line)")
+        XCTAssertTrue(line.contains(#""type":"track""#), line)
+        let input = StatsReader.parse(Data(line.utf8), source: "-")
+        guard case .track(let back) = try XCTUnwrap(input.records.first) else { return XCTFail() }
+        XCTAssertEqual(back.figures.packets, 90)
+        XCTAssertNil(back.figures.bitrate)
+    }
+}
