@@ -51,6 +51,9 @@ let package = Package(
                 swiftSettings: strict),
         .target(name: "Recording", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .target(name: "ORTC", swiftSettings: strict),
+        // Reads `nacho bots` statistics (docs/STATS.md): aggregation, expectations, text/JSON/HTML
+        // reports. Foundation only, so the report and the bots command share it without the media stack.
+        .target(name: "LoadReport", swiftSettings: strict),
         .target(
             name: "Transport",
             dependencies: [
@@ -91,6 +94,7 @@ let package = Package(
             name: "NachoCLI",
             dependencies: [
                 "ORTC", "Signaling", "SocketIO", "Participant", "DTLS", "Transport", "Capture", "Media", "Codecs", "Recording",
+                "LoadReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -112,6 +116,7 @@ let package = Package(
         .testTarget(name: "MediaTests", dependencies: ["Media", "RTP", "Bytes"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "Media", "CVPX"]),
         .testTarget(name: "RecordingTests", dependencies: ["Recording"]),
+        .testTarget(name: "LoadReportTests", dependencies: ["LoadReport"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Media"]),
         .testTarget(name: "RTPTests", dependencies: ["RTP", "Bytes"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "ORTC", "SocketIO"], resources: [.copy("Fixtures")]),

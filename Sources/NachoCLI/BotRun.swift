@@ -1,5 +1,6 @@
 import DTLS
 import Foundation
+import LoadReport
 import Logging
 import ORTC
 import Participant
@@ -15,9 +16,15 @@ struct BotRun {
     var json: Bool
 
     func run() async throws {
+        let expectations: [Expectation]
+        do {
+            expectations = try Expectations.parse(plan.expect)
+        } catch {
+            throw NachoFailure(.usage, error.description)
+        }
         let stats = try StatsWriter(path: plan.stats)
         let runId = String(UInt64.random(in: 0...UInt64.max), radix: 36)
-        stats.write(type: "run", run: runId, [
+        stats.write(type: "run", run: runId, keep: true, [
             "room": .string(plan.room), "host": .string(ProcessInfo.processInfo.hostName),
             "index": plan.index.map { .int($0) } ?? .null, "member_base": .int(plan.memberBase), "version": .string(NachoCommand.configuration.version),
             "plan": [
@@ -78,7 +85,7 @@ struct BotRun {
         var joined = 0
         for outcome in outcomes {
             if outcome.joining.joined { joined += 1 }
-            stats.write(type: "summary", run: runId, [
+            stats.write(type: "summary", run: runId, keep: true, [
                 "bot": .string(outcome.bot.member), "role": .string(outcome.bot.role.rawValue),
                 "joined": .bool(outcome.joining.joined), "join_attempts": .int(outcome.joining.attempts),
                 "join_ms": outcome.joining.joinSeconds.map { .double(($0 * 1000).rounded()) } ?? .null,
@@ -87,19 +94,21 @@ struct BotRun {
                 "tracks": .array(outcome.tracks.map { .object(Self.json($0)) }),
             ])
         }
-        let verdict = try BotVerdict(plan: plan, outcomes: outcomes)
+        let verdict = BotVerdict(expectations: expectations, lines: stats.kept)
         stats.write(type: "end", run: runId, [
             "bots": .int(plan.count), "joined": .int(joined),
-            "expectations": .array(verdict.results.map { ["expect": .string($0.expression), "met": .bool($0.met),
-                                                          "missed": .array($0.misses.map { .string($0) })] }),
+            "expectations": .array(verdict.records.map { record in
+                ["expect": .string(record.expect), "met": .bool(record.met), "missed": .array(record.missed.map { .string($0) }),
+                 "misses": .array(record.misses.map { .string($0) })]
+            }),
             "passed": .bool(verdict.passed),
         ])
         stats.close()
-        let summary = verdict.render(json: json)
-        FileHandle.standardOutput.write(Data(summary.utf8))
+        // With --stats - the statistics own stdout; the summary goes to stderr then.
+        let summary = Data(verdict.render(json: json).utf8)
+        (plan.stats == "-" ? FileHandle.standardError : FileHandle.standardOutput).write(summary)
         if !verdict.passed {
-            throw NachoFailure(.expectationsMissed, verdict.results.flatMap { result in result.misses.map { "expectation \(result.expression) missed: \($0)" } }
-                .joined(separator: "\n"))
+            throw NachoFailure(.expectationsMissed, verdict.misses.joined(separator: "\n"))
         }
     }
 
@@ -124,6 +133,10 @@ struct BotRun {
 final class StatsWriter: Sendable {
     private let handle: Mutex<FileHandle?>
     private let isStdout: Bool
+    /// The lines asked to be kept (run and summaries: small), for the end's verdict.
+    private let keptLines = Mutex<[String]>([])
+
+    var kept: [String] { keptLines.withLock { $0 } }
 
     init(path: String?) throws {
         guard let path else {
@@ -143,12 +156,14 @@ final class StatsWriter: Sendable {
         isStdout = false
     }
 
-    func write(type: String, run: String, _ fields: [String: JSONValue]) {
+    func write(type: String, run: String, keep: Bool = false, _ fields: [String: JSONValue]) {
         var object = fields
         object["type"] = .string(type)
         object["run"] = .string(run)
         object["time"] = .string(Self.timestamp())
-        let line = Data((JSONValue.object(object).jsonText + "\n").utf8)
+        let text = JSONValue.object(object).jsonText
+        if keep { keptLines.withLock { $0.append(text) } }
+        let line = Data((text + "\n").utf8)
         handle.withLock { $0?.write(line) }
     }
 

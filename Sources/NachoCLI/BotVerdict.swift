@@ -1,29 +1,31 @@
 import Foundation
+import LoadReport
 import Participant
 
-/// The end of a bots run: the expectations checked and the summary tables.
-/// (Interim: replaced by LoadReport's aggregation once it lands.)
+/// The end of a bots run: the figures aggregated as `nacho report` does (from the summary
+/// lines the run wrote), the `--expect` thresholds checked, the tables or JSON to print.
 struct BotVerdict {
-    struct Result {
-        var expression: String
-        var met: Bool
-        var misses: [String]
+    var report: FleetReport
+    var outcomes: [ExpectationOutcome]
+
+    var passed: Bool { outcomes.allSatisfy(\.met) }
+
+    /// - Parameter lines: the run's `run` and `summary` lines (JSON), as written.
+    init(expectations: [Expectation], lines: [String]) {
+        let input = StatsReader.parse(Data(lines.joined(separator: "\n").utf8), source: "this run")
+        report = FleetReport(records: input.records)
+        outcomes = Expectations.evaluate(expectations, against: report)
     }
 
-    var results: [Result] = []
-    var outcomes: [BotFleet.Outcome]
+    var records: [ExpectationRecord] { outcomes.map(\.record) }
 
-    var passed: Bool { results.allSatisfy(\.met) }
-
-    init(plan: BotPlan, outcomes: [BotFleet.Outcome]) throws {
-        self.outcomes = outcomes
-        guard plan.expect.isEmpty else { throw NachoFailure(.usage, "bots: --expect is not available in this build yet") }
-    }
+    /// The miss lines, for the one error line per miss.
+    var misses: [String] { outcomes.filter { !$0.met }.flatMap(\.lines) }
 
     func render(json: Bool) -> String {
-        outcomes.map { outcome in
-            let bitrate = outcome.tracks.reduce(0) { $0 + $1.bitrate }
-            return "bot \(outcome.bot.member)\t\(outcome.bot.role.rawValue)\t\(outcome.joining.joined ? "joined" : "not joined")\t\(outcome.tracks.count) tracks\t\(bitrate / 1000) kb/s"
-        }.joined(separator: "\n") + "\n"
+        if json { return ReportJSON.render(report, outcomes: outcomes) + "\n" }
+        var text = ReportText.render(report)
+        for outcome in outcomes where outcome.met { text += outcome.lines.joined(separator: "\n") + "\n" }
+        return text
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LoadReport
 import Logging
 import ORTC
 import Participant
@@ -77,6 +78,11 @@ public struct BotsCommand: AsyncParsableCommand {
         if let index, index < 0 { throw ValidationError("--index must not be negative") }
         if let numPerSecond, !(numPerSecond > 0 && numPerSecond <= 1000) { throw ValidationError("--num-per-second must be between 0 and 1000") }
         if let duration, !(duration > 0 && duration <= 365 * 86400) { throw ValidationError("--duration must be positive (at most a year)") }
+        do {
+            _ = try Expectations.parse(expect)
+        } catch {
+            throw ValidationError(error.description)
+        }
     }
 
     public func run() async throws {

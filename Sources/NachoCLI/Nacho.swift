@@ -9,12 +9,12 @@ public struct NachoCommand: AsyncParsableCommand {
         commandName: "nacho",
         abstract: "A headless participant for mediasoup rooms.",
         discussion: """
-            Exit codes: 0 ok, 64 usage or configuration error, 69 cannot reach the server \
-            (or the link dropped), 74 media failure, 75 server did not answer in time, \
+            Exit codes: 0 ok, 3 an --expect threshold missed, 64 usage or configuration error, \
+            69 cannot reach the server (or the link dropped), 74 media failure, 75 server did not answer in time, \
             76 protocol error (malformed data from the server), 77 server refused, 1 other failure.
             """,
         version: "0.1.0",
-        subcommands: [JoinCommand.self, ListProducersCommand.self, RecordCommand.self, BotsCommand.self]
+        subcommands: [JoinCommand.self, ListProducersCommand.self, RecordCommand.self, BotsCommand.self, ReportCommand.self]
     )
 
     public init() {}

@@ -5,7 +5,8 @@ public enum NachoExitCode: Int32, CaseIterable, Sendable {
     case ok = 0
     /// A bug or an unclassified failure.
     case failure = 1
-    /// A load test (`nacho bots`, `nacho report`) missed an `--expect` threshold.
+    /// A `--expect` threshold was missed (`nacho report`, `nacho bots`): the run worked, the
+    /// figures did not meet the bar. Distinct from every failure code so CI can tell them apart.
     case expectationsMissed = 3
     /// Bad flags, bad configuration file.
     case usage = 64

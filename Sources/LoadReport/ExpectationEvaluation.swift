@@ -1,0 +1,127 @@
+extension Expectation {
+    /// Checks the expectation at its figure's level against the report. A figure that was
+    /// not measured (no packets, no delay: sender and receiver without a shared clock) is a
+    /// miss, and so is an expectation that finds nothing to check: a threshold that checked
+    /// nothing must not pass a load test that did not run.
+    public func evaluate(_ report: FleetReport) -> ExpectationOutcome {
+        switch metric.level {
+        case .fleet: return evaluateJoined(report)
+        case .track: return evaluateTracks(report)
+        case .subscriber: return evaluateSubscribers(report)
+        }
+    }
+
+    private func missLine(_ subject: String, _ figure: String) -> String {
+        "expectation \(text) missed: \(subject): \(figure)"
+    }
+
+    private func nothing(_ what: String) -> ExpectationOutcome {
+        ExpectationOutcome(expectation: self, checked: 0, misses: [ExpectationMiss(bots: [], line: "expectation \(text) missed: \(what)")])
+    }
+
+    private func evaluateJoined(_ report: FleetReport) -> ExpectationOutcome {
+        let join = report.join
+        guard join.planned > 0 else { return nothing("no bots in the statistics") }
+        let joined = Double(join.joined), planned = Double(join.planned)
+        let holds: Bool
+        switch threshold {
+        case .all: holds = join.joined >= join.planned
+        case .value(let n): holds = comparison.holds(joined, n)
+        case .percentOfPlanned(let p): holds = comparison.holds(joined / planned * 100, p)
+        }
+        guard !holds else { return ExpectationOutcome(expectation: self, checked: 1, misses: []) }
+        var line = "expectation \(text) missed: \(join.joined) of \(join.planned) bots joined"
+        if !join.notJoined.isEmpty {
+            let shown = join.notJoined.prefix(20).map { bot in "bot \(bot.bot)" + (bot.error.map { " (\($0))" } ?? "") }
+            let more = join.notJoined.count > 20 ? ", and \(join.notJoined.count - 20) more" : ""
+            line += "; not joined: " + shown.joined(separator: ", ") + more
+        }
+        let silent = join.planned - join.joined - join.notJoined.count
+        if silent > 0 { line += "; \(silent) without any statistics line (never started, or killed)" }
+        return ExpectationOutcome(expectation: self, checked: 1,
+                                  misses: [ExpectationMiss(bots: join.notJoined.map(\.bot), line: line)])
+    }
+
+    private func evaluateTracks(_ report: FleetReport) -> ExpectationOutcome {
+        let pool = metric == .jitter ? report.received : report.published + report.received
+        let tracks = pool.filter { kind == nil || $0.figures.kind == kind }
+        guard !tracks.isEmpty else { return nothing("no \(kind.map { $0 + " " } ?? "")tracks in the statistics") }
+        guard case .value(let limit) = threshold else { return nothing("no threshold") }
+        var misses: [ExpectationMiss] = []
+        for track in tracks {
+            let f = track.figures
+            let value: Double?
+            switch metric {
+            case .loss: value = f.loss
+            case .bitrate: value = f.bitrate
+            case .packets: value = Double(f.packets)
+            case .jitter: value = f.jitterMs
+            default: value = nil
+            }
+            guard let value else {
+                misses.append(ExpectationMiss(bots: [track.bot], track: f.track, line: missLine(track.label, "\(metric.rawValue) not measured")))
+                continue
+            }
+            if !comparison.holds(value, limit) {
+                misses.append(ExpectationMiss(bots: [track.bot], track: f.track, line: missLine(track.label, metric.show(value))))
+            }
+        }
+        return ExpectationOutcome(expectation: self, checked: tracks.count, misses: misses)
+    }
+
+    private func evaluateSubscribers(_ report: FleetReport) -> ExpectationOutcome {
+        guard !report.subscribers.isEmpty else { return nothing("no subscribers in the statistics") }
+        let roomOfRun = Dictionary(report.runs.map { ($0.run, $0.room) }, uniquingKeysWith: { first, _ in first })
+        var misses: [ExpectationMiss] = []
+        for whole in report.subscribers {
+            let subscriber = whole.only(kind: kind)
+            let subject = "bot \(subscriber.bot)"
+            let limit: Double
+            var shown: (Double) -> String = metric.show
+            switch threshold {
+            case .value(let n): limit = n
+            case .all, .percentOfPlanned:
+                // tracks=all: every track published in the subscriber's room (of the kind).
+                let room = roomOfRun[subscriber.run] ?? nil
+                let available = report.published.filter {
+                    (roomOfRun[$0.run] ?? nil) == room && (kind == nil || $0.figures.kind == kind)
+                }.count
+                limit = Double(available)
+                shown = { "tracks \(FigureFormat.number($0)) of \(available)" }
+            }
+            let value: Double?
+            switch metric {
+            case .freezes: value = Double(subscriber.freezes)
+            case .delayP50: value = subscriber.delayMsP50
+            case .delayP95: value = subscriber.delayMsP95
+            case .tracks: value = Double(subscriber.tracks.count)
+            default: value = nil
+            }
+            guard let value else {
+                misses.append(ExpectationMiss(bots: [subscriber.bot], line: missLine(subject, "\(metric.rawValue) not measured")))
+                continue
+            }
+            if !comparison.holds(value, limit) {
+                var figure = shown(value)
+                if metric == .freezes, subscriber.freezeMs > 0 { figure += " (\(FigureFormat.seconds(subscriber.freezeMs / 1000)) frozen)" }
+                misses.append(ExpectationMiss(bots: [subscriber.bot], line: missLine(subject, figure)))
+            }
+        }
+        return ExpectationOutcome(expectation: self, checked: report.subscribers.count, misses: misses)
+    }
+}
+
+/// Several expectations at once.
+public enum Expectations {
+    /// Parses each expression; the first bad one is the error.
+    public static func parse(_ expressions: [String]) throws(ExpectationError) -> [Expectation] {
+        var parsed: [Expectation] = []
+        for expression in expressions { parsed.append(try Expectation(parsing: expression)) }
+        return parsed
+    }
+
+    /// Every expectation against the report, in the order given.
+    public static func evaluate(_ expectations: [Expectation], against report: FleetReport) -> [ExpectationOutcome] {
+        expectations.map { $0.evaluate(report) }
+    }
+}

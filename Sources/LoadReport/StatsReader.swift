@@ -1,0 +1,106 @@
+import Foundation
+
+/// Reads JSON-lines statistics files (docs/STATS.md), from many runs and machines at once.
+///
+/// A malformed line is reported with its file and line number and skipped; only a file that
+/// cannot be opened at all is an error. Lines are taken from their first `{`, so logs gathered
+/// with a prefix (`kubectl logs --prefix`, `--timestamps`, `docker compose logs`) read as they
+/// are. Lines without any `{` (log output mixed into the same stream, e.g. stderr in
+/// `kubectl logs`) are counted, and reported once per file rather than once per line.
+public enum StatsReader {
+    /// Reads every file in order; `-` is standard input.
+    public static func read(paths: [String]) throws(StatsReadError) -> StatsInput {
+        var input = StatsInput()
+        for path in paths {
+            input.append(parse(try contents(of: path), source: path))
+        }
+        return input
+    }
+
+    /// The bytes of a file (or of standard input for `-`).
+    public static func contents(of path: String) throws(StatsReadError) -> Data {
+        if path == "-" { return FileHandle.standardInput.readDataToEndOfFile() }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw StatsReadError(source: path, reason: "no such file")
+        }
+        guard !isDirectory.boolValue else { throw StatsReadError(source: path, reason: "it is a directory") }
+        do {
+            return try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw StatsReadError(source: path, reason: (error as NSError).localizedDescription)
+        }
+    }
+
+    /// Parses the lines of one file; `source` names it in problems.
+    public static func parse(_ data: Data, source: String) -> StatsInput {
+        var input = StatsInput()
+        let decoder = JSONDecoder()
+        var notJSON = 0
+        var firstNotJSON = 0
+        let lines = [UInt8](data).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        for (offset, raw) in lines.enumerated() {
+            let lineNumber = offset + 1
+            var lower = raw.startIndex
+            var upper = raw.endIndex
+            while lower < upper, isBlank(raw[lower]) { lower += 1 }
+            while upper > lower, isBlank(raw[upper - 1]) { upper -= 1 }
+            let line = raw[lower..<upper]
+            guard !line.isEmpty else { continue }
+            guard let brace = line.firstIndex(of: UInt8(ascii: "{")) else {
+                if notJSON == 0 { firstNotJSON = lineNumber }
+                notJSON += 1
+                continue
+            }
+            do {
+                if let record = try StatsRecord.decode(line[brace...], with: decoder) {
+                    input.records.append(record)
+                }
+            } catch {
+                input.problems.append(StatsProblem(source: source, line: lineNumber, message: describe(error)))
+            }
+        }
+        if notJSON > 0 {
+            let lines = notJSON == 1 ? "1 line" : "\(notJSON) lines"
+            input.problems.append(StatsProblem(
+                source: source, line: nil,
+                message: "\(lines) without a JSON object skipped (log output?), the first at line \(firstNotJSON)"))
+        }
+        return input
+    }
+
+    private static func isBlank(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r")
+    }
+
+    /// One short sentence for a decoding failure: what is wrong and with which field.
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "not a statistics line: \(error)" }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return "missing field \(path(context.codingPath + [key]))"
+        case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
+            if context.codingPath.isEmpty { return "not valid JSON" }
+            return "field \(path(context.codingPath)): expected \(typeName(type))"
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty { return "not valid JSON" }
+            return "field \(path(context.codingPath)): \(context.debugDescription)"
+        @unknown default:
+            return "not a statistics line"
+        }
+    }
+
+    private static func path(_ keys: [any CodingKey]) -> String {
+        let names = keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+        return "\"" + names.joined(separator: ".").replacingOccurrences(of: ".[", with: "[") + "\""
+    }
+
+    private static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is Int.Type, is Double.Type: "a number"
+        case is Bool.Type: "true or false"
+        case is String.Type: "a string"
+        default: "a \(type)"
+        }
+    }
+}

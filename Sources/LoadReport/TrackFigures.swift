@@ -1,0 +1,147 @@
+/// Which way a track flows: a publisher's producer (`send`) or a subscriber's consumer (`receive`).
+public enum TrackDirection: String, Codable, Sendable, Hashable {
+    case send
+    case receive
+}
+
+/// The figures of one track, as in a `track` line (one interval) or in a `summary` line's
+/// `tracks` (totals over the run); also what `FleetReport` computes per track.
+///
+/// Readers are tolerant (docs/STATS.md: fields are only ever added): the identity fields
+/// (`direction`, `kind`, `track`) are required, counters missing from a line read as 0, and
+/// measurements missing or null read as nil ("not measured", never a made-up zero).
+public struct TrackFigures: Codable, Sendable, Equatable {
+    public var direction: TrackDirection
+    /// `audio` or `video` (a string, so a future kind does not make the line unreadable).
+    public var kind: String
+    /// MIME type, e.g. `video/VP8`.
+    public var codec: String?
+    /// Producer id (send) or consumer id (receive).
+    public var track: String
+    /// Receive: the member who publishes the track.
+    public var peer: String?
+    public var elapsedS: Double?
+    public var intervalS: Double?
+    public var packets: Int
+    public var bytes: Int
+    /// Bits per second over the interval (or over the run, in totals).
+    public var bitrate: Double?
+    public var packetsLost: Int
+    /// Fraction 0…1.
+    public var loss: Double?
+    public var jitterMs: Double?
+    public var rttMs: Double?
+    public var nacks: Int
+    public var plis: Int
+    public var firs: Int
+    public var retransmissions: Int
+    public var frames: Int
+    public var keyFrames: Int
+    public var freezes: Int
+    public var freezeMs: Double?
+    public var delayMsP50: Double?
+    public var delayMsP95: Double?
+
+    public init(direction: TrackDirection, kind: String, codec: String? = nil, track: String, peer: String? = nil,
+                elapsedS: Double? = nil, intervalS: Double? = nil, packets: Int = 0, bytes: Int = 0, bitrate: Double? = nil,
+                packetsLost: Int = 0, loss: Double? = nil, jitterMs: Double? = nil, rttMs: Double? = nil,
+                nacks: Int = 0, plis: Int = 0, firs: Int = 0, retransmissions: Int = 0, frames: Int = 0, keyFrames: Int = 0,
+                freezes: Int = 0, freezeMs: Double? = nil, delayMsP50: Double? = nil, delayMsP95: Double? = nil) {
+        self.direction = direction
+        self.kind = kind
+        self.codec = codec
+        self.track = track
+        self.peer = peer
+        self.elapsedS = elapsedS
+        self.intervalS = intervalS
+        self.packets = packets
+        self.bytes = bytes
+        self.bitrate = bitrate
+        self.packetsLost = packetsLost
+        self.loss = loss
+        self.jitterMs = jitterMs
+        self.rttMs = rttMs
+        self.nacks = nacks
+        self.plis = plis
+        self.firs = firs
+        self.retransmissions = retransmissions
+        self.frames = frames
+        self.keyFrames = keyFrames
+        self.freezes = freezes
+        self.freezeMs = freezeMs
+        self.delayMsP50 = delayMsP50
+        self.delayMsP95 = delayMsP95
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case direction, kind, codec, track, peer
+        case elapsedS = "elapsed_s", intervalS = "interval_s"
+        case packets, bytes, bitrate
+        case packetsLost = "packets_lost", loss
+        case jitterMs = "jitter_ms", rttMs = "rtt_ms"
+        case nacks, plis, firs, retransmissions, frames
+        case keyFrames = "key_frames", freezes
+        case freezeMs = "freeze_ms"
+        case delayMsP50 = "delay_ms_p50", delayMsP95 = "delay_ms_p95"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        direction = try c.decode(TrackDirection.self, forKey: .direction)
+        kind = try c.decode(String.self, forKey: .kind)
+        codec = try c.decodeIfPresent(String.self, forKey: .codec)
+        track = try c.decodeIdentifier(forKey: .track)
+        peer = try c.decodeIdentifierIfPresent(forKey: .peer)
+        elapsedS = try c.decodeIfPresent(Double.self, forKey: .elapsedS)
+        intervalS = try c.decodeIfPresent(Double.self, forKey: .intervalS)
+        packets = try c.decodeIfPresent(Int.self, forKey: .packets) ?? 0
+        bytes = try c.decodeIfPresent(Int.self, forKey: .bytes) ?? 0
+        bitrate = try c.decodeIfPresent(Double.self, forKey: .bitrate)
+        packetsLost = try c.decodeIfPresent(Int.self, forKey: .packetsLost) ?? 0
+        loss = try c.decodeIfPresent(Double.self, forKey: .loss)
+        jitterMs = try c.decodeIfPresent(Double.self, forKey: .jitterMs)
+        rttMs = try c.decodeIfPresent(Double.self, forKey: .rttMs)
+        nacks = try c.decodeIfPresent(Int.self, forKey: .nacks) ?? 0
+        plis = try c.decodeIfPresent(Int.self, forKey: .plis) ?? 0
+        firs = try c.decodeIfPresent(Int.self, forKey: .firs) ?? 0
+        retransmissions = try c.decodeIfPresent(Int.self, forKey: .retransmissions) ?? 0
+        frames = try c.decodeIfPresent(Int.self, forKey: .frames) ?? 0
+        keyFrames = try c.decodeIfPresent(Int.self, forKey: .keyFrames) ?? 0
+        freezes = try c.decodeIfPresent(Int.self, forKey: .freezes) ?? 0
+        freezeMs = try c.decodeIfPresent(Double.self, forKey: .freezeMs)
+        delayMsP50 = try c.decodeIfPresent(Double.self, forKey: .delayMsP50)
+        delayMsP95 = try c.decodeIfPresent(Double.self, forKey: .delayMsP95)
+    }
+
+    /// Writes every field, nil as JSON null (the schema's "or null"), so a line always has
+    /// the same keys. A figure that is not a finite number (a 0/0 somewhere) is null too: JSON
+    /// has no NaN, and one bad figure must not cost the whole line.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        func finite(_ value: Double?) -> Double? { value.flatMap { $0.isFinite ? $0 : nil } }
+        try c.encode(direction, forKey: .direction)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(codec, forKey: .codec)
+        try c.encode(track, forKey: .track)
+        try c.encode(peer, forKey: .peer)
+        try c.encode(finite(elapsedS), forKey: .elapsedS)
+        try c.encode(finite(intervalS), forKey: .intervalS)
+        try c.encode(packets, forKey: .packets)
+        try c.encode(bytes, forKey: .bytes)
+        try c.encode(finite(bitrate), forKey: .bitrate)
+        try c.encode(packetsLost, forKey: .packetsLost)
+        try c.encode(finite(loss), forKey: .loss)
+        try c.encode(finite(jitterMs), forKey: .jitterMs)
+        try c.encode(finite(rttMs), forKey: .rttMs)
+        try c.encode(nacks, forKey: .nacks)
+        try c.encode(plis, forKey: .plis)
+        try c.encode(firs, forKey: .firs)
+        try c.encode(retransmissions, forKey: .retransmissions)
+        try c.encode(frames, forKey: .frames)
+        try c.encode(keyFrames, forKey: .keyFrames)
+        try c.encode(freezes, forKey: .freezes)
+        try c.encode(finite(freezeMs), forKey: .freezeMs)
+        try c.encode(finite(delayMsP50), forKey: .delayMsP50)
+        try c.encode(finite(delayMsP95), forKey: .delayMsP95)
+    }
+}
