@@ -1,0 +1,169 @@
+import Foundation
+import XCTest
+
+/// `nacho bots` against the test room server: a room of publishers and subscribers in one
+/// process, statistics that follow docs/STATS.md, expectations, replay sources, leaving together.
+final class BotsTests: XCTestCase {
+    private func statsFile() -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("nacho-bots-\(UUID()).jsonl")
+        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        return url
+    }
+
+    private func lines(_ url: URL) throws -> [[String: Any]] {
+        try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map {
+            try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any], String($0))
+        }
+    }
+
+    /// docs/STATS.md as strict types: decoding fails on a missing field or a wrong type.
+    private struct Line: Decodable {
+        var type: String
+        var run: String
+        var time: String
+    }
+
+    private struct RunLine: Decodable {
+        var room: String
+        var host: String
+        var index: Int?
+        var member_base: Int
+        var version: String
+        var plan: Plan
+        struct Plan: Decodable {
+            var video_publishers: Int, audio_publishers: Int, subscribers: Int
+            var num_per_second: Double, duration: Double?, video_source: String, audio_source: String, simulcast: Bool
+        }
+    }
+
+    private struct TrackLine: Decodable {
+        var bot: String, role: String, direction: String, kind: String, codec: String, track: String
+        var peer: String?
+        var elapsed_s: Double, interval_s: Double
+        var packets: Int, bytes: Int, bitrate: Int, packets_lost: Int, loss: Double
+        var jitter_ms: Double?, rtt_ms: Double?
+        var nacks: Int, plis: Int, firs: Int, retransmissions: Int, frames: Int, key_frames: Int, freezes: Int
+        var freeze_ms: Double
+        var delay_ms_p50: Double?, delay_ms_p95: Double?
+    }
+
+    private struct SummaryLine: Decodable {
+        var bot: String, role: String, joined: Bool, join_attempts: Int, join_ms: Double?, reconnections: Int, error: String?
+        var tracks: [TrackLine]
+    }
+
+    private struct EndLine: Decodable {
+        var bots: Int, joined: Int, passed: Bool
+        var expectations: [Expectation]
+        struct Expectation: Decodable { var expect: String, met: Bool, missed: [String] }
+    }
+
+    private func validate(_ text: String, file: StaticString = #filePath, line number: UInt = #line) {
+        let data = Data(text.utf8)
+        let decoder = JSONDecoder()
+        do {
+            let line = try decoder.decode(Line.self, from: data)
+            switch line.type {
+            case "run": _ = try decoder.decode(RunLine.self, from: data)
+            case "track":
+                let track = try decoder.decode(TrackLine.self, from: data)
+                XCTAssertTrue(["send", "receive"].contains(track.direction), text, file: file, line: number)
+                XCTAssertTrue(["video_publisher", "audio_publisher", "subscriber"].contains(track.role), text, file: file, line: number)
+                XCTAssertTrue((0...1).contains(track.loss), text, file: file, line: number)
+            case "summary": _ = try decoder.decode(SummaryLine.self, from: data)
+            case "end": _ = try decoder.decode(EndLine.self, from: data)
+            default: XCTFail("unknown line type: \(text)", file: file, line: number)
+            }
+        } catch {
+            XCTFail("not a docs/STATS.md line (\(error)): \(text)", file: file, line: number)
+        }
+    }
+
+    /// 2 video publishers (synthetic, one shared encode), 2 audio publishers and 8 subscribers
+    /// for 20 s: every subscriber receives every publisher's track, the statistics follow the
+    /// schema, and the expectations hold.
+    func testARoomOfBotsReceivesEveryPublisherAndMeetsItsExpectations() throws {
+        let server = try RoomServerProcess()
+        let stats = statsFile()
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("nacho-\(UUID()).json")
+        try Data(#"{"video": {"width": 320, "height": 240, "fps": 15, "bitrate": 400000}}"#.utf8).write(to: config)
+        addTeardownBlock { try? FileManager.default.removeItem(at: config) }
+        let run = try Nacho.run(["bots", "--config", config.path, "--edge", server.edge, "--origin", server.origin, "--room", "42",
+                                 "--video-publishers", "2", "--audio-publishers", "2", "--subscribers", "8", "--num-per-second", "8",
+                                 "--duration", "20", "--stats", stats.path, "--expect", "joined=all", "--expect", "loss<2%",
+                                 "--expect", "tracks=all", "--expect", "video.bitrate>=50k"], timeout: 90)
+        XCTAssertEqual(run.status, 0, "\(run.stderr)\n\(run.stdout)")
+        for line in try String(contentsOf: stats, encoding: .utf8).split(separator: "\n") { validate(String(line)) }
+        let all = try lines(stats)
+        XCTAssertEqual(all.first?["type"] as? String, "run")
+        XCTAssertEqual(all.last?["type"] as? String, "end")
+        XCTAssertEqual(all.last?["passed"] as? Bool, true)
+        let summaries = all.filter { $0["type"] as? String == "summary" }
+        XCTAssertEqual(summaries.count, 12)
+        XCTAssertTrue(summaries.allSatisfy { $0["joined"] as? Bool == true }, "\(summaries)")
+        let publishers = Set(summaries.filter { ($0["role"] as? String)?.hasSuffix("publisher") == true }.compactMap { $0["bot"] as? String })
+        XCTAssertEqual(publishers, ["1000", "1001", "1002", "1003"])
+        for subscriber in summaries where subscriber["role"] as? String == "subscriber" {
+            let tracks = try XCTUnwrap(subscriber["tracks"] as? [[String: Any]])
+            XCTAssertEqual(Set(tracks.compactMap { $0["peer"] as? String }), publishers, "subscriber \(subscriber["bot"] ?? "?")")
+            for track in tracks {
+                XCTAssertGreaterThan(track["packets"] as? Int ?? 0, track["kind"] as? String == "video" ? 100 : 400, "\(track)")
+                if track["kind"] as? String == "video" { XCTAssertGreaterThan(track["frames"] as? Int ?? 0, 150, "\(track)") }
+            }
+        }
+        // Per second, per bot, per track.
+        let seconds = all.filter { $0["type"] as? String == "track" && $0["bot"] as? String == "1011" }
+        XCTAssertGreaterThan(seconds.count, 4 * 15, "one line per track per second")
+        XCTAssertTrue(run.stdout.contains("Subscribers"), run.stdout)
+    }
+
+    /// A threshold the run cannot meet: exit 3, one line per miss naming the bot and the figure.
+    func testAMissedThresholdFailsNamingTheBot() throws {
+        let server = try RoomServerProcess()
+        let run = try Nacho.run(["bots", "--edge", server.edge, "--origin", server.origin, "--room", "42",
+                                 "--video-publishers", "1", "--subscribers", "1", "--no-simulcast", "--duration", "5",
+                                 "--expect", "video.bitrate>=50M"], timeout: 60)
+        XCTAssertEqual(run.status, 3, run.stderr)
+        let misses = run.stderrLines.filter { $0.hasPrefix("nacho: error: expectation video.bitrate>=50M missed: bot ") }
+        XCTAssertEqual(misses.count, 2, run.stderr)
+        XCTAssertTrue(misses.contains { $0.contains("bot 1000") } && misses.contains { $0.contains("bot 1001") }, run.stderr)
+    }
+
+    /// 16 bots on pre-encoded clips (no encoder at all), 8 joins a second: all in the room
+    /// within 5 s of the last join; SIGTERM and all leave in order, together, within 2 s.
+    func testSixteenReplayBotsJoinQuicklyAndLeaveTogether() throws {
+        let ffmpeg = try tool("ffmpeg")
+        let dir = try outputDirectory()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let video = dir.appendingPathComponent("clip.ivf").path, audio = dir.appendingPathComponent("clip.ogg").path
+        let (videoStatus, _, videoErrors) = try self.run(ffmpeg, ["-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=15",
+                                                                   "-t", "4", "-c:v", "libvpx", "-g", "15", "-b:v", "300k", "-f", "ivf", video])
+        XCTAssertEqual(videoStatus, 0, videoErrors)
+        let (audioStatus, _, audioErrors) = try self.run(ffmpeg, ["-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+                                                                   "-t", "4", "-c:a", "libopus", "-b:a", "32k", audio])
+        XCTAssertEqual(audioStatus, 0, audioErrors)
+        let server = try RoomServerProcess()
+        let stats = statsFile()
+        nonisolated(unsafe) var signalled = Date()
+        let run = try Nacho.run(["bots", "--edge", server.edge, "--origin", server.origin, "--room", "42",
+                                 "--video-publishers", "4", "--audio-publishers", "4", "--subscribers", "8", "--num-per-second", "8",
+                                 "--video-source", "replay:\(video)", "--audio-source", "replay:\(audio)", "--stats", stats.path],
+                                timeout: 60) { process in
+            Thread.sleep(forTimeInterval: 2 + 5)  // the last join starts at 1.9 s
+            signalled = Date()
+            kill(process.processIdentifier, SIGTERM)
+        }
+        let took = Date().timeIntervalSince(signalled)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertLessThan(took, 2.5, "all 16 left within about 2 s of SIGTERM")
+        let summaries = try lines(stats).filter { $0["type"] as? String == "summary" }
+        XCTAssertEqual(summaries.count, 16)
+        for summary in summaries {
+            XCTAssertEqual(summary["joined"] as? Bool, true, "\(summary)")
+            XCTAssertLessThan(summary["join_ms"] as? Double ?? .infinity, 5000, "\(summary)")
+        }
+        let requests = try XCTUnwrap((try server.state()["stats"] as? [String: Any])?["requests"] as? [String: Int])
+        XCTAssertEqual(requests["exitRoom"], 16, "every bot left the room in order: \(requests)")
+        XCTAssertEqual(requests["producerClosed"], 8, "every publisher closed its producer first: \(requests)")
+    }
+}
