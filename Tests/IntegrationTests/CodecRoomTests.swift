@@ -220,6 +220,63 @@ final class CodecRoomTests: XCTestCase {
         XCTAssertGreaterThan(probe.audioFrames, 450)
     }
 
+    // MARK: - Simulcast
+
+    /// A simulcast publisher as browsers make one without rids (3 VP8 encodings, SSRC + RTX each,
+    /// 1/4, 1/2 and full size; the test server's Python client, since nacho does not send
+    /// simulcast yet): every layer reaches the server and decodes at its size; a consumer gets one
+    /// layer (the highest, or --simulcast-layer), rewritten to its single SSRC.
+    private func simulcastPublisher(_ server: RoomServerProcess, seconds: Int) throws -> Process {
+        let process = Process()
+        process.executableURL = Repository.python
+        process.arguments = ["-m", "roomserver.simulcast_client", "--origin", server.origin, "--room", "42", "--member", "1",
+                             "--duration", String(seconds)]
+        process.currentDirectoryURL = Repository.root.appendingPathComponent("Tests/RoomServer")
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        addTeardownBlock { if process.isRunning { process.terminate() } }
+        return process
+    }
+
+    private func assertSimulcastLayer(arguments: [String], recordSeconds: Int, expected: [Int], layer: Int) throws {
+        let server = try RoomServerProcess(arguments)
+        let publisher = try simulcastPublisher(server, seconds: recordSeconds + 5)
+        Thread.sleep(forTimeInterval: 3)
+        let dir = try outputDirectory()
+        let run = try Nacho.run(["record", "--edge", server.edge, "--room", "42", "--member", "7", "--out", dir.path,
+                                 "--duration", String(recordSeconds), "--json"], timeout: 40)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let producers = try mediaProducers(server)
+        let video = try XCTUnwrap(producers.values.first { $0["kind"] as? String == "video" }, "\(producers)")
+        let layers = try XCTUnwrap(video["layers"] as? [[String: Any]], "\(video)")
+        XCTAssertEqual(layers.count, 3)
+        for (index, size) in [[80, 60], [160, 120], [320, 240]].enumerated() {
+            XCTAssertGreaterThan(layers[index]["packets"] as? Int ?? 0, 50, "layer \(index) arrives: \(layers[index])")
+            XCTAssertGreaterThan(layers[index]["frames_decoded"] as? Int ?? 0, 50, "layer \(index) decodes: \(layers[index])")
+            XCTAssertEqual([layers[index]["width"] as? Int ?? 0, layers[index]["height"] as? Int ?? 0], size, "layer \(index)")
+        }
+        let consumers = try XCTUnwrap((try server.state()["media"] as? [String: Any])?["consumers"] as? [String: [String: Any]])
+        let consumer = try XCTUnwrap(consumers.values.first { $0["kind"] as? String == "video" }, "\(consumers)")
+        XCTAssertEqual(consumer["layer"] as? Int, layer, "\(consumer)")
+        let file = try self.file(of: "1", in: dir)
+        let probe = try probe(file)
+        XCTAssertEqual(probe.decodeErrors, "")
+        XCTAssertEqual([probe.width, probe.height], expected)
+        let forwarded = try XCTUnwrap(consumer["frames_sent"] as? Int)
+        XCTAssertEqual(Double(probe.videoFrames), Double(forwarded), accuracy: 0.05 * Double(forwarded))
+        XCTAssertGreaterThanOrEqual(Double(probe.videoFrames), 15 * Double(recordSeconds - 2) * 0.95, "key frame every 2 s at most")
+        publisher.waitUntilExit()
+    }
+
+    func testSimulcastProducerIsForwardedOneLayer() throws {
+        try assertSimulcastLayer(arguments: [], recordSeconds: 10, expected: [320, 240], layer: 2)
+    }
+
+    func testSimulcastLayerCanBeChosen() throws {
+        try assertSimulcastLayer(arguments: ["--simulcast-layer", "1"], recordSeconds: 6, expected: [160, 120], layer: 1)
+    }
+
     private func sentVideo(_ run: NachoRun) throws -> [String: Any] {
         for line in run.stdoutLines {
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }

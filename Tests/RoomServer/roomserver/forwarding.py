@@ -98,6 +98,8 @@ class PacketConsumer:
             self.seq_offset = (out_seq - seq) & 0xFFFF
             self.ts_offset = (out_ts - ts) & 0xFFFFFFFF
             self.layer = layer
+            if self.target_layer is not None:
+                self.counters["layer"] = layer
             self.counters["layer_switches"] = self.counters.get("layer_switches", 0) + 1
         out_seq = (seq + self.seq_offset) & 0xFFFF
         out_ts = (ts + self.ts_offset) & 0xFFFFFFFF

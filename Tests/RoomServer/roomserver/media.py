@@ -595,8 +595,7 @@ class MediaServer:
     def report(self):
         return {
             "transports": {tid: t.report() for tid, t in list(self.transports.items())},
-            "consumers": {cid: dict(e["counters"], kind=e["kind"], producer_id=e["producer_id"], mode=e.get("mode"),
-                                    layer=e["packet"].layer if "packet" in e else None)
+            "consumers": {cid: dict(e["counters"], kind=e["kind"], producer_id=e["producer_id"], mode=e.get("mode"))
                           for cid, e in list(self.consumers.items())},
             "producers": {pid: {k: v for k, v in dict(e["counters"], kind=e["kind"]).items() if k != "barcodes"}
                           for pid, e in list(self.producers.items())},
