@@ -54,6 +54,8 @@ def parse_args(argv):
                    help="VP8 virtual members: aiortc encodes per consumer (encode), or pre-encoded VP8 + Opus RTP "
                         "are replayed to every consumer at the packet level (replay; for many consumers)")
     p.add_argument("--replay-seconds", type=int, default=30, help="length of a replayed loop")
+    p.add_argument("--replay-content", default="pattern", choices=["pattern", "testsrc2"],
+                   help="replayed video: the barcoded pattern (frame order checkable) or ffmpeg's busier testsrc2")
     p.add_argument("--relay", default="packet", choices=["packet", "decode"],
                    help="a client's producer reaches consumers as forwarded packets (packet, as an SFU) or decoded "
                         "and re-encoded by aiortc (decode, the old behaviour)")

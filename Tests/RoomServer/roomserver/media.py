@@ -291,7 +291,7 @@ class MediaServer:
     def loop_for(self, producer):
         name = "opus" if producer.kind == "audio" else producer.codec["mimeType"].split("/")[1].lower()
         return replay.load(name, self.options.video_width, self.options.video_height, self.options.video_fps,
-                           self.options.replay_seconds)
+                           self.options.replay_seconds, self.options.replay_content)
 
     def replay_source(self, producer):
         source = self.replays.get(producer.id)

@@ -44,7 +44,7 @@ class Loop:
     keyframes: int
 
 
-def _ffmpeg_command(codec, width, height, fps, seconds, port):
+def _ffmpeg_command(codec, width, height, fps, seconds, port, content="pattern"):
     out = ["-f", "rtp", "-payload_type", str(PAYLOAD_TYPES[codec]),
            "udp://127.0.0.1:%d?localaddr=127.0.0.1&pkt_size=1200" % port]
     if codec == "opus":
@@ -55,22 +55,26 @@ def _ffmpeg_command(codec, width, height, fps, seconds, port):
     encoder = {"vp8": ["-c:v", "libvpx", "-cpu-used", "16"], "vp9": ["-c:v", "libvpx-vp9", "-cpu-used", "8",
                                                                       "-row-mt", "0", "-strict", "experimental"]}[codec]
     gop = 2 * fps  # a key frame every 2 s: replay cannot make one when a consumer asks
-    return ["ffmpeg", "-nostdin", "-v", "error", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", "%dx%d" % (width, height),
-            "-r", str(fps), "-i", "pipe:0"] + encoder + \
+    if content == "testsrc2":  # a busier picture (about the bitrate asked for), without the barcode
+        source = ["-f", "lavfi", "-i", "testsrc2=size=%dx%d:rate=%d:duration=%d" % (width, height, fps, seconds)]
+    else:
+        source = ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", "%dx%d" % (width, height), "-r", str(fps), "-i", "pipe:0"]
+    return ["ffmpeg", "-nostdin", "-v", "error"] + source + encoder + \
            ["-deadline", "realtime", "-lag-in-frames", "0", "-g", str(gop), "-keyint_min", str(gop), "-b:v", "300k",
             "-threads", "1", "-auto-alt-ref", "0"] + out
 
 
-def _capture(codec, width, height, fps, seconds):
+def _capture(codec, width, height, fps, seconds, content):
     """Runs ffmpeg into a UDP socket on 127.0.0.1; returns the RTP packets (RTCP dropped)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
     sock.bind(("127.0.0.1", 0))
     sock.settimeout(0.2)
-    command = _ffmpeg_command(codec, width, height, fps, seconds, sock.getsockname()[1])
-    process = subprocess.Popen(command, stdin=subprocess.PIPE if codec != "opus" else subprocess.DEVNULL,
+    command = _ffmpeg_command(codec, width, height, fps, seconds, sock.getsockname()[1], content)
+    piped = codec != "opus" and content == "pattern"
+    process = subprocess.Popen(command, stdin=subprocess.PIPE if piped else subprocess.DEVNULL,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    if codec != "opus":
+    if piped:
         def feed():
             try:
                 for n in range(seconds * fps):
@@ -142,12 +146,13 @@ def _to_loop(codec, raw, fps):
 _memory = {}
 
 
-def load(codec, width=320, height=240, fps=15, seconds=30):
-    """The loop for these parameters: from memory, the temp-dir cache, or made now."""
-    key = (codec, width, height, fps, seconds)
+def load(codec, width=320, height=240, fps=15, seconds=30, content="pattern"):
+    """The loop for these parameters: from memory, the temp-dir cache, or made now. Video content:
+    `pattern` (synthetic.draw_frame, frame counter as a barcode) or `testsrc2` (ffmpeg's)."""
+    key = (codec, width, height, fps, seconds, content)
     if key in _memory:
         return _memory[key]
-    digest = hashlib.sha256(repr((CACHE_VERSION, _ffmpeg_command(codec, width, height, fps, seconds, 0))).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(repr((CACHE_VERSION, _ffmpeg_command(codec, width, height, fps, seconds, 0, content))).encode()).hexdigest()[:16]
     directory = os.path.join(tempfile.gettempdir(), "nacho-roomserver-replay")
     path = os.path.join(directory, "%s-%s.pickle" % (codec, digest))
     loop = None
@@ -159,7 +164,7 @@ def load(codec, width=320, height=240, fps=15, seconds=30):
     if loop is None:
         for attempt in range(3):
             try:
-                loop = _to_loop(codec, _capture(codec, width, height, fps, seconds), fps)
+                loop = _to_loop(codec, _capture(codec, width, height, fps, seconds, content), fps)
                 break
             except RuntimeError as error:
                 if attempt == 2:
