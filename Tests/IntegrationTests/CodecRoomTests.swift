@@ -277,6 +277,39 @@ final class CodecRoomTests: XCTestCase {
         try assertSimulcastLayer(arguments: ["--simulcast-layer", "1"], recordSeconds: 6, expected: [160, 120], layer: 1)
     }
 
+    /// The server moves a consumer from the highest layer to the lowest at a key frame of the
+    /// lowest (as mediasoup does on setPreferredLayers): the one file holds both sizes, decodes,
+    /// and no frame goes missing around the switch.
+    func testSimulcastLayerSwitchesAtAKeyFrame() throws {
+        let server = try RoomServerProcess()
+        let publisher = try simulcastPublisher(server, seconds: 15)
+        Thread.sleep(forTimeInterval: 3)
+        let dir = try outputDirectory()
+        let run = try Nacho.run(["record", "--edge", server.edge, "--room", "42", "--member", "7", "--out", dir.path,
+                                 "--duration", "10", "--json"], timeout: 40) { _ in
+            Thread.sleep(forTimeInterval: 6)
+            try server.post("simulcast-layer?layer=0")
+        }
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let consumers = try XCTUnwrap((try server.state()["media"] as? [String: Any])?["consumers"] as? [String: [String: Any]])
+        let consumer = try XCTUnwrap(consumers.values.first { $0["kind"] as? String == "video" }, "\(consumers)")
+        XCTAssertEqual(consumer["layer"] as? Int, 0)
+        XCTAssertEqual(consumer["layer_switches"] as? Int, 2, "started on the highest, switched once")
+        let file = try self.file(of: "1", in: dir)
+        let probe = try probe(file)
+        XCTAssertEqual(probe.decodeErrors, "")
+        let forwarded = try XCTUnwrap(consumer["frames_sent"] as? Int)
+        XCTAssertEqual(Double(probe.videoFrames), Double(forwarded), accuracy: 0.05 * Double(forwarded))
+        let (_, sizes, _) = try self.run(try tool("ffprobe"), ["-v", "error", "-select_streams", "v:0", "-show_entries",
+                                                                "frame=width,height", "-of", "csv=p=0", file])
+        var runs: [(String, Int)] = []
+        for size in String(decoding: sizes, as: UTF8.self).split(separator: "\n").map(String.init) {
+            if runs.last?.0 == size { runs[runs.count - 1].1 += 1 } else { runs.append((size, 1)) }
+        }
+        XCTAssertEqual(runs.map(\.0), ["320,240", "80,60"], "\(runs)")
+        publisher.waitUntilExit()
+    }
+
     private func sentVideo(_ run: NachoRun) throws -> [String: Any] {
         for line in run.stdoutLines {
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }

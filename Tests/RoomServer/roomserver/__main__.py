@@ -145,6 +145,13 @@ async def serve(options):
         OUTAGE["until"] = time.monotonic() + seconds
         return web.json_response({"outage": seconds})
 
+    async def simulcast_layer(request):
+        # Consumers of simulcast producers move to this layer at its next key frame (asked for).
+        layer = int(request.query.get("layer", "0"))
+        changed = media.set_simulcast_layer(layer) if media is not None else 0
+        return web.json_response({"layer": layer, "consumers": changed})
+
+    control.router.add_post("/simulcast-layer", simulcast_layer)
     control.router.add_post("/members/{member}/{action:pause-video|resume-video}", member_video)
     control.router.add_post("/outage", outage)
     control.router.add_post("/members/{member}/leave", member_leave)

@@ -393,6 +393,17 @@ class MediaServer:
             self.ticker.add(packet)
         entry["task"] = asyncio.ensure_future(start_when_connected())
 
+    def set_simulcast_layer(self, layer):
+        changed = 0
+        for entry in list(self.consumers.values()):
+            packet = entry.get("packet")
+            if packet is not None and packet.target_layer is not None:
+                packet.target_layer = max(0, min(layer, len(entry["source"].layer_ssrcs) - 1)) \
+                    if getattr(entry["source"], "layer_ssrcs", None) else layer
+                entry["source"].request_keyframe(packet.target_layer)
+                changed += 1
+        return changed
+
     async def resume_consumer(self, consumer):
         pass  # consumers start unpaused (the variant PROTOCOL.md says clients must tolerate)
 
@@ -445,6 +456,7 @@ class MediaServer:
         if packet_level or decode_here:
             source = forwarding.Source(producer.kind, name, media_codec["clockRate"])
             source.keyframe_requester = send_pli
+            source.layer_ssrcs = [e.get("ssrc") for e in encodings]
             if packet_level:
                 entry["source"] = source
         layers = []
