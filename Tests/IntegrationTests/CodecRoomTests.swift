@@ -180,6 +180,23 @@ final class CodecRoomTests: XCTestCase {
         XCTAssertGreaterThan(try XCTUnwrap(atServer["frames_decoded"] as? Int), 0)
     }
 
+    /// `--video-codec vp9` where the router lists VP9 after H264 and before VP8: nacho sends VP9
+    /// (not the VP8 it would prefer) and the server decodes it.
+    func testVideoCodecVP9OnTheH264VP9Router() throws {
+        let server = try RoomServerProcess(["--router-codecs", "h264-vp9"])
+        let cfg = try config(#"{"video": {"width": 320, "height": 240, "fps": 15}}"#)
+        let run = try Nacho.run(["join", "--config", cfg, "--edge", server.edge, "--origin", server.origin, "--room", "42",
+                                 "--member", "7", "--no-audio", "--video-source", "synthetic", "--video-codec", "vp9",
+                                 "--duration", "8", "--json"], timeout: 40)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let video = try sentVideo(run)
+        let atServer = try XCTUnwrap(try mediaProducers(server)[try XCTUnwrap(video["producer_id"] as? String)])
+        XCTAssertEqual(atServer["codec"] as? String, "video/VP9")
+        let framesSent = try XCTUnwrap(video["frames"] as? Int)
+        XCTAssertGreaterThanOrEqual(Double(try XCTUnwrap(atServer["frames_decoded"] as? Int)), 0.9 * Double(framesSent), "\(atServer)")
+        XCTAssertEqual([atServer["width"] as? Int, atServer["height"] as? Int], [320, 240])
+    }
+
     // MARK: - Packet-level forwarding
 
     /// One nacho sends 320x240 at 15 fps, another records it through the server's packet-level

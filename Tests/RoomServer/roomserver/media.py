@@ -90,7 +90,11 @@ class TapDtlsTransport(RTCDtlsTransport):
         if len(data) >= 12:
             tap = self.taps.get(int.from_bytes(data[8:12], "big"))
             if tap is not None:
-                sends, swallow = tap(data)
+                try:
+                    sends, swallow = tap(data)
+                except Exception:
+                    log.exception("tapping an RTP packet failed")
+                    sends, swallow = (), False
                 for send in sends:
                     await send
                 if swallow:
