@@ -75,8 +75,10 @@ def keyframe_start(codec, payload):
         if codec == "vp9":
             if not payload or not payload[0] & 0x08:  # B
                 return False
-            if payload[0] & 0x20 and (payload[1] >> 1) & 0x07:  # a spatial layer above 0
-                return False
+            if payload[0] & 0x20:
+                at = 1 + ((2 if payload[1] & 0x80 else 1) if payload[0] & 0x80 else 0)
+                if (payload[at] >> 1) & 0x07:  # a spatial layer above 0
+                    return False
             return vp9_frame_is_key(payload[vp9_descriptor_length(payload):])
         if codec == "h264":
             return h264_has_keyframe(payload)
