@@ -108,8 +108,9 @@ final class RecordTests: XCTestCase {
         let probe = try probe(file)
         XCTAssertEqual(probe.decodeErrors, "")
         XCTAssertEqual([probe.width, probe.height], [320, 240])
-        // The server decodes and re-encodes (aiortc's relay) at its own pace: about half the frames
-        // of 10 s at 15 fps reach the recording; what counts is that they are nacho's frames, in order.
+        // The server forwards nacho's packets (CodecRoomTests checks the full frame rate; with
+        // --relay decode aiortc re-encodes at its own pace and about half arrive): what counts
+        // here is that they are nacho's frames, in order.
         XCTAssertGreaterThan(probe.videoFrames, 50)
         XCTAssertGreaterThan(probe.audioFrames, 150)
         XCTAssertTrue(zip(probe.barcodes, probe.barcodes.dropFirst()).allSatisfy { $1 >= $0 }, "\(probe.barcodes.prefix(10))")

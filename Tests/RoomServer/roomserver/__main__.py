@@ -44,6 +44,23 @@ def parse_args(argv):
                    help="virtual MEMBER whose video producer starts paused (camera off; resume with /members/M/resume-video)")
     p.add_argument("--video-size", default="320x240")
     p.add_argument("--video-fps", type=int, default=15)
+    p.add_argument("--router-codecs", default="default", choices=["default", "h264-vp9", "vp9-only"],
+                   help="the router's rtpCapabilities: default (Opus, VP8), h264-vp9 (H264 before VP9 and VP8), "
+                        "vp9-only (VP9 and no VP8); real mediasoup 3.14 answers (fixtures/)")
+    p.add_argument("--virtual-member-codec", action="append", default=[],
+                   help="MEMBER=vp8|vp9|h264: the video codec of a virtual member (default vp8). H264 is encoded by "
+                        "aiortc per consumer; VP9 is pre-encoded RTP replayed (ffmpeg's packetizer), with Opus likewise")
+    p.add_argument("--virtual-media", default="encode", choices=["encode", "replay"],
+                   help="VP8 virtual members: aiortc encodes per consumer (encode), or pre-encoded VP8 + Opus RTP "
+                        "are replayed to every consumer at the packet level (replay; for many consumers)")
+    p.add_argument("--replay-seconds", type=int, default=30, help="length of a replayed loop")
+    p.add_argument("--replay-content", default="pattern", choices=["pattern", "testsrc2"],
+                   help="replayed video: the barcoded pattern (frame order checkable) or ffmpeg's busier testsrc2")
+    p.add_argument("--relay", default="packet", choices=["packet", "decode"],
+                   help="a client's producer reaches consumers as forwarded packets (packet, as an SFU) or decoded "
+                        "and re-encoded by aiortc (decode, the old behaviour)")
+    p.add_argument("--simulcast-layer", type=int, default=None,
+                   help="the layer of a simulcast producer that consumers get (0 = lowest; default the highest)")
     return p.parse_args(argv)
 
 
@@ -61,7 +78,11 @@ async def serve(options):
     server = RoomServer(options, rooms=rooms, media=media)
     for n in range(options.virtual_members):
         member = str(1001 + n)
-        rooms.add_virtual_member(options.room, member, paused_kinds=("video",) if member in options.paused_video else ())
+        server.add_virtual_member(options.room, member, paused_kinds=("video",) if member in options.paused_video else ())
+
+    if media is not None:
+        # the replayed loops are made (or read from the cache) before the server says it listens
+        media.prepare_replay([p for room in rooms.rooms.values() for p in room["producers"].values()])
 
     runners = []
     tls = make_tls_context() if options.tls else None
@@ -124,6 +145,13 @@ async def serve(options):
         OUTAGE["until"] = time.monotonic() + seconds
         return web.json_response({"outage": seconds})
 
+    async def simulcast_layer(request):
+        # Consumers of simulcast producers move to this layer at its next key frame (asked for).
+        layer = int(request.query.get("layer", "0"))
+        changed = media.set_simulcast_layer(layer) if media is not None else 0
+        return web.json_response({"layer": layer, "consumers": changed})
+
+    control.router.add_post("/simulcast-layer", simulcast_layer)
     control.router.add_post("/members/{member}/{action:pause-video|resume-video}", member_video)
     control.router.add_post("/outage", outage)
     control.router.add_post("/members/{member}/leave", member_leave)

@@ -1,11 +1,20 @@
 """The media half: each WebRtcTransport is aiortc's ORTC objects (RTCIceGatherer with an
-ICE-lite connection, RTCIceTransport, RTCDtlsTransport), consumers are RTCRtpSenders of
-virtual members' synthetic media (or relays of a client's producer), producers are
-RTCRtpReceivers whose frames are decoded and measured."""
+ICE-lite connection, RTCIceTransport, RTCDtlsTransport).
+
+Consumers are either RTCRtpSenders that encode a virtual member's synthetic media per consumer
+(VP8, H264, Opus: --virtual-media encode), or packet-level PacketConsumers (forwarding.py) fed
+by a Source: a replayed pre-encoded loop (VP9 members; VP8/Opus with --virtual-media replay) or
+a client's producer, whose decrypted RTP is tapped from its transport (TapDtlsTransport) and
+forwarded as an SFU does (--relay packet; --relay decode keeps aiortc's decode/re-encode relay).
+
+A client's producer is also decoded once, for what tests assert: by aiortc's RTCRtpReceiver
+(VP8, H264, Opus), or by PyAV after depacketizing here (VP9, and every layer of a simulcast
+producer)."""
 
 import asyncio
 import logging
 import random
+import struct
 
 import numpy as np
 from aiortc import (RTCCertificate, RTCDtlsFingerprint, RTCDtlsParameters, RTCDtlsTransport, RTCIceGatherer,
@@ -18,7 +27,7 @@ from aiortc.rtcrtpparameters import (RTCRtcpParameters, RTCRtpCodecParameters, R
 from aiortc.rtp import RtcpPsfbPacket, RtcpRrPacket, RtcpRtpfbPacket, RtcpSrPacket
 from cryptography.hazmat.primitives import hashes
 
-from . import synthetic
+from . import forwarding, replay, rtp_util, synthetic
 from .lite_ice import LiteConnection
 from .lossy_relay import LossyRelay
 from .tcp_relay import TcpRelay, dead_udp_port
@@ -69,6 +78,30 @@ class CountingReceiver(RTCRtpReceiver):
             raise
 
 
+class TapDtlsTransport(RTCDtlsTransport):
+    """An RTCDtlsTransport that hands decrypted RTP of tapped SSRCs to a callable first; the
+    callable returns the sends it caused and whether aiortc's own routing should skip it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.taps = {}
+
+    async def _handle_rtp_data(self, data, arrival_time_ms):
+        if len(data) >= 12:
+            tap = self.taps.get(int.from_bytes(data[8:12], "big"))
+            if tap is not None:
+                try:
+                    sends, swallow = tap(data)
+                except Exception:
+                    log.exception("tapping an RTP packet failed")
+                    sends, swallow = (), False
+                for send in sends:
+                    await send
+                if swallow:
+                    return
+        await super()._handle_rtp_data(data, arrival_time_ms)
+
+
 class ServerTransport:
     def __init__(self, transport_id, certificate, options):
         self.id = transport_id
@@ -76,7 +109,7 @@ class ServerTransport:
         self.gatherer = RTCIceGatherer()
         self.gatherer._connection = LiteConnection(ice_controlling=False, consent_timeout=options.consent_timeout)
         self.ice = RTCIceTransport(self.gatherer)
-        self.dtls = RTCDtlsTransport(self.ice, [certificate])
+        self.dtls = TapDtlsTransport(self.ice, [certificate])
         self.certificate = certificate
         self.connected = asyncio.Event()
         self.tasks = []
@@ -169,15 +202,107 @@ def codec_parameters(codec):
                                  payloadType=codec["payloadType"], parameters=dict(codec.get("parameters", {})))
 
 
+def rtcp_pli(media_ssrc, sender_ssrc=1):
+    return struct.pack("!BBHII", 0x81, 206, 2, sender_ssrc, media_ssrc)
+
+
+def new_consumer_counters():
+    return {"rr_received": 0, "rr_highest_seq": 0, "rr_fraction_lost": 0, "pli_received": 0, "nack_received": 0,
+            "packets_sent": 0, "bytes_sent": 0, "frames_sent": 0}
+
+
+class LayerDecoder:
+    """One received video stream (a simulcast layer, or a VP9 producer) decoded here: frames
+    reassembled from RTP, depacketized, decoded by PyAV (ffmpeg's vp8/vp9/h264 decoders)."""
+
+    def __init__(self, codec, ssrc, counters):
+        self.codec = codec
+        self.assembler = rtp_util.FrameAssembler()
+        self.decoder = None
+        self.counters = counters
+        self.waiting_for_key = True
+        counters.update({"ssrc": ssrc, "packets": 0, "frames_decoded": 0, "width": 0, "height": 0, "keyframes": 0,
+                         "decode_errors": 0, "frames_dropped": 0})
+
+    def packet(self, seq, ts, marker, payload):
+        self.counters["packets"] += 1
+        parts = self.assembler.add(seq, ts, marker, payload)
+        self.counters["frames_dropped"] = self.assembler.dropped
+        if parts is None:
+            return
+        key = rtp_util.keyframe_start(self.codec, parts[0])
+        if key:
+            self.counters["keyframes"] += 1
+            self.waiting_for_key = False
+        if self.waiting_for_key:
+            return
+        if self.codec == "vp9":
+            frame = rtp_util.vp9_depacketize(parts)
+        elif self.codec == "vp8":
+            frame = rtp_util.vp8_depacketize(parts)
+        else:
+            from aiortc.codecs.h264 import h264_depayload
+            frame = b"".join(h264_depayload(p) for p in parts)
+        if not frame:
+            return
+        import av
+        try:
+            if self.decoder is None:
+                self.decoder = av.CodecContext.create({"vp8": "vp8", "vp9": "vp9", "h264": "h264"}[self.codec], "r")
+            for decoded in self.decoder.decode(av.Packet(frame)):
+                self.counters["frames_decoded"] += 1
+                self.counters["width"], self.counters["height"] = decoded.width, decoded.height
+        except Exception:
+            self.counters["decode_errors"] += 1
+            self.waiting_for_key = True
+
+
+class ProducerSink:
+    """Stands in aiortc's RTP router for a producer decoded here: counts its sender reports."""
+
+    def __init__(self, counters):
+        self.counters = counters
+
+    async def _handle_rtcp_packet(self, packet):
+        if isinstance(packet, RtcpSrPacket):
+            self.counters["sr_received"] += 1
+
+    async def _handle_rtp_packet(self, packet, arrival_time_ms):
+        pass
+
+    def _handle_disconnect(self):
+        pass
+
+
 class MediaServer:
     def __init__(self, options):
         self.options = options
         self.certificate = RTCCertificate.generateCertificate()
         self.transports = {}
-        self.consumers = {}   # consumer id -> {"sender", "counters", "track"}
-        self.producers = {}   # producer id -> {"receiver", "counters", "task"}
+        self.consumers = {}   # consumer id -> {"sender" | "packet", "counters", "track", ...}
+        self.producers = {}   # producer id -> {"receiver", "counters", "task", "source", ...}
         self.relay = MediaRelay()
         self.gates = {}       # producer id -> asyncio.Event, set while the (virtual) producer is not paused
+        self.replays = {}     # virtual producer id -> ReplaySource
+        self.ticker = forwarding.RtcpTicker()
+
+    def prepare_replay(self, producers):
+        """Makes (or loads from the cache) the loops the replaying virtual members need."""
+        for producer in producers:
+            if producer.virtual and producer.source == "replay":
+                self.loop_for(producer)
+
+    def loop_for(self, producer):
+        name = "opus" if producer.kind == "audio" else producer.codec["mimeType"].split("/")[1].lower()
+        return replay.load(name, self.options.video_width, self.options.video_height, self.options.video_fps,
+                           self.options.replay_seconds, self.options.replay_content)
+
+    def replay_source(self, producer):
+        source = self.replays.get(producer.id)
+        if source is None:
+            source = self.replays[producer.id] = forwarding.ReplaySource(self.loop_for(producer), gate=self.gate(producer))
+            source.start()
+        return source
 
     def gate(self, producer):
         gate = self.gates.get(producer.id)
@@ -204,27 +329,36 @@ class MediaServer:
     async def connect_transport(self, transport_id, dtls_parameters):
         await self.transports[transport_id].connect(dtls_parameters)
 
+    # -- consumers ----------------------------------------------------------------------
+
     async def add_consumer(self, consumer, producer):
         transport = self.transports[consumer.transport_id]
+        source = None
+        if producer.virtual and producer.source == "replay":
+            source = self.replay_source(producer)
+        elif not producer.virtual:
+            entry = self.producers.get(producer.id)
+            if entry is None:
+                return
+            source = entry.get("source")
+        if source is not None:
+            await self.add_packet_consumer(consumer, producer, transport, source)
+            return
         params = consumer.rtp_parameters
         if producer.virtual:
             track = synthetic.PatternTrack(self.options.video_width, self.options.video_height, self.options.video_fps,
                                            gate=self.gate(producer)) \
                 if producer.kind == "video" else synthetic.ToneTrack()
         else:
-            source = self.producers.get(producer.id)
-            if source is None:
-                return
-            track = self.relay.subscribe(source["receiver"].track)
-        counters = {"rr_received": 0, "rr_highest_seq": 0, "rr_fraction_lost": 0, "pli_received": 0, "nack_received": 0,
-                    "packets_sent": 0, "bytes_sent": 0, "frames_sent": 0}
+            track = self.relay.subscribe(self.producers[producer.id]["receiver"].track)
+        counters = new_consumer_counters()
         sender = CountingSender(track, transport.dtls, counters)
         encoding = params["encodings"][0]
         sender._ssrc = encoding["ssrc"]
         if "rtx" in encoding:
             sender._rtx_ssrc = encoding["rtx"]["ssrc"]
         entry = {"sender": sender, "counters": counters, "track": track, "kind": producer.kind,
-                 "producer_id": producer.id, "started": False}
+                 "producer_id": producer.id, "started": False, "mode": "encode" if producer.virtual else "decode-relay"}
         self.consumers[consumer.id] = entry
 
         async def start_when_connected():
@@ -239,33 +373,154 @@ class MediaServer:
             entry["started"] = True
         entry["task"] = asyncio.ensure_future(start_when_connected())
 
+    async def add_packet_consumer(self, consumer, producer, transport, source):
+        counters = new_consumer_counters()
+        layer = None
+        if producer.layers > 1:
+            layer = self.options.simulcast_layer if self.options.simulcast_layer is not None else producer.layers - 1
+            layer = max(0, min(producer.layers - 1, layer))
+        packet = forwarding.PacketConsumer(transport.dtls, consumer.rtp_parameters, producer.kind, source.clock_rate,
+                                           counters, layer=layer)
+        router = transport.dtls._rtp_router
+        router.register_sender(packet, packet.ssrc)
+        if packet.rtx_ssrc is not None:
+            router.register_sender(packet, packet.rtx_ssrc)
+        entry = {"packet": packet, "counters": counters, "kind": producer.kind, "producer_id": producer.id,
+                 "started": False, "source": source, "mode": "replay" if producer.virtual else "forward"}
+        self.consumers[consumer.id] = entry
+
+        async def start_when_connected():
+            await transport.connected.wait()
+            packet.started = True
+            entry["started"] = True
+            source.add(packet)
+            self.ticker.add(packet)
+        entry["task"] = asyncio.ensure_future(start_when_connected())
+
+    def set_simulcast_layer(self, layer):
+        changed = 0
+        for entry in list(self.consumers.values()):
+            packet = entry.get("packet")
+            if packet is not None and packet.target_layer is not None:
+                packet.target_layer = max(0, min(layer, len(entry["source"].layer_ssrcs) - 1)) \
+                    if getattr(entry["source"], "layer_ssrcs", None) else layer
+                entry["source"].request_keyframe(packet.target_layer)
+                changed += 1
+        return changed
+
     async def resume_consumer(self, consumer):
         pass  # consumers start unpaused (the variant PROTOCOL.md says clients must tolerate)
 
     async def remove_consumer(self, consumer):
         entry = self.consumers.pop(consumer.id, None)
-        if entry is not None:
-            entry["task"].cancel()
-            if entry["started"]:
-                await self.collect_entry_stats(entry)
-                await entry["sender"].stop()
-            self.consumers[consumer.id + ":closed"] = {"counters": entry["counters"], "kind": entry["kind"],
-                                                       "closed": True, "producer_id": entry["producer_id"]}
+        if entry is None:
+            return
+        entry["task"].cancel()
+        if "packet" in entry:
+            packet = entry["packet"]
+            entry["source"].remove(packet)
+            self.ticker.discard(packet)
+            transport = self.transports.get(consumer.transport_id)
+            if transport is not None:
+                transport.dtls._rtp_router.unregister_sender(packet)
+        elif entry["started"]:
+            await self.collect_entry_stats(entry)
+            await entry["sender"].stop()
+        self.consumers[consumer.id + ":closed"] = {"counters": entry["counters"], "kind": entry["kind"],
+                                                   "closed": True, "producer_id": entry["producer_id"],
+                                                   "mode": entry["mode"]}
+
+    # -- producers ----------------------------------------------------------------------
 
     async def add_producer(self, transport_id, producer):
         transport = self.transports[transport_id]
         params = producer.rtp_parameters
         counters = {"packets": 0, "bytes": 0, "sr_received": 0, "frames_decoded": 0, "width": 0, "height": 0,
                     "audio_rms_dbfs": None, "barcodes": []}
+        codecs = [codec_parameters(c) for c in params["codecs"]]
+        media_codec = next(c for c in params["codecs"] if not c["mimeType"].lower().endswith("/rtx"))
+        name = media_codec["mimeType"].split("/")[1].lower()
+        counters["codec"] = media_codec["mimeType"]
+        encodings = params["encodings"]
+        entry = {"counters": counters, "kind": producer.kind, "ssrc": encodings[0].get("ssrc"), "codec": name,
+                 "transport": transport}
+        self.producers[producer.id] = entry
+        # Decoded here (VP9, simulcast layers) or by aiortc's receiver (the rest).
+        decode_here = producer.kind == "video" and (name == "vp9" or len(encodings) > 1)
+        packet_level = self.options.relay == "packet"
+
+        def send_pli(layer=None):
+            ssrcs = [e.get("ssrc") for e in encodings] if layer is None else [encodings[layer].get("ssrc")]
+            for ssrc in ssrcs:
+                if ssrc is not None:
+                    asyncio.ensure_future(self._send_rtcp(transport, rtcp_pli(ssrc, entry.get("rtcp_ssrc", 1))))
+        entry["pli"] = send_pli
+
+        source = None
+        if packet_level or decode_here:
+            source = forwarding.Source(producer.kind, name, media_codec["clockRate"])
+            source.keyframe_requester = send_pli
+            source.layer_ssrcs = [e.get("ssrc") for e in encodings]
+            if packet_level:
+                entry["source"] = source
+        layers = []
+        if decode_here:
+            counters["layers"] = []
+            sink = ProducerSink(counters)
+            transport.dtls._rtp_router.register_receiver(sink, ssrcs=[e["ssrc"] for e in encodings if "ssrc" in e],
+                                                         payload_types=[])
+            entry["sink"] = sink
+            for index, encoding in enumerate(encodings):
+                layer_counters = {}
+                counters["layers"].append(layer_counters)
+                layers.append(LayerDecoder(name, encoding.get("ssrc"), layer_counters))
+        rtx_types = {c["payloadType"] for c in params["codecs"] if c["mimeType"].lower().endswith("/rtx")}
+
+        def make_tap(layer, rtx):
+            def tap(data):
+                try:
+                    payload_type, marker, seq, ts, ssrc, offset, end = rtp_util.parse_header(data)
+                except Exception:
+                    return (), decode_here
+                if offset >= end:
+                    return (), True   # padding only (probing)
+                payload = data[offset:end]
+                if rtx:
+                    if payload_type not in rtx_types or len(payload) < 3:
+                        return (), decode_here
+                    seq = int.from_bytes(payload[0:2], "big")
+                    payload = payload[2:]
+                if decode_here:
+                    counters["packets"] += 1
+                    counters["bytes"] += len(payload)
+                    layers[layer].packet(seq, ts, marker, payload)
+                    top = counters["layers"][-1] if len(layers) > 1 else counters["layers"][0]
+                    for key in ("frames_decoded", "width", "height"):
+                        counters[key] = top[key]
+                if source is None or not source.consumers:
+                    return (), decode_here
+                keyframe = producer.kind == "audio" or rtp_util.keyframe_start(name, payload)
+                return source.fan_out(layer, seq, ts, marker, payload, keyframe), decode_here
+            return tap
+
+        for index, encoding in enumerate(encodings):
+            if "ssrc" in encoding:
+                transport.dtls.taps[encoding["ssrc"]] = make_tap(index, False)
+            if "rtx" in encoding and encoding["rtx"].get("ssrc") is not None:
+                transport.dtls.taps[encoding["rtx"]["ssrc"]] = make_tap(index, True)
+        entry["taps"] = [e.get("ssrc") for e in encodings] + [e.get("rtx", {}).get("ssrc") for e in encodings]
+
+        if decode_here:
+            entry["rtcp_ssrc"] = random.randint(1, 2**32 - 1)
+            return
+
         receiver = CountingReceiver(producer.kind, transport.dtls, counters)
         # In ORTC use (no RTCPeerConnection) the remote track and the receiver's own RTCP SSRC
         # are ours to set; without the SSRC aiortc sends no RR, NACK or PLI.
         receiver._track = RemoteStreamTrack(kind=producer.kind)
         receiver._set_rtcp_ssrc(random.randint(1, 2**32 - 1))
-        codecs = [codec_parameters(c) for c in params["codecs"]]
-        encoding = params["encodings"][0]
-        self.producers[producer.id] = {"receiver": receiver, "counters": counters, "kind": producer.kind,
-                                       "ssrc": encoding["ssrc"]}
+        entry["receiver"] = receiver
+        encoding = encodings[0]
 
         async def run():
             try:
@@ -293,23 +548,41 @@ class MediaServer:
                     samples = frame.to_ndarray().astype(np.float64) / 32768.0
                     rms = float(np.sqrt(np.mean(samples ** 2))) if samples.size else 0.0
                     counters["audio_rms_dbfs"] = round(20 * np.log10(rms), 1) if rms > 0 else -120.0
-        self.producers[producer.id]["task"] = asyncio.ensure_future(run())
+        entry["task"] = asyncio.ensure_future(run())
+
+    async def _send_rtcp(self, transport, data):
+        try:
+            await transport.dtls._send_rtp(data)
+        except Exception:
+            pass
 
     async def request_key_frames(self):
         """Sends a PLI for every video producer, as a consumer's resume would upstream."""
         count = 0
         for entry in self.producers.values():
             if entry["kind"] == "video" and not entry.get("closed"):
-                await entry["receiver"]._send_rtcp_pli(entry["ssrc"])
+                if "receiver" in entry:
+                    await entry["receiver"]._send_rtcp_pli(entry["ssrc"])
+                else:
+                    entry["pli"]()
                 count += 1
         return count
 
     async def remove_producer(self, producer):
         entry = self.producers.get(producer.id)
-        if entry is not None and "task" in entry:
+        if entry is None:
+            return
+        for ssrc in entry.get("taps", []):
+            entry["transport"].dtls.taps.pop(ssrc, None)
+        if "sink" in entry:
+            entry["transport"].dtls._rtp_router.unregister_receiver(entry["sink"])
+        if "task" in entry:
             entry["task"].cancel()
             await entry["receiver"].stop()
-            entry["closed"] = True
+        entry["closed"] = True
+        replay_source = self.replays.pop(producer.id, None)
+        if replay_source is not None:
+            replay_source.stop()
 
     async def close_transport(self, transport_id):
         transport = self.transports.get(transport_id)
@@ -338,8 +611,12 @@ class MediaServer:
     def report(self):
         return {
             "transports": {tid: t.report() for tid, t in list(self.transports.items())},
-            "consumers": {cid: dict(e["counters"], kind=e["kind"], producer_id=e["producer_id"])
+            "consumers": {cid: dict(e["counters"], kind=e["kind"], producer_id=e["producer_id"], mode=e.get("mode"))
                           for cid, e in list(self.consumers.items())},
             "producers": {pid: {k: v for k, v in dict(e["counters"], kind=e["kind"]).items() if k != "barcodes"}
                           for pid, e in list(self.producers.items())},
+            "replays": {pid: {"codec": r.codec, "loops": r.loops, "keyframe_requests": r.keyframe_requests,
+                              "consumers": len(r.consumers), "loop_frames": r.loop.frames,
+                              "loop_keyframes": r.loop.keyframes}
+                        for pid, r in list(self.replays.items())},
         }

@@ -13,6 +13,9 @@ class Producer:
     virtual: bool = False
     socket_id: str = ""
     paused: bool = False
+    codec: dict = None       # the router codec it maps to (consumers get this one)
+    layers: int = 1          # simulcast encodings
+    source: str = ""         # virtual members: "encode" (aiortc per consumer) or "replay"
 
 
 @dataclasses.dataclass

@@ -70,7 +70,14 @@ class RoomServer:
         self.variants = set(options.variant or [])
         self.names = Names(dict(s.split("=", 1) for s in options.event_name or []),
                            dict(s.split("=", 1) for s in options.field_name or []))
-        self.router_caps = ortc.router_rtp_capabilities()
+        self.router_caps = ortc.router_rtp_capabilities(getattr(options, "router_codecs", "default"))
+        self.member_codecs = dict(s.split("=", 1) for s in getattr(options, "virtual_member_codec", None) or [])
+        for member, name in self.member_codecs.items():
+            if name not in ("vp8", "vp9", "h264"):
+                raise SystemExit("--virtual-member-codec %s=%s: vp8, vp9 or h264" % (member, name))
+            if ortc.router_codec_named(self.router_caps, name) is None:
+                raise SystemExit("--virtual-member-codec %s=%s: the %s router has no %s" %
+                                 (member, name, getattr(options, "router_codecs", "default"), name.upper()))
         self.media = media
         self.servers = {}
 
@@ -197,8 +204,10 @@ class RoomServer:
         problem = ortc.check_produce(self.router_caps, kind, params)
         if problem:
             raise RequestError(problem)
+        media_codec = next(c for c in params["codecs"] if not ortc.is_rtx(c))
         producer = Producer(id=str(uuid.uuid4()), member_no=member.member_no, kind=kind, rtp_parameters=params,
-                            socket_id=sid)
+                            socket_id=sid, codec=ortc.router_codec_for(self.router_caps, media_codec),
+                            layers=len(params.get("encodings") or [1]))
         self.rooms.room(member.room_id)["producers"][producer.id] = producer
         if self.media is not None:
             await self.media.add_producer(transport.id, producer)
@@ -213,7 +222,8 @@ class RoomServer:
             raise RequestError("producer not found")
         try:
             params = ortc.consumer_rtp_parameters(self.router_caps, producer.kind, data.get("rtpCapabilities"),
-                                                  str(transport.next_mid))
+                                                  str(transport.next_mid), producer_codec=producer.codec,
+                                                  layers=producer.layers)
         except ortc.ConsumeError:
             return None  # the widely copied servers answer nothing when the router cannot consume
         transport.next_mid += 1
@@ -223,7 +233,7 @@ class RoomServer:
         if self.media is not None:
             await self.media.add_consumer(consumer, producer)
         return {"id": consumer.id, "producerId": producer.id, "kind": producer.kind, "rtpParameters": params,
-                "type": "simple", "producerPaused": producer.paused}
+                "type": "simulcast" if producer.layers > 1 else "simple", "producerPaused": producer.paused}
 
     async def on_resume(self, role, sid, data):
         consumer = self.rooms.consumers.get(data.get("consumer_id"))
@@ -312,7 +322,10 @@ class RoomServer:
         return {
             "stats": self.rooms.stats,
             "members": [vars(m) for m in self.rooms.members.values()],
-            "producers": {rid: [{"id": p.id, "member_no": p.member_no, "kind": p.kind, "virtual": p.virtual}
+            "router_codecs": getattr(self.options, "router_codecs", "default"),
+            "producers": {rid: [{"id": p.id, "member_no": p.member_no, "kind": p.kind, "virtual": p.virtual,
+                                 "codec": p.codec["mimeType"] if p.codec else None, "layers": p.layers,
+                                 "source": p.source}
                                 for p in room["producers"].values()] for rid, room in self.rooms.rooms.items()},
             "consumers": [{"id": c.id, "producer_id": c.producer_id, "kind": c.kind, "resumed": c.resumed}
                           for c in self.rooms.consumers.values()],
@@ -338,9 +351,26 @@ class RoomServer:
             changed += 1
         return changed
 
+    def add_virtual_member(self, room_id, member_no, paused_kinds=()):
+        """A virtual member's producers, with the codec --virtual-member-codec gives it (VP8 by
+        default; VP8 on a router without it: the router's first video codec)."""
+        made = self.rooms.add_virtual_member(room_id, member_no, paused_kinds=paused_kinds)
+        name = self.member_codecs.get(member_no, "vp8")
+        if ortc.router_codec_named(self.router_caps, name) is None:
+            name = next(c["mimeType"].split("/")[1].lower() for c in self.router_caps["codecs"]
+                        if c["kind"] == "video" and not ortc.is_rtx(c))
+        replay = getattr(self.options, "virtual_media", "encode") == "replay"
+        for producer in made:
+            producer.codec = ortc.router_codec_named(self.router_caps, "opus" if producer.kind == "audio" else name)
+            if name == "vp9" or (replay and name == "vp8"):
+                producer.source = "replay"   # pre-encoded RTP (ffmpeg), audio too
+            else:
+                producer.source = "encode"   # aiortc encodes per consumer (VP8, H264; Opus)
+        return made
+
     async def virtual_join(self, room_id, member_no):
         """A virtual member (back) in the room: new producers, announced on the edge."""
-        made = self.rooms.add_virtual_member(room_id, member_no)
+        made = self.add_virtual_member(room_id, member_no)
         await self.announce(room_id, made)
 
     async def drop_all(self):
