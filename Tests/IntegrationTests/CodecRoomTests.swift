@@ -286,6 +286,44 @@ final class CodecRoomTests: XCTestCase {
         publisher.waitUntilExit()
     }
 
+    /// nacho's own simulcast producer (`join --simulcast`): three VP8 encodings, each with its
+    /// SSRC and RTX, decoding at 1/4, 1/2 and full size at the server; another nacho records the
+    /// full-size layer.
+    func testNachoSimulcastProducerSendsThreeLayers() throws {
+        let server = try RoomServerProcess()
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("nacho-\(UUID()).json")
+        try Data(#"{"video": {"width": 320, "height": 240, "fps": 15, "bitrate": 600000}}"#.utf8).write(to: config)
+        addTeardownBlock { try? FileManager.default.removeItem(at: config) }
+        let producer = Process()
+        producer.executableURL = Repository.nacho
+        producer.arguments = ["join", "--config", config.path, "--edge", server.edge, "--origin", server.origin, "--room", "42",
+                              "--member", "1", "--no-audio", "--video-source", "synthetic", "--simulcast", "--duration", "14"]
+        producer.standardOutput = FileHandle.nullDevice
+        producer.standardError = FileHandle.nullDevice
+        try producer.run()
+        defer { if producer.isRunning { producer.terminate() } }
+        Thread.sleep(forTimeInterval: 2)
+        let dir = try outputDirectory()
+        let run = try Nacho.run(["record", "--edge", server.edge, "--room", "42", "--member", "7", "--out", dir.path,
+                                 "--duration", "8", "--json"], timeout: 40)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let producers = try mediaProducers(server)
+        let video = try XCTUnwrap(producers.values.first { $0["kind"] as? String == "video" }, "\(producers)")
+        let layers = try XCTUnwrap(video["layers"] as? [[String: Any]], "\(video)")
+        XCTAssertEqual(layers.count, 3)
+        for (index, size) in [[80, 60], [160, 120], [320, 240]].enumerated() {
+            XCTAssertGreaterThan(layers[index]["frames_decoded"] as? Int ?? 0, 60, "layer \(index) decodes: \(layers[index])")
+            XCTAssertEqual([layers[index]["width"] as? Int ?? 0, layers[index]["height"] as? Int ?? 0], size, "layer \(index)")
+            XCTAssertEqual(layers[index]["decode_errors"] as? Int ?? 0, 0, "layer \(index)")
+        }
+        let file = try self.file(of: "1", in: dir)
+        let probe = try probe(file)
+        XCTAssertEqual(probe.decodeErrors, "")
+        XCTAssertEqual([probe.width, probe.height], [320, 240])
+        XCTAssertGreaterThan(probe.videoFrames, 90)
+        XCTAssertTrue(zip(probe.barcodes, probe.barcodes.dropFirst()).allSatisfy { $1 > $0 }, "frames in order")
+    }
+
     func testSimulcastProducerIsForwardedOneLayer() throws {
         try assertSimulcastLayer(arguments: [], recordSeconds: 10, expected: [320, 240], layer: 2)
     }
