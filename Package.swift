@@ -93,7 +93,7 @@ let package = Package(
         ),
         .executableTarget(name: "nacho", dependencies: ["NachoCLI"], swiftSettings: strict),
         .target(name: "FakeV4L2", path: "Sources/FakeV4L2"),
-        .executableTarget(name: "NachoBench", dependencies: ["RTP", "SRTP", "Media", "Bytes"], swiftSettings: strict),
+        .executableTarget(name: "NachoBench", dependencies: ["RTP", "SRTP", "Media", "Bytes", "CSRTP"], swiftSettings: strict),
 
         // Tests mirror the sources.
         .testTarget(name: "ORTCTests", dependencies: ["ORTC"], resources: [.copy("Fixtures")]),
