@@ -3,6 +3,9 @@
 
     bench_run.py [--json FILE] [machine] [participant] [receive] [alloc] [packets [ITERATIONS]]
 
+BENCH_QUIET_WAIT: seconds each run may wait for other processes to quiet down first (default
+30, 0 = never wait).
+
 Environment (Scripts/bench sets them): NACHO_BIN, NACHO_BENCH_BIN (nacho-bench, for packets),
 NACHO_BENCH_SCRATCH (a scratch directory; child pids are listed in its `pids` file so the
 shell's EXIT trap can end them even if this process is killed), MALLOC_COUNT_LIB (the
@@ -183,10 +186,35 @@ def counters(state):
     return out
 
 
+QUIET_WAIT = float(os.environ.get("BENCH_QUIET_WAIT", "30"))
+
+
+def wait_for_quiet(name, limit=QUIET_WAIT, threshold=15.0):
+    """On a shared machine: waits (at most `limit` s) until other processes used less than
+    `threshold` % of a core over 2 s, so a run does not start in the middle of someone's build."""
+    deadline = time.monotonic() + limit
+    told = False
+    while True:
+        before, start = machine_busy(), time.monotonic()
+        time.sleep(2)
+        load = 100 * (machine_busy() - before) / (time.monotonic() - start)
+        if load < threshold:
+            return
+        if time.monotonic() >= deadline:
+            print("  (%s: the machine is still busy, %.0f %% of a core; measuring anyway)" % (name, load))
+            return
+        if not told:
+            print("  (%s: waiting up to %.0f s for other processes to quiet down: %.0f %% of a core)" % (name, limit, load))
+            sys.stdout.flush()
+            told = True
+
+
 def measure_run(name, command_for, server_arguments, warmup, window, env=None):
     """Starts a fresh server and the participant (`command_for(server)`), samples at warmup
     and warmup + window seconds after the participant started, stops both. Returns the
     figures of the window."""
+    if QUIET_WAIT > 0:
+        wait_for_quiet(name)
     server = RoomServer(name + "-server", server_arguments + SERVER_MEDIA)
     try:
         command = command_for(server)
@@ -234,7 +262,7 @@ def measure_run(name, command_for, server_arguments, warmup, window, env=None):
 
 # --- output ---------------------------------------------------------------------------------
 
-def table(title, header, rows, notes=()):
+def table(title, header, rows, notes=(), text=False):
     print()
     print(title)
     cells = [header] + [[c if isinstance(c, str) else fmt(c) for c in row] for row in rows]
@@ -242,7 +270,7 @@ def table(title, header, rows, notes=()):
     numeric = re.compile(r"^[-+0-9.<= ]*$")
     for n, row in enumerate(cells):
         print(("  " + row[0].ljust(widths[0]) + "  " + "  ".join(
-            c.rjust(w) if numeric.match(c) or n == 0 else c.ljust(w) for c, w in zip(row[1:], widths[1:]))).rstrip())
+            c.ljust(w) if text or not (numeric.match(c) or n == 0) else c.rjust(w) for c, w in zip(row[1:], widths[1:]))).rstrip())
         if n == 0:
             print("  " + "-" * (sum(widths) + 2 * (len(widths) - 1)))
     for note in notes:
@@ -305,6 +333,9 @@ def check(run, sends, receives):
         problems.append("received nothing")
     if problems:
         print("\n  !! %s %s; its log ends:\n%s" % (run["name"], " and ".join(problems), tail(run["name"])))
+    if run["other_load_pct"] > 50:
+        print("  !! %s: other processes used %.0f %% of a core during the window (the machine has %d): "
+              "its figures are less reliable; run again on a quiet machine" % (run["name"], run["other_load_pct"], CORES))
     return not problems
 
 
@@ -369,7 +400,7 @@ def bench_machine():
         ["load average at start", " ".join(open("/proc/loadavg").read().split()[:3])],
     ]
     results["machine"] = dict(rows)
-    table("machine", ["", ""], rows)
+    table("machine", ["", ""], rows, text=True)
 
 
 PARTICIPANT = {"members": 1, "warmup": 5, "window": 20}
