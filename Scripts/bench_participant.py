@@ -11,7 +11,8 @@ the decoder for one that drops the frame, to see aiortc's packet path alone.
 Origin (send, unless --no-send): join (producer), createWebRtcTransport, connectTransport,
 produce audio and video from aiortc tracks (VideoStreamTrack / AudioStreamTrack pacing) that
 draw a moving pattern like nacho's synthetic source and a 440 Hz tone; aiortc encodes them
-(VP8 via PyAV's libvpx, Opus 96 kb/s stereo as aiortc always does).
+(VP8 via PyAV's libvpx, target from --video-bitrate and at most that, as nacho's
+video.bitrate; Opus 96 kb/s stereo as aiortc always does).
 
 ICE gathers on 127.0.0.1 only (no STUN server, no other interface) and every datagram goes to
 127.0.0.1. At the end one JSON object per line per stream, like `nacho join --json`.
@@ -342,9 +343,10 @@ async def main(options):
     if options.no_decode:
         import aiortc.rtcrtpreceiver
         aiortc.rtcrtpreceiver.get_decoder = lambda codec: NullDecoder()
-    # The video encoder's starting target (aiortc: 500 kb/s), as nacho's video.bitrate; both
-    # then follow the server's REMB.
+    # The video encoder starts at nacho's video.bitrate (aiortc: 500 kb/s) and, like nacho,
+    # follows the server's REMB below it but not above (aiortc alone would go up to 1.5 Mb/s).
     vpx.DEFAULT_BITRATE = options.video_bitrate
+    vpx.MAX_BITRATE = max(options.video_bitrate, vpx.MIN_BITRATE)
     participant = Participant(options)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -373,7 +375,7 @@ if __name__ == "__main__":
     parser.add_argument("--no-decode", action="store_true", help="drop received frames instead of decoding them")
     parser.add_argument("--video-size", default="640x480")
     parser.add_argument("--video-fps", type=int, default=30)
-    parser.add_argument("--video-bitrate", type=int, default=800_000)
+    parser.add_argument("--video-bitrate", type=int, default=800_000, help="start and ceiling of the VP8 target (b/s)")
     options = parser.parse_args()
     options.origin = options.origin or options.edge
     for url in (options.edge, options.origin):

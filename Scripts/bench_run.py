@@ -358,6 +358,13 @@ def strings_version(path, pattern):
         return "?"
 
 
+def srtp_crypto():
+    """The crypto library the system libsrtp2 was built with (Debian's uses NSS)."""
+    out = subprocess.run(["sh", "-c", "ldd $(ldconfig -p | awk '/libsrtp2.so/ {print $NF; exit}')"],
+                         capture_output=True, text=True).stdout
+    return "NSS" if "libnss3" in out else "OpenSSL" if "libcrypto" in out else "built-in"
+
+
 def bench_machine():
     """What the figures were measured on."""
     with open("/proc/cpuinfo") as f:
@@ -389,8 +396,9 @@ def bench_machine():
         ["kernel", platform.release()],
         ["Swift", swift[0] if swift else "?"],
         ["nacho binary", "%s (built %s)" % (NACHO, time.strftime("%Y-%m-%d %H:%M", time.localtime(nacho_stat.st_mtime)))],
-        ["nacho's libraries (Debian)", "libvpx %s, libsrtp2 %s, libopus %s, OpenSSL %s" % (
-            version_of_library("libvpx.so.7", "vpx_codec_version_str"), deb("libsrtp2-1"), deb("libopus0"), deb("libssl3"))],
+        ["nacho's libraries (Debian)", "libvpx %s, libsrtp2 %s (crypto: %s), libopus %s, OpenSSL %s" % (
+            version_of_library("libvpx.so.7", "vpx_codec_version_str"), deb("libsrtp2-1"), srtp_crypto(), deb("libopus0"),
+            deb("libssl3"))],
         ["aiortc side (Python %s)" % platform.python_version(),
          "aiortc %s, aioice %s, PyAV %s (its libvpx %s), pylibsrtp %s (its libsrtp %s, %s)" % (
              pip_version("aiortc"), pip_version("aioice"), pip_version("av"),
@@ -443,9 +451,11 @@ def bench_participant():
     table("participant: sends 640x480@30 VP8 (800 kb/s target) + Opus, receives %d virtual member (640x480@30 VP8 + Opus); "
           "%d s window after %d s; one after the other, fresh server each" % (c["members"], c["window"], c["warmup"]),
           ["", "nacho", "aiortc", "nacho ÷ aiortc"], rows,
-          notes=["nacho: `nacho join --audio-source synthetic --video-source synthetic` (VP8 encoder 2 threads; Opus 32 kb/s mono)",
-                 "aiortc: Scripts/bench_participant.py (VP8 via PyAV, 1 thread; Opus 96 kb/s stereo as aiortc always does), "
-                 "decodes what it receives; nacho does not decode",
+          notes=["nacho: `nacho join --audio-source synthetic --video-source synthetic` (Opus 32 kb/s mono); "
+                 "it reassembles what it receives and does not decode it",
+                 "aiortc: Scripts/bench_participant.py (VP8 through PyAV, 1 encoder thread at 640x480, target at most %d kb/s as "
+                 "nacho's; Opus 96 kb/s stereo " % (VIDEO["bitrate"] // 1000) +
+                 "as aiortc always does); it decodes what it receives",
                  "goal (issue 9): nacho ÷ aiortc CPU <= 0.25"] + [
                      "%s by thread name, %% of one core: %s" % (who, ", ".join("%s %.1f" % (comm, pct) for pct, comm in run["threads"][:5]))
                      for who, run in (("nacho", n), ("aiortc", a))])
