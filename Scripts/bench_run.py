@@ -368,7 +368,15 @@ def srtp_crypto():
 def bench_machine():
     """What the figures were measured on."""
     with open("/proc/cpuinfo") as f:
-        model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), platform.processor())
+        info = {}
+        for line in f:
+            key, _, value = line.partition(":")
+            info.setdefault(key.strip(), value.strip())
+    flags = info.get("flags", "").split()
+    model = "%s (family %s, %s MHz%s%s)" % (
+        info.get("model name", platform.processor()), info.get("cpu family", "?"), info.get("cpu MHz", "?").split(".")[0],
+        ", AVX-512" if "avx512f" in flags else ", AVX2" if "avx2" in flags else "",
+        ", virtual machine" if "hypervisor" in flags else "")
     with open("/proc/meminfo") as f:
         memory = int(f.readline().split()[1]) / 1024 / 1024
     swift = subprocess.run(["swift", "--version"], capture_output=True, text=True).stdout.splitlines()
