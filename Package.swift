@@ -102,7 +102,7 @@ let package = Package(
         ),
         .executableTarget(name: "nacho", dependencies: ["NachoCLI"], swiftSettings: strict),
         .target(name: "FakeV4L2", path: "Sources/FakeV4L2"),
-        .executableTarget(name: "NachoBench", dependencies: ["RTP", "SRTP", "DTLS", "Media", "Codecs", "Bytes"], swiftSettings: strict),
+        .executableTarget(name: "NachoBench", dependencies: ["RTP", "SRTP", "DTLS", "Media", "Codecs", "Bytes", "CSRTP"], swiftSettings: strict),
 
         // Tests mirror the sources.
         .testTarget(name: "ORTCTests", dependencies: ["ORTC"], resources: [.copy("Fixtures")]),

@@ -10,23 +10,51 @@ import Media
 import Glibc
 #endif
 
-/// Microbenchmarks of the media hot path, printed as figures (not a test): SRTP protect +
-/// unprotect throughput per profile, RTP parse and serialize rate. `Scripts/bench` runs this
-/// in release mode next to the same work done by aiortc's stack (pylibsrtp, aiortc.rtp).
+/// Microbenchmarks of the media hot path, printed as figures (not a test), one JSON object per
+/// line (`{"name", "side", "value", "unit"}`) for `Scripts/bench packets`, which prints them as a
+/// table next to the same work done by aiortc's stack (Scripts/bench_peer.py):
+/// - the packet paths (SRTP unprotect; receive: unprotect, parse, route, statistics, jitter
+///   buffer, VP8 reassembly; send: packetize, RTP, serialize, protect) in packets per CPU
+///   second, on a recorded 640x480@30 VP8 + Opus stream, next to raw libsrtp on the same packets;
+/// - SRTP protect + unprotect per profile, RTP parse and serialize;
+/// - CPU per second of media sent (encode, packetize, SRTP).
+///
+///     nacho-bench [ITERATIONS] [--packets-out FILE]
+///
+/// `--packets-out` writes the recorded packet set for bench_peer.py (the same packets).
 
-func measure(_ label: String, iterations: Int, bytesPerIteration: Int, _ body: () throws -> Void) rethrows {
-    // Warm up, then time.
-    for _ in 0..<min(iterations / 10, 10_000) { try body() }
-    let start = DispatchTime.now().uptimeNanoseconds
-    for _ in 0..<iterations { try body() }
-    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    let rate = Double(iterations) / seconds
-    let megabytes = rate * Double(bytesPerIteration) / 1e6
-    let padded = label.count >= 44 ? label : label + String(repeating: " ", count: 44 - label.count)
-    print("nacho   \(padded) " + String(format: "%12.0f packets/s %10.1f MB/s", rate, megabytes))
+func emit(_ name: String, _ side: String, _ value: Double, _ unit: String) {
+    func quoted(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+    print("{\"name\":\(quoted(name)),\"side\":\(quoted(side)),\"value\":\(value),\"unit\":\(quoted(unit))}")
 }
 
-let iterations = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 200_000
+func measure(_ label: String, iterations: Int, bytesPerIteration: Int, _ body: () throws -> Void) rethrows {
+    // Warm up, then time (this thread's CPU time: figures per core, whatever else runs).
+    for _ in 0..<min(iterations / 10, 10_000) { try body() }
+    let start = threadCPUTime()
+    for _ in 0..<iterations { try body() }
+    let seconds = threadCPUTime() - start
+    emit(label, "nacho", Double(iterations) / seconds, "packets/s")
+}
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+var packetsOut: String?
+if let index = arguments.firstIndex(of: "--packets-out"), index + 1 < arguments.count {
+    packetsOut = arguments[index + 1]
+    arguments.removeSubrange(index...(index + 1))
+}
+
+// MARK: - Packet paths on a recorded stream
+
+let packetSet = try PacketSet(seconds: 10, width: 640, height: 480, fps: 30, bitrate: 800_000)
+if let packetsOut { try packetSet.write(to: packetsOut) }
+try runPacketPaths(set: packetSet, emit: emit)
+
+// MARK: - SRTP and RTP on one 1.1 kB packet
+
+let iterations = Int(arguments.first ?? "") ?? 200_000
 let payload = (0..<1100).map { UInt8(truncatingIfNeeded: $0 * 31) }
 let packet = RTPPacket(payloadType: 101, sequenceNumber: 1, timestamp: 90000, ssrc: 0x1234_5678, marker: true,
                        headerExtension: RTPHeaderExtension(elements: [.init(id: 1, data: [0x30]), .init(id: 4, data: [1, 2, 3])]),
@@ -39,7 +67,7 @@ for profile in SRTPProtectionProfile.allCases {
     let receiver = try SRTPContext(keys: keys, direction: .inbound, replayWindow: 1024)
     var sequence: UInt16 = 0
     var buffer = wire
-    try measure("SRTP protect+unprotect \(profile.rawValue) 1.1 kB", iterations: iterations, bytesPerIteration: wire.count) {
+    try measure("SRTP protect+unprotect \(profile.rawValue.replacingOccurrences(of: "SRTP_", with: "")) 1.1 kB", iterations: iterations, bytesPerIteration: wire.count) {
         sequence &+= 1
         buffer = wire
         buffer[2] = UInt8(sequence >> 8)
@@ -106,5 +134,5 @@ for n in 0..<(seconds * 50) {
                      protectAndCount)
 }
 let used = cpuTime() - before
-print(String(format: "nacho   send 640x480@30 VP8 800 kb/s + Opus 32 kb/s      %6.3f CPU s per s of media   (%d kB sent for %d s)",
-             used / Double(seconds), sentBytes / 1000, seconds))
+emit("encode + send 640x480@30 VP8 + Opus", "nacho", used / Double(seconds), "CPU s per s of media")
+emit("encode + send 640x480@30 VP8 + Opus", "nacho", Double(sentBytes) * 8 / Double(seconds) / 1000, "kb/s sent")
