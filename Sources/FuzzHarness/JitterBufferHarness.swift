@@ -47,11 +47,10 @@ public enum JitterBufferHarness {
             default:
                 now += Double(input.u8()) / 1000
                 let interval = Double(input.u8()) / 1000
-                // Not checked: duplicates. Numbers 65536 apart both missing (the buffer can span
-                // more than 65536 numbers when nothing pops) both come out as one 16-bit number;
-                // `GenericNACK` packing drops the second.
+                // Sorted in 16-bit serial order (65535 before 0): the buffer spans at most
+                // `capacity` ≤ 32768 numbers, so that order is total and names each at most once.
                 let list = buffer.nackList(now: now, interval: interval, maxTries: Int(input.u8() % 12))
-                require(zip(list, list.dropFirst()).allSatisfy { $0 <= $1 }, "NACK list not sorted: \(list)")
+                require(zip(list, list.dropFirst()).allSatisfy { Int16(bitPattern: $1 &- $0) > 0 }, "NACK list not sorted: \(list)")
             }
         }
         now = .infinity

@@ -65,6 +65,9 @@ public final class InboundStream {
         public var codecPrivate: [UInt8]?
         /// H264 key frames: the parameter sets changed (a recorder starts a new file).
         public var parametersChanged = false
+        /// Packets before this frame were given up: its RTP time may start over (the only
+        /// place it may go backwards, see `receive`).
+        public var followsGap = false
     }
 
     /// What the repair policy wants sent now.
@@ -86,6 +89,8 @@ public final class InboundStream {
         /// Packets dropped before the jitter buffer: too large for a slot, RTX without its
         /// original sequence number.
         public var discarded = 0
+        /// Whole frames dropped because their RTP time was before the last frame handed out.
+        public var framesOutOfOrder = 0
     }
 
     /// Where a stored packet's payload is, and what the depacketizer needs of its header.
@@ -112,6 +117,9 @@ public final class InboundStream {
     /// The last sender report's clock mapping: NTP seconds (since 1900) ↔ RTP time.
     private var senderClock: (ntp: Double, rtp: UInt32)?
     private var lastFrameArrival: Double?
+    /// The RTP time of the last frame handed out, and whether packets were given up since.
+    private var lastDelivered: UInt32?
+    private var gapSinceDelivery = false
     private var averageFrameInterval: Double?
     /// End-to-end delays (seconds) of the frames since `takeDelays`, when the sender's clock
     /// is known; kept small (the owner drains it about once a second).
@@ -146,7 +154,11 @@ public final class InboundStream {
     }
 
     /// One RTP packet of this stream's SSRC (media or RTX). `packet`'s payload is only read
-    /// during the call; complete frames go to `onFrame` in order.
+    /// during the call; complete frames go to `onFrame` in order: in sequence order, and in
+    /// RTP time order too. A frame older than the last one handed out (a confused or hostile
+    /// sender) is dropped, as libwebrtc's frame buffer drops frames older than the last
+    /// decoded: recorders and players need time to move forward. After a gap given up, the
+    /// next frame may start over (a sender that restarted).
     public func receive(_ packet: RTPPacket, size: Int, arrival: Double, onFrame: (Frame) -> Void) {
         if packet.ssrc == configuration.ssrc {
             statistics.packetReceived(sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp, size: size,
@@ -190,6 +202,7 @@ public final class InboundStream {
     /// Hands the packets that are ready, in order, to the depacketizer.
     private func drain(now: Double, onFrame: (Frame) -> Void) {
         jitter.pop(now: now) { output in
+            if output.discontinuity { gapSinceDelivery = true }
             let start = output.slot * Self.slotSize
             let payload = payloads[start..<(start + output.element.length)]
             depacketize(payload, timestamp: output.element.timestamp, marker: output.element.marker,
@@ -215,20 +228,37 @@ public final class InboundStream {
                 frame = Self.frame(out)
             }
         case .opus:
+            guard let followsGap = admit(timestamp) else { return }
             counters.frames += 1
             frameArrived(rtpTimestamp: timestamp, arrival: arrival)
             guard deliversAudio, !payload.isEmpty else { return }
-            onFrame(Frame(data: Array(payload), rtpTimestamp: timestamp, isKeyFrame: true))
+            var frame = Frame(data: Array(payload), rtpTimestamp: timestamp, isKeyFrame: true)
+            frame.followsGap = followsGap
+            onFrame(frame)
             return
         case .other:
             counters.frames += 1
             return
         }
-        guard let frame else { return }
+        guard var frame, let followsGap = admit(frame.rtpTimestamp) else { return }
+        frame.followsGap = followsGap
         counters.frames += 1
         frameArrived(rtpTimestamp: frame.rtpTimestamp, arrival: arrival)
         if frame.isKeyFrame { counters.keyFrames += 1 }
         onFrame(frame)
+    }
+
+    /// Whether a whole frame at this RTP time goes out (see `receive`): nil drops it, else
+    /// whether it follows a gap given up.
+    private func admit(_ timestamp: UInt32) -> Bool? {
+        let followsGap = gapSinceDelivery
+        if let last = lastDelivered, !followsGap, Int32(bitPattern: timestamp &- last) < 0 {
+            counters.framesOutOfOrder += 1
+            return nil
+        }
+        lastDelivered = timestamp
+        gapSinceDelivery = false
+        return followsGap
     }
 
     /// Per whole frame: freeze detection (video) and the end-to-end delay sample.
@@ -299,14 +329,16 @@ public final class InboundStream {
     /// Delivers what is still buffered, gaps and all (the stream ends).
     public func finish(onFrame: (Frame) -> Void) {
         drain(now: .infinity, onFrame: onFrame)
+        var last: Frame?
         if let out = vp9?.flush() {
-            counters.frames += 1
-            onFrame(Frame(data: out.data, rtpTimestamp: out.timestamp, isKeyFrame: out.isKeyFrame, width: out.width, height: out.height))
+            last = Frame(data: out.data, rtpTimestamp: out.timestamp, isKeyFrame: out.isKeyFrame, width: out.width, height: out.height)
         }
-        if let out = h264?.flush() {
-            counters.frames += 1
-            onFrame(Self.frame(out))
-        }
+        if let out = h264?.flush() { last = Self.frame(out) }
+        guard var frame = last, let followsGap = admit(frame.rtpTimestamp) else { return }
+        frame.followsGap = followsGap
+        counters.frames += 1
+        if frame.isKeyFrame { counters.keyFrames += 1 }
+        onFrame(frame)
     }
 
     public func senderReport(_ report: SenderReport, arrival: Double) {

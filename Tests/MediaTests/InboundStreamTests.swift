@@ -162,6 +162,28 @@ final class InboundStreamTests: XCTestCase {
         XCTAssertEqual(counted.counters.frames, 3)
     }
 
+    /// Sequence order and RTP time disagree (a confused or hostile sender): the frame that
+    /// goes back in time is dropped; after a gap given up, time may start over (a sender that
+    /// restarted). The fuzzer found frames handed out backwards in time.
+    func testFramesGoOutInRTPTimeOrderUntilAGapIsGivenUp() {
+        let stream = InboundStream(configuration: InboundStream.Configuration(ssrc: 1, payloadType: 100, clockRate: 48000,
+                                                                             codec: .opus))
+        var frames: [(data: UInt8, followsGap: Bool)] = []
+        func send(_ seq: UInt16, _ timestamp: UInt32, at arrival: Double) {
+            let packet = RTPPacket(payloadType: 100, sequenceNumber: seq, timestamp: timestamp, ssrc: 1, payload: [UInt8(seq)])
+            stream.receive(packet, size: 13, arrival: arrival) { frames.append(($0.data[0], $0.followsGap)) }
+        }
+        send(1, 9600, at: 0)
+        send(2, 960, at: 0.02)  // behind the first: dropped
+        send(3, 10560, at: 0.04)
+        send(5, 100, at: 0.06)  // 4 is missing: held
+        _ = stream.tick(now: 0.2) { frames.append(($0.data[0], $0.followsGap)) }  // 4 given up
+        send(6, 1060, at: 0.22)
+        XCTAssertEqual(frames.map(\.data), [1, 3, 5, 6])
+        XCTAssertEqual(frames.map(\.followsGap), [false, false, true, false])
+        XCTAssertEqual(stream.counters.framesOutOfOrder, 1)
+    }
+
     func testReportOnlyAfterTheFirstPacket() {
         let stream = vp8Stream()
         XCTAssertNil(stream.makeReport(now: 0))
