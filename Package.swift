@@ -136,7 +136,7 @@ let package = Package(
         // ordinary build it replays inputs. Corpora: Tests/FuzzCorpora.
         .target(
             name: "FuzzHarness",
-            dependencies: ["Bytes", "RTP", "ICE", "DTLS", "Media", "ORTC", "SocketIO", "Signaling", "Transport", "Participant"],
+            dependencies: ["Bytes", "RTP", "ICE", "DTLS", "Media", "ORTC", "SocketIO", "Signaling", "Transport", "Participant", "Recording"],
             swiftSettings: strict
         ),
         .executableTarget(name: "NachoFuzz", dependencies: ["FuzzHarness"], swiftSettings: strict),

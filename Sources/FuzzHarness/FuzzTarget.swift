@@ -1,9 +1,6 @@
 /// Every fuzz entry point by name: the libFuzzer binary picks one with `NACHO_FUZZ_TARGET`,
 /// `Scripts/fuzz` runs them all, and FuzzTests replays each one's corpus
 /// (Tests/FuzzCorpora/<name>/).
-///
-/// Not here yet: frames into the WebM writer (Sources/Recording is being rewritten in another
-/// branch); add a `webm` case and its harness when that lands.
 public enum FuzzTarget: String, CaseIterable, Sendable {
     case socketio
     case room
@@ -15,6 +12,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case vp8
     case jitter
     case rfc4571
+    case webm
 
     public func run(_ data: [UInt8]) {
         switch self {
@@ -28,6 +26,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .vp8: VP8Harness.run(data)
         case .jitter: JitterBufferHarness.run(data)
         case .rfc4571: RFC4571Harness.run(data)
+        case .webm: WebMWriterHarness.run(data)
         }
     }
 
@@ -57,6 +56,7 @@ extension FuzzTarget {
         case .vp8: VP8Harness.seeds(fixtures)
         case .jitter: JitterBufferHarness.seeds(fixtures)
         case .rfc4571: RFC4571Harness.seeds(fixtures)
+        case .webm: WebMWriterHarness.seeds(fixtures)
         }
     }
 }

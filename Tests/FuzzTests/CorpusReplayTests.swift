@@ -42,9 +42,10 @@ final class CorpusReplayTests: XCTestCase {
     func testVP8Corpus() throws { try replayCorpus(.vp8) }
     func testJitterBufferCorpus() throws { try replayCorpus(.jitter) }
     func testRFC4571Corpus() throws { try replayCorpus(.rfc4571) }
+    func testWebMCorpus() throws { try replayCorpus(.webm) }
 
     func testEveryTargetHasAReplayTest() {
-        let covered: [FuzzTarget] = [.socketio, .room, .ortc, .ice, .dtls, .rtcp, .rtp, .vp8, .jitter, .rfc4571]
+        let covered: [FuzzTarget] = [.socketio, .room, .ortc, .ice, .dtls, .rtcp, .rtp, .vp8, .jitter, .rfc4571, .webm]
         XCTAssertEqual(Set(covered), Set(FuzzTarget.allCases), "add a replay test for the new target")
     }
 
