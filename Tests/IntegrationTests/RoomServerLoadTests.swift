@@ -2,8 +2,13 @@ import Foundation
 import XCTest
 
 /// The test room server as a bot room needs it: 4 members replaying pre-encoded VP8 320x240 at
-/// 15 fps + Opus, 16 nacho subscribers (128 consumers), every consumer at full rate, and the
-/// server well under a core (measured from /proc, not assumed).
+/// 15 fps + Opus, 16 nacho subscribers (128 consumers), every consumer gets every frame its
+/// member played, and the server well under a core (measured from /proc, not assumed).
+///
+/// Frames are compared with what each replay played in the same window, not with the wall
+/// clock: on a machine shared with other work the replays fall behind (a CI run next to a
+/// fuzzer saw 11.5 of 15 fps everywhere) while forwarding still loses nothing, and a rate
+/// asserted against time would fail for the machine, not for the server. The rates are printed.
 final class RoomServerLoadTests: XCTestCase {
     /// utime + stime of a process, in seconds.
     private func cpuSeconds(_ pid: Int32) throws -> Double {
@@ -14,9 +19,14 @@ final class RoomServerLoadTests: XCTestCase {
         return (Double(fields[11]) ?? 0) / ticks + (Double(fields[12]) ?? 0) / ticks
     }
 
-    private func framesSent(_ server: RoomServerProcess) throws -> [String: (kind: String, frames: Int)] {
-        let consumers = try XCTUnwrap((try server.state()["media"] as? [String: Any])?["consumers"] as? [String: [String: Any]])
-        return consumers.compactMapValues { c in (c["kind"] as? String ?? "", c["frames_sent"] as? Int ?? 0) }
+    /// Frames sent per consumer and played per replayed producer, from one `/state`.
+    private func counts(_ server: RoomServerProcess) throws
+        -> (sent: [String: (kind: String, producer: String, frames: Int)], played: [String: Int]) {
+        let media = try XCTUnwrap(try server.state()["media"] as? [String: Any])
+        let consumers = try XCTUnwrap(media["consumers"] as? [String: [String: Any]])
+        let replays = try XCTUnwrap(media["replays"] as? [String: [String: Any]])
+        return (consumers.compactMapValues { c in (c["kind"] as? String ?? "", c["producer_id"] as? String ?? "", c["frames_sent"] as? Int ?? 0) },
+                replays.compactMapValues { $0["frames_played"] as? Int })
     }
 
     func testFourReplayPublishersAndSixteenSubscribers() throws {
@@ -35,19 +45,28 @@ final class RoomServerLoadTests: XCTestCase {
         }
         defer { for process in subscribers where process.isRunning { process.terminate() } }
         Thread.sleep(forTimeInterval: 7)  // joined, consuming, past the first key frame
-        let cpu0 = try cpuSeconds(server.process.processIdentifier), wall0 = Date(), sent0 = try framesSent(server)
+        let cpu0 = try cpuSeconds(server.process.processIdentifier), wall0 = Date(), before = try counts(server)
         Thread.sleep(forTimeInterval: 10)
         let cpu1 = try cpuSeconds(server.process.processIdentifier), wall = Date().timeIntervalSince(wall0)
-        let sent1 = try framesSent(server)
+        let after = try counts(server)
         let load = (cpu1 - cpu0) / wall
         print("room server: \(String(format: "%.1f", load * 100)) % of one core for 4 replay publishers x 16 subscribers")
-        let video = sent1.filter { $0.value.kind == "video" }, audio = sent1.filter { $0.value.kind == "audio" }
+        let video = after.sent.filter { $0.value.kind == "video" }, audio = after.sent.filter { $0.value.kind == "audio" }
         XCTAssertEqual(video.count, 64, "16 subscribers x 4 members")
         XCTAssertEqual(audio.count, 64)
-        for (id, now) in sent1 {
-            guard let before = sent0[id] else { XCTFail("consumer \(id) came late"); continue }
-            let rate = Double(now.frames - before.frames) / wall
-            XCTAssertEqual(rate, now.kind == "video" ? 15 : 50, accuracy: now.kind == "video" ? 1 : 3, "\(now.kind) consumer \(id)")
+        XCTAssertEqual(after.played.count, 8, "4 members x (video, audio) replayed")
+        for (producer, played) in after.played.sorted(by: { $0.key < $1.key }) {
+            let rate = Double(played - (before.played[producer] ?? 0)) / wall
+            print("room server: producer \(producer) played \(String(format: "%.1f", rate)) frames/s")
+            XCTAssertGreaterThan(rate, 0, "replay \(producer) played nothing")
+        }
+        for (id, now) in after.sent {
+            guard let then = before.sent[id] else { XCTFail("consumer \(id) came late"); continue }
+            guard let playedNow = after.played[now.producer], let playedThen = before.played[now.producer] else {
+                XCTFail("consumer \(id) of \(now.producer), which is not a replay"); continue
+            }
+            // One /state is not one instant (it awaits each sender's stats): a frame or two apart.
+            XCTAssertEqual(now.frames - then.frames, playedNow - playedThen, accuracy: 2, "\(now.kind) consumer \(id)")
         }
         XCTAssertLessThan(load, 0.5, "the server is not the bottleneck")
         for process in subscribers { process.waitUntilExit() }

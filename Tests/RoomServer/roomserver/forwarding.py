@@ -227,6 +227,7 @@ class ReplaySource(Source):
         self.keyframe_requests = 0
         self.task = None
         self.loops = 0
+        self.frames_played = 0  # frames (video) or packets (audio) handed to the consumers
 
     def request_keyframe(self, layer=None):
         self.keyframe_requests += 1
@@ -270,6 +271,7 @@ class ReplaySource(Source):
                     sends += self.fan_out(0, seq, (base_ts + offset + p.ts) & 0xFFFFFFFF, p.marker, p.payload, p.keyframe)
                     seq = (seq + 1) & 0xFFFF
                     index += 1
+                self.frames_played += 1
                 for send in sends:
                     await send
                 if index == len(packets):

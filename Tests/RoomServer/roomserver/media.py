@@ -616,6 +616,7 @@ class MediaServer:
             "producers": {pid: {k: v for k, v in dict(e["counters"], kind=e["kind"]).items() if k != "barcodes"}
                           for pid, e in list(self.producers.items())},
             "replays": {pid: {"codec": r.codec, "loops": r.loops, "keyframe_requests": r.keyframe_requests,
+                              "frames_played": r.frames_played,
                               "consumers": len(r.consumers), "loop_frames": r.loop.frames,
                               "loop_keyframes": r.loop.keyframes}
                         for pid, r in list(self.replays.items())},
