@@ -214,7 +214,9 @@ class Participant:
         self.stop = asyncio.Event()
 
     async def open(self, url, join_type):
-        sio = socketio.AsyncClient(reconnection=False)
+        # handle_sigint=False: python-socketio's own SIGINT handler would cancel every task
+        # (no report at the end) instead of letting main() stop and report.
+        sio = socketio.AsyncClient(reconnection=False, handle_sigint=False)
         await sio.connect(url, transports=["websocket"])
         self.clients.append(sio)
         o = self.options
@@ -314,10 +316,11 @@ class Participant:
             lines.append({"direction": "send", "kind": entry["kind"], "packets": out.packetsSent if out else 0,
                           "bytes": out.bytesSent if out else 0})
         for consumer_id, entry in self.receivers.items():
-            stats = await entry["receiver"].getStats()
-            inbound = next((s for s in stats.values() if s.type == "inbound-rtp"), None)
+            # Every SSRC's count (RTX included): getStats() reports one inbound-rtp per receiver,
+            # and the RTX stream's overwrites the media stream's once a retransmission arrived.
+            streams = getattr(entry["receiver"], "_RTCRtpReceiver__remote_streams", {})
             lines.append({"direction": "receive", "kind": entry["kind"], "consumer_id": consumer_id,
-                          "producer_id": entry["producer_id"], "packets": inbound.packetsReceived if inbound else 0,
+                          "producer_id": entry["producer_id"], "packets": sum(s.packets_received for s in streams.values()),
                           "frames_decoded": entry["frames"]})
         for line in lines:
             print(json.dumps(line), flush=True)
