@@ -23,10 +23,11 @@ member of its own) does.
 
 ICE gathers on 127.0.0.1 only (no STUN server, no other interface) and every datagram goes to
 127.0.0.1. At the end one JSON object per line per stream, like `nacho join --json` (with
-`member`: the participant's member number).
+`member`: the participant's member number). --ticks adds a line every second while it runs:
+{"tick": UNIX TIME, "received_packets": N}, the RTP packets all its receivers counted so far.
 
     bench_participant.py --edge URL --origin URL [--room 42] [--member 8] [--duration S]
-                         [--count N] [--receive-own]
+                         [--count N] [--receive-own] [--ticks]
                          [--no-send] [--no-decode] [--video-size 640x480] [--video-fps 30]
                          [--video-bitrate 800000]
 """
@@ -318,6 +319,10 @@ class Participant:
                 rtcp=RTCRtcpParameters(cname=cname, mux=True, ssrc=sender._ssrc)))
             self.senders.append({"kind": kind, "sender": sender})
 
+    def received_packets(self):
+        return sum(s.packets_received for entry in self.receivers.values()
+                   for s in getattr(entry["receiver"], "_RTCRtpReceiver__remote_streams", {}).values())
+
     async def report(self):
         lines = []
         for entry in self.senders:
@@ -370,6 +375,15 @@ async def main(options):
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    def tick():
+        print(json.dumps({"tick": time.time(), "received_packets": sum(p.received_packets() for p in participants)}),
+              flush=True)
+
+    async def ticks():
+        while True:
+            tick()
+            await asyncio.sleep(1)
+    ticking = asyncio.ensure_future(ticks()) if options.ticks else None
     try:
         for participant in participants:
             if stop.is_set():
@@ -381,9 +395,14 @@ async def main(options):
             await asyncio.wait_for(stop.wait(), options.duration)
         except asyncio.TimeoutError:
             pass
+        if ticking:
+            ticking.cancel()
+            tick()  # the count when told to stop, for a window that ends between two ticks
         for participant in participants:
             await participant.report()
     finally:
+        if ticking:
+            ticking.cancel()
         for participant in participants:
             await participant.close()
 
@@ -398,6 +417,7 @@ if __name__ == "__main__":
     parser.add_argument("--count", type=int, default=1, help="participants in this process (members --member onwards)")
     parser.add_argument("--receive-own", action="store_true",
                         help="edges join as member + 100000: each participant also receives its own producers")
+    parser.add_argument("--ticks", action="store_true", help="every second, the packets received so far (one JSON line)")
     parser.add_argument("--no-send", action="store_true", help="receive only")
     parser.add_argument("--no-decode", action="store_true", help="drop received frames instead of decoding them")
     parser.add_argument("--video-size", default="640x480")
