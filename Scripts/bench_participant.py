@@ -14,10 +14,20 @@ draw a moving pattern like nacho's synthetic source and a 440 Hz tone; aiortc en
 (VP8 via PyAV's libvpx, target from --video-bitrate and at most that, as nacho's
 video.bitrate; Opus 96 kb/s stereo as aiortc always does).
 
+--count N runs N such participants on one asyncio loop in this one process (members
+--member, --member + 1, ...; they share one DTLS certificate, as nacho bots' do), joining one
+after the other. --receive-own makes each participant's edge join as member + 100000, so the
+server (which hides a member's own producers from it) hands it its own audio and video too:
+every participant then receives every producer of the room, as a `nacho bots` subscriber (a
+member of its own) does.
+
 ICE gathers on 127.0.0.1 only (no STUN server, no other interface) and every datagram goes to
-127.0.0.1. At the end one JSON object per line per stream, like `nacho join --json`.
+127.0.0.1. At the end one JSON object per line per stream, like `nacho join --json` (with
+`member`: the participant's member number). --ticks adds a line every second while it runs:
+{"tick": UNIX TIME, "received_packets": N}, the RTP packets all its receivers counted so far.
 
     bench_participant.py --edge URL --origin URL [--room 42] [--member 8] [--duration S]
+                         [--count N] [--receive-own] [--ticks]
                          [--no-send] [--no-decode] [--video-size 640x480] [--video-fps 30]
                          [--video-bitrate 800000]
 """
@@ -204,22 +214,25 @@ def device_capabilities(router):
 
 
 class Participant:
-    def __init__(self, options):
+    def __init__(self, options, member, edge_member, certificate):
         self.options = options
-        self.certificate = RTCCertificate.generateCertificate()
+        self.member, self.edge_member = member, edge_member
+        self.certificate = certificate
         self.receivers = {}   # consumer id -> {"kind", "receiver", "frames", "packets", "bytes", "task"}
         self.senders = []     # {"kind", "sender"}
         self.transports = []
         self.clients = []
-        self.stop = asyncio.Event()
 
     async def open(self, url, join_type):
-        sio = socketio.AsyncClient(reconnection=False)
+        # handle_sigint=False: python-socketio's own SIGINT handler would cancel every task
+        # (no report at the end) instead of letting main() stop and report.
+        sio = socketio.AsyncClient(reconnection=False, handle_sigint=False)
         await sio.connect(url, transports=["websocket"])
         self.clients.append(sio)
         o = self.options
         await request(sio, "createRoom", {"room_id": o.room})
-        await request(sio, "join", {"type": join_type, "room_id": o.room, "member_no": o.member})
+        member = self.edge_member if join_type == "consumer" else self.member
+        await request(sio, "join", {"type": join_type, "room_id": o.room, "member_no": member})
         router = await request(sio, "getRouterRtpCapabilities", {})
         answer = await request(sio, "createWebRtcTransport",
                                {"producing": join_type == "producer", "consuming": join_type == "consumer", "forceTcp": False})
@@ -306,18 +319,23 @@ class Participant:
                 rtcp=RTCRtcpParameters(cname=cname, mux=True, ssrc=sender._ssrc)))
             self.senders.append({"kind": kind, "sender": sender})
 
+    def received_packets(self):
+        return sum(s.packets_received for entry in self.receivers.values()
+                   for s in getattr(entry["receiver"], "_RTCRtpReceiver__remote_streams", {}).values())
+
     async def report(self):
         lines = []
         for entry in self.senders:
             stats = await entry["sender"].getStats()
             out = next((s for s in stats.values() if s.type == "outbound-rtp"), None)
-            lines.append({"direction": "send", "kind": entry["kind"], "packets": out.packetsSent if out else 0,
+            lines.append({"member": self.member, "direction": "send", "kind": entry["kind"], "packets": out.packetsSent if out else 0,
                           "bytes": out.bytesSent if out else 0})
         for consumer_id, entry in self.receivers.items():
-            stats = await entry["receiver"].getStats()
-            inbound = next((s for s in stats.values() if s.type == "inbound-rtp"), None)
-            lines.append({"direction": "receive", "kind": entry["kind"], "consumer_id": consumer_id,
-                          "producer_id": entry["producer_id"], "packets": inbound.packetsReceived if inbound else 0,
+            # Every SSRC's count (RTX included): getStats() reports one inbound-rtp per receiver,
+            # and the RTX stream's overwrites the media stream's once a retransmission arrived.
+            streams = getattr(entry["receiver"], "_RTCRtpReceiver__remote_streams", {})
+            lines.append({"member": self.member, "direction": "receive", "kind": entry["kind"], "consumer_id": consumer_id,
+                          "producer_id": entry["producer_id"], "packets": sum(s.packets_received for s in streams.values()),
                           "frames_decoded": entry["frames"]})
         for line in lines:
             print(json.dumps(line), flush=True)
@@ -347,21 +365,46 @@ async def main(options):
     # follows the server's REMB below it but not above (aiortc alone would go up to 1.5 Mb/s).
     vpx.DEFAULT_BITRATE = options.video_bitrate
     vpx.MAX_BITRATE = max(options.video_bitrate, vpx.MIN_BITRATE)
-    participant = Participant(options)
+    certificate = RTCCertificate.generateCertificate()
+    participants = []
+    for i in range(options.count):
+        member = str(int(options.member) + i) if options.count > 1 else options.member
+        edge_member = str(int(member) + 100000) if options.receive_own else member
+        participants.append(Participant(options, member, edge_member, certificate))
+    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, participant.stop.set)
+        loop.add_signal_handler(sig, stop.set)
+    def tick():
+        print(json.dumps({"tick": time.time(), "received_packets": sum(p.received_packets() for p in participants)}),
+              flush=True)
+
+    async def ticks():
+        while True:
+            tick()
+            await asyncio.sleep(1)
+    ticking = asyncio.ensure_future(ticks()) if options.ticks else None
     try:
-        await participant.run_edge()
-        if not options.no_send:
-            await participant.run_origin()
+        for participant in participants:
+            if stop.is_set():
+                break
+            await participant.run_edge()
+            if not options.no_send:
+                await participant.run_origin()
         try:
-            await asyncio.wait_for(participant.stop.wait(), options.duration)
+            await asyncio.wait_for(stop.wait(), options.duration)
         except asyncio.TimeoutError:
             pass
-        await participant.report()
+        if ticking:
+            ticking.cancel()
+            tick()  # the count when told to stop, for a window that ends between two ticks
+        for participant in participants:
+            await participant.report()
     finally:
-        await participant.close()
+        if ticking:
+            ticking.cancel()
+        for participant in participants:
+            await participant.close()
 
 
 if __name__ == "__main__":
@@ -371,6 +414,10 @@ if __name__ == "__main__":
     parser.add_argument("--room", default="42")
     parser.add_argument("--member", default="8")
     parser.add_argument("--duration", type=float, default=3600)
+    parser.add_argument("--count", type=int, default=1, help="participants in this process (members --member onwards)")
+    parser.add_argument("--receive-own", action="store_true",
+                        help="edges join as member + 100000: each participant also receives its own producers")
+    parser.add_argument("--ticks", action="store_true", help="every second, the packets received so far (one JSON line)")
     parser.add_argument("--no-send", action="store_true", help="receive only")
     parser.add_argument("--no-decode", action="store_true", help="drop received frames instead of decoding them")
     parser.add_argument("--video-size", default="640x480")
@@ -378,6 +425,10 @@ if __name__ == "__main__":
     parser.add_argument("--video-bitrate", type=int, default=800_000, help="start and ceiling of the VP8 target (b/s)")
     options = parser.parse_args()
     options.origin = options.origin or options.edge
+    if options.count < 1:
+        sys.exit("bench_participant: --count must be at least 1")
+    if (options.count > 1 or options.receive_own) and not options.member.isdigit():
+        sys.exit("bench_participant: --count and --receive-own need a numeric --member")
     for url in (options.edge, options.origin):
         if not url.startswith(("ws://127.0.0.1:", "http://127.0.0.1:")):
             sys.exit("bench_participant: only servers on 127.0.0.1")
