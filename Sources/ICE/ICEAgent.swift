@@ -111,11 +111,18 @@ public struct ICEAgent: Sendable {
     }
 
     public var nextDeadline: ContinuousClock.Instant? {
-        var deadlines = transactions.map(\.nextSend)
-        if let nextConsentCheck { deadlines.append(nextConsentCheck) }
-        if state == .checking, let startedAt { deadlines.append(startedAt + configuration.connectTimeout) }
-        if state == .connected, let lastConsent { deadlines.append(lastConsent + configuration.consentTimeout) }
-        return deadlines.min()
+        // Asked after every datagram: the earliest of a few candidates, without building a list.
+        var next = nextConsentCheck
+        for transaction in transactions where next.map({ transaction.nextSend < $0 }) ?? true { next = transaction.nextSend }
+        if state == .checking, let startedAt {
+            let timeout = startedAt + configuration.connectTimeout
+            if next.map({ timeout < $0 }) ?? true { next = timeout }
+        }
+        if state == .connected, let lastConsent {
+            let timeout = lastConsent + configuration.consentTimeout
+            if next.map({ timeout < $0 }) ?? true { next = timeout }
+        }
+        return next
     }
 
     public mutating func tick(now: ContinuousClock.Instant) -> [Output] {

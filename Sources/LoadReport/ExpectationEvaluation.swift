@@ -78,23 +78,33 @@ extension Expectation {
             let subject = "bot \(subscriber.bot)"
             let limit: Double
             var shown: (Double) -> String = metric.show
+            // tracks=all: the tracks published in the subscriber's room (of the kind), each
+            // named by its publisher and kind, since a track consumed again after a reconnect
+            // comes under a new id and must not count twice or stand in for a missing one.
+            var publishedInRoom: Set<String>?
             switch threshold {
             case .value(let n): limit = n
             case .all, .percentOfPlanned:
-                // tracks=all: every track published in the subscriber's room (of the kind).
                 let room = roomOfRun[subscriber.run] ?? nil
-                let available = report.published.filter {
+                let available = Set(report.published.filter {
                     (roomOfRun[$0.run] ?? nil) == room && (kind == nil || $0.figures.kind == kind)
-                }.count
-                limit = Double(available)
-                shown = { "tracks \(FigureFormat.number($0)) of \(available)" }
+                }.map { "\($0.bot) \($0.figures.kind)" })
+                publishedInRoom = available
+                limit = Double(available.count)
+                shown = { "tracks \(FigureFormat.number($0)) of \(available.count)" }
             }
             let value: Double?
             switch metric {
             case .freezes: value = Double(subscriber.freezes)
             case .delayP50: value = subscriber.delayMsP50
             case .delayP95: value = subscriber.delayMsP95
-            case .tracks: value = Double(subscriber.tracks.count)
+            case .tracks:
+                if let publishedInRoom {
+                    let received = Set(subscriber.tracks.compactMap { t in t.figures.peer.map { "\($0) \(t.figures.kind)" } })
+                    value = Double(received.intersection(publishedInRoom).count)
+                } else {
+                    value = Double(subscriber.tracks.count)
+                }
             default: value = nil
             }
             guard let value else {

@@ -129,6 +129,28 @@ final class ExpectationEvaluationTests: XCTestCase {
         XCTAssertEqual(try misses("freezes=0", empty), ["expectation freezes=0 missed: no subscribers in the statistics"])
     }
 
+    /// A subscriber that lost its transport and consumed 1001's video again (a second track
+    /// id from the same publisher) but never got 1002's audio back: "tracks 2 of 2" before the
+    /// fix, which counted track ids; a subscriber with every track twice still holds.
+    func testTracksAllCountsEachPublishedTrackOnce() throws {
+        var fixture = StatsFixture()
+        fixture.subscribers = ["1003", "1004"]
+        let records = fixture.records.compactMap { record -> StatsRecord? in
+            if case .track(let line) = record, line.bot == "1003", line.figures.kind == "audio" { return nil }
+            guard case .summary(var line) = record else { return record }
+            let again = line.tracks.map { var t = $0; t.track += "-again"; return t }
+            if line.bot == "1003" {
+                line.tracks = line.tracks.filter { $0.kind == "video" } + again.filter { $0.kind == "video" }
+            } else if line.bot == "1004" {
+                line.tracks += again
+            }
+            return .summary(line)
+        }
+        let report = FleetReport(records: records)
+        XCTAssertEqual(try misses("tracks=all", report), ["expectation tracks=all missed: bot 1003: tracks 1 of 2"])
+        XCTAssertEqual(try misses("video.tracks=all", report), [])
+    }
+
     func testATrackWithoutPacketsHasNoLossButFailsPackets() throws {
         var fixture = StatsFixture()
         fixture.subscribers = ["1003"]

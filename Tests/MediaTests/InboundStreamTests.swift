@@ -184,6 +184,35 @@ final class InboundStreamTests: XCTestCase {
         XCTAssertEqual(stream.counters.framesOutOfOrder, 1)
     }
 
+    /// Packet memory follows what waits, not the buffer's span: in order one block is reused
+    /// for every packet; packets held behind a gap take a block each, and come back.
+    func testPacketMemoryGrowsOnlyWithWhatWaitsBehindAGap() {
+        let stream = InboundStream(configuration: InboundStream.Configuration(ssrc: 1, payloadType: 100, clockRate: 48000,
+                                                                             codec: .opus))
+        var frames = 0
+        func send(_ seq: UInt16, at arrival: Double) {
+            let packet = RTPPacket(payloadType: 100, sequenceNumber: seq, timestamp: UInt32(seq) * 960, ssrc: 1,
+                                   payload: ArraySlice(repeating: UInt8(truncatingIfNeeded: seq), count: 100))
+            stream.receive(packet, size: 112, arrival: arrival) { frame in
+                // Each frame carries its own packet's bytes, whichever block they waited in.
+                XCTAssertEqual(frame.data, [UInt8](repeating: UInt8(truncatingIfNeeded: frame.rtpTimestamp / 960), count: 100))
+                frames += 1
+            }
+        }
+        for seq: UInt16 in 1...200 { send(seq, at: Double(seq) * 0.02) }
+        XCTAssertEqual(frames, 200)
+        XCTAssertEqual(stream.payloadBlocks, 1, "in order: one block, reused")
+        // 202 is missing: 203...210 wait behind it, then it comes and all go out.
+        for seq: UInt16 in [201] + Array(203...210) { send(seq, at: 4.1) }
+        XCTAssertEqual(frames, 201)
+        send(202, at: 4.12)
+        XCTAssertEqual(frames, 210)
+        XCTAssertEqual(stream.payloadBlocks, 9, "eight waited behind the gap, one more for the packet that filled it")
+        for seq: UInt16 in 211...300 { send(seq, at: 4.2 + Double(seq - 211) * 0.02) }
+        XCTAssertEqual(frames, 300)
+        XCTAssertEqual(stream.payloadBlocks, 9, "blocks came back and were reused")
+    }
+
     func testReportOnlyAfterTheFirstPacket() {
         let stream = vp8Stream()
         XCTAssertNil(stream.makeReport(now: 0))
