@@ -50,6 +50,9 @@ public struct BotFleet: Sendable {
             }
             await group.waitForAll()
         }
+        // Once every bot has left: what they received and sent after the last sample (each
+        // half's last figures, kept when its media stopped), so the totals miss nothing.
+        report(await sample(statistics, started: started))
         let final = statistics.shared.withLock { $0 }
         return bots.map { Outcome(bot: $0, joining: $0.joining, tracks: final.summary(bot: $0.member)) }
     }

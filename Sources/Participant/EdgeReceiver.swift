@@ -77,7 +77,7 @@ public struct EdgeReceiver: Sendable {
                 },
                 finish: { receiver in
                     await collected.add(await receiver.reports())
-                    probe?.unregister(receiver)
+                    await probe?.retire(receiver)
                 },
                 leave: { try? await room.exitRoom() })
         }

@@ -45,6 +45,9 @@ public final class MediaReceiver: Sendable {
         let stream: InboundStream
         let recorder: MemberRecorder?
         var closed = false
+        /// Its figures since the last report were reported after it closed (once, so the
+        /// interval in which it ended is not lost).
+        var finalReported = false
 
         init(options: ConsumerOptions, owner: String, stream: InboundStream, recorder: MemberRecorder?) {
             self.options = options
@@ -182,10 +185,12 @@ public final class MediaReceiver: Sendable {
         }
     }
 
-    /// Every live consumer's figures (delay samples drained).
+    /// Every live consumer's figures (delay samples drained), and a closed consumer's once more:
+    /// the part of an interval before it closed (a server's `consumerClosed`, or `stop`).
     func trackStats() async -> [TrackStats] {
         (try? await eventLoop.submit { [self] in
-            state.value.consumers.filter { !$0.closed }.map { consumer in
+            state.value.consumers.filter { !$0.closed || !$0.finalReported }.map { consumer in
+                if consumer.closed { consumer.finalReported = true }
                 let stream = consumer.stream
                 var stats = TrackStats(direction: .receive, kind: consumer.options.kind,
                                        codec: consumer.options.rtpParameters.codecs.first?.mimeType ?? "?",

@@ -69,7 +69,7 @@ public struct OriginSender: Sendable {
                 },
                 finish: { sender in
                     await collected.add(await sender.reports())
-                    probe?.unregister(sender)
+                    await probe?.retire(sender)
                 },
                 leave: {
                     // Leave in order: close each producer, then the room.

@@ -46,6 +46,8 @@ public struct TrackStats: Sendable, Equatable {
 /// and send sides register while their transport lives.
 public final class MediaProbe: Sendable {
     private let halves = Mutex<[ObjectIdentifier: any StatsSource]>([:])
+    /// The last figures of halves that ended, for the next snapshot.
+    private let retired = Mutex<[TrackStats]>([])
 
     public init() {}
 
@@ -53,15 +55,22 @@ public final class MediaProbe: Sendable {
         halves.withLock { $0[ObjectIdentifier(source)] = source }
     }
 
-    func unregister(_ source: any StatsSource) {
+    /// A half ended (its media stopped): its last figures are kept for the next snapshot, so
+    /// what it received or sent since the previous one still counts.
+    func retire(_ source: any StatsSource) async {
+        let last = await source.trackStats()
+        retired.withLock { $0 += last }
         halves.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(source)) }
     }
 
-    /// The tracks of every live half.
+    /// The tracks of every live half, and the last figures of those that ended since.
     public func snapshot() async -> [TrackStats] {
         var all: [TrackStats] = []
         for source in halves.withLock({ Array($0.values) }) { all += await source.trackStats() }
-        return all
+        return retired.withLock { ended in
+            defer { ended.removeAll() }
+            return ended + all
+        }
     }
 }
 

@@ -111,6 +111,22 @@ final class BotsTests: XCTestCase {
                 if track["kind"] as? String == "video" { XCTAssertGreaterThan(track["frames"] as? Int ?? 0, 150, "\(track)") }
             }
         }
+        // The totals cover the whole run, its last second included: each subscriber's audio
+        // packets against what the server's consumer sent it (audio is never retransmitted).
+        // They used to stop at the last sample before the bots left, up to a second short.
+        let consumers = try XCTUnwrap((try server.state()["media"] as? [String: Any])?["consumers"] as? [String: [String: Any]])
+        var ratios: [String] = []
+        for subscriber in summaries where subscriber["role"] as? String == "subscriber" {
+            for track in try XCTUnwrap(subscriber["tracks"] as? [[String: Any]]) where track["kind"] as? String == "audio" {
+                let id = try XCTUnwrap(track["track"] as? String)
+                let atServer = try XCTUnwrap(consumers[id + ":closed"] ?? consumers[id], "consumer \(id) at the server")
+                let sent = try XCTUnwrap((atServer["counters"] as? [String: Any] ?? atServer)["packets_sent"] as? Int)
+                let counted = try XCTUnwrap(track["packets"] as? Int)
+                ratios.append("\(subscriber["bot"] ?? "?"): \(counted)/\(sent)")
+                XCTAssertGreaterThanOrEqual(Double(counted), 0.98 * Double(sent), "bot \(subscriber["bot"] ?? "?") counted \(counted) of \(sent)")
+            }
+        }
+        print("audio packets counted / sent by the server: \(ratios.joined(separator: ", "))")
         // Per second, per bot, per track.
         let seconds = all.filter { $0["type"] as? String == "track" && $0["bot"] as? String == "1011" }
         XCTAssertGreaterThan(seconds.count, 4 * 15, "one line per track per second")
