@@ -1,6 +1,6 @@
 import SocketIO
 
-/// Event and field names of the room protocol. The defaults are shared/PROTOCOL.md's; a
+/// Event and field names of the room protocol. The defaults are docs/PROTOCOL.md's; a
 /// deployment that renamed them is reached through configuration (`events`, `fields`).
 public struct ProtocolNames: Sendable, Equatable {
     /// Canonical event name → wire name.

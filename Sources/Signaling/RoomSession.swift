@@ -4,7 +4,7 @@ import ORTC
 import SocketIO
 
 /// One Socket.IO connection to a room server (edge or origin) and the requests of
-/// shared/PROTOCOL.md with typed payloads. It does not reconnect by itself: a dropped link ends
+/// docs/PROTOCOL.md with typed payloads. It does not reconnect by itself: a dropped link ends
 /// the session (`events` yields `.disconnected`) and the owner starts a new one (`Reconnector`).
 public actor RoomSession {
     public enum Role: String, Sendable { case edge, origin }

@@ -96,7 +96,7 @@ final class SendMediaTests: XCTestCase {
     }
 }
 
-/// The real device code paths without devices: ALSA through its `file` plugin (TESTING.md),
+/// The real device code paths without devices: ALSA through its `file` plugin,
 /// V4L2 through a preloaded stand-in for libv4l2 (Sources/FakeV4L2) that serves YUYV.
 final class CaptureDeviceTests: XCTestCase {
     func testALSACaptureThroughTheFilePlugin() throws {

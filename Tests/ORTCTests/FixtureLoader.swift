@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-/// Loads the real mediasoup 3.14 payloads copied from shared/fixtures into this target.
+/// Loads the real mediasoup 3.14 payloads captured from a real server, kept in this target (Fixtures/).
 enum Fixture {
     static func data(_ name: String) throws -> Data {
         let url = try XCTUnwrap(Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures"),

@@ -3,7 +3,7 @@ import Foundation
 import RTP
 import XCTest
 
-/// Every packet mediasoup 3.14 sent in the capture (shared/fixtures/.../packets) parses, has
+/// Every packet mediasoup 3.14 sent in the capture (this target's Fixtures/) parses, has
 /// the fields index.json records, and re-serializes to the same bytes.
 final class CapturedPacketsTests: XCTestCase {
     private func fixture(_ name: String) throws -> [UInt8] {

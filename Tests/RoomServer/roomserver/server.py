@@ -1,4 +1,4 @@
-"""The signaling half: shared/PROTOCOL.md on python-socketio, one AsyncServer per role."""
+"""The signaling half: docs/PROTOCOL.md on python-socketio, one AsyncServer per role."""
 
 import asyncio
 import json
