@@ -159,7 +159,12 @@ public struct Device: Sendable {
     /// header extensions whose id differs from the router's.
     public func validateConsumer(_ options: ConsumerOptions) throws -> ConsumerOptions {
         var out = options
-        guard !options.id.isEmpty else { throw ORTCError.cannotConsume("consumer id is empty") }
+        guard IdentifierLimit.fits(options.id) else {
+            throw ORTCError.cannotConsume("consumer id is empty or longer than \(IdentifierLimit.maxBytes) bytes")
+        }
+        guard IdentifierLimit.fits(options.producerId) else {
+            throw ORTCError.cannotConsume("producer id is empty or longer than \(IdentifierLimit.maxBytes) bytes")
+        }
         out.rtpParameters = try Validation.validate(options.rtpParameters)
         let parameters = out.rtpParameters
         guard let primary = parameters.codecs.first, !primary.isRtx else {

@@ -17,14 +17,16 @@ public enum RoomError: Error, Sendable, CustomStringConvertible {
     /// Configuration that cannot work (bad URL, unknown name override).
     case configuration(String)
 
+    /// One line, with what the server said clipped to `ServerText.maxBytes`: it is logged and
+    /// kept (skipped producers) and may come from a hostile server.
     public var description: String {
         switch self {
-        case .unreachable(let step, let why): return "\(step): cannot reach server: \(why)"
-        case .refused(let step, let why): return "\(step): server refused: \(why)"
+        case .unreachable(let step, let why): return "\(step): cannot reach server: \(ServerText.clipped(why))"
+        case .refused(let step, let why): return "\(step): server refused: \(ServerText.clipped(why))"
         case .timeout(let step, let seconds):
             return "\(step): no answer from server within \(seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)) s"
-        case .protocolViolation(let step, let why): return "\(step): protocol error: \(why)"
-        case .connectionLost(let step, let why): return "\(step): connection lost: \(why)"
+        case .protocolViolation(let step, let why): return "\(step): protocol error: \(ServerText.clipped(why))"
+        case .connectionLost(let step, let why): return "\(step): connection lost: \(ServerText.clipped(why))"
         case .configuration(let why): return "configuration: \(why)"
         }
     }

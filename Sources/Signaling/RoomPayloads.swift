@@ -50,13 +50,17 @@ public struct JoinAnswer: Sendable, Hashable {
 
     /// An id sent as a string or as a number. A number must be an integer that fits in `Int`
     /// (1e300 or 2.5 name nothing): anything else is nil.
+    /// A string or integer id of at most `IdentifierLimit.maxBytes` bytes, else nil.
     static func identifier(_ value: JSONValue) -> String? {
+        let id: String?
         switch value {
-        case .string(let s): return s
-        case .int(let i): return String(i)
-        case .double(let d): return Int(exactly: d).map(String.init)
-        default: return nil
+        case .string(let s): id = s
+        case .int(let i): id = String(i)
+        case .double(let d): id = Int(exactly: d).map(String.init)
+        default: id = nil
         }
+        guard let id, id.utf8.count <= IdentifierLimit.maxBytes else { return nil }
+        return id
     }
 
     /// The id in `key` of an object: nil when absent or null; a value that is no id makes the
@@ -64,7 +68,8 @@ public struct JoinAnswer: Sendable, Hashable {
     static func optionalIdentifier(_ object: JSONValue, _ key: String, in what: String) throws -> String? {
         guard let value = object[key], value != .null else { return nil }
         guard let id = identifier(value) else {
-            throw RoomPayloadError("\(what): \(key) is not a string or an integer id: \(value.summary)")
+            throw RoomPayloadError(
+                "\(what): \(key) is not a string or an integer id of at most \(IdentifierLimit.maxBytes) bytes: \(value.summary)")
         }
         return id
     }
@@ -103,12 +108,14 @@ public struct ProducerInfo: Sendable, Hashable, Codable {
         }
         return try items.map { item in
             guard let id = item["producer_id"].flatMap(JoinAnswer.identifier), !id.isEmpty else {
-                throw RoomPayloadError("newProducers entry without producer_id: \(item.summary)")
+                throw RoomPayloadError(
+                    "newProducers entry without a producer_id of at most \(IdentifierLimit.maxBytes) bytes: \(item.summary)")
             }
             var socketId: String?
             if let value = item["producer_socket_id"], value != .null {
-                guard case .string(let text) = value else {
-                    throw RoomPayloadError("newProducers entry: producer_socket_id is not a string: \(value.summary)")
+                guard case .string(let text) = value, text.utf8.count <= IdentifierLimit.maxBytes else {
+                    throw RoomPayloadError(
+                        "newProducers entry: producer_socket_id is not a string of at most \(IdentifierLimit.maxBytes) bytes: \(value.summary)")
                 }
                 socketId = text
             }

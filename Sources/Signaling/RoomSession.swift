@@ -83,7 +83,7 @@ public actor RoomSession {
                     case "consumerClosed", "consumerPaused", "consumerResumed":
                         // mediasoup-demo style servers say consumerId; the room protocol consumer_id.
                         guard let id = (payload["consumer_id"] ?? payload["consumerId"]).flatMap(JoinAnswer.identifier) else {
-                            logger.warning("ignoring \(wireName) without consumer_id")
+                            logger.warning("ignoring \(name) without a consumer_id of at most \(IdentifierLimit.maxBytes) bytes")
                             continue
                         }
                         switch name {
@@ -136,7 +136,8 @@ public actor RoomSession {
             "rtpParameters": try JSONValue(encoding: rtpParameters), "appData": appData,
         ])
         guard let id = (answer["producer_id"] ?? answer["id"]).flatMap(JoinAnswer.identifier) else {
-            throw RoomError.protocolViolation(step: "\(step)produce", "answer without producer_id: \(answer.summary)")
+            throw RoomError.protocolViolation(
+                step: "\(step)produce", "answer without a producer_id of at most \(IdentifierLimit.maxBytes) bytes: \(answer.summary)")
         }
         return id
     }
@@ -205,7 +206,7 @@ public actor RoomSession {
         }
         let answer = configuration.names.incoming(first)
         if case .object(let object) = answer, let error = object["error"] {
-            throw RoomError.refused(step: stepName, error.stringValue ?? error.summary)
+            throw RoomError.refused(step: stepName, ServerText.clipped(error.stringValue ?? error.summary))
         }
         logger.debug("answered", metadata: ["request": "\(event)"])
         return answer

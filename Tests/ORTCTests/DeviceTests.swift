@@ -137,6 +137,15 @@ final class DeviceTests: XCTestCase {
         duplicatePT.rtpParameters.codecs[1].payloadType = 101
         cases.append(("duplicated payload type", duplicatePT, "duplicated codec payloadType 101"))
 
+        // Issue 14: ids are kept per consumer and logged; a megabyte id is not an id.
+        var hugeId = good
+        hugeId.id = String(repeating: "c", count: 1 << 20)
+        cases.append(("consumer id of 1 MiB", hugeId, "consumer id is empty or longer than 256 bytes"))
+
+        var hugeProducer = good
+        hugeProducer.producerId = String(repeating: "p", count: 257)
+        cases.append(("producer id of 257 bytes", hugeProducer, "producer id is empty or longer than 256 bytes"))
+
         for (name, options, expected) in cases {
             XCTAssertThrowsError(try device.validateConsumer(options), name) { error in
                 XCTAssertTrue("\(error)".contains(expected), "\(name): \(error)")

@@ -75,4 +75,32 @@ final class HostilePayloadTests: XCTestCase {
         let peer: JSONValue = ["member_no": 1]
         XCTAssertThrowsError(try JoinAnswer(parsing: ["peers": .array(Array(repeating: peer, count: JoinAnswer.maxPeers + 1))]))
     }
+
+    /// Issue 14: ids are capped in bytes; a 1 MiB producer id used to be kept and logged.
+    func testIdentifiersLongerThanTheLimitAreMalformed() {
+        let longest = String(repeating: "a", count: IdentifierLimit.maxBytes)
+        XCTAssertEqual(JoinAnswer.identifier(.string(longest)), longest)
+        XCTAssertNil(JoinAnswer.identifier(.string(longest + "a")))
+        // Bytes, not characters: 65 four-byte characters are 260 bytes.
+        XCTAssertNil(JoinAnswer.identifier(.string(String(repeating: "\u{1D400}", count: 65))))
+        let huge = JSONValue.string(String(repeating: "p", count: 1 << 20))
+        XCTAssertThrowsError(try ProducerInfo.list(parsing: [["producer_id": huge]])) { error in
+            XCTAssertLessThan("\(error)".utf8.count, 400, "the error quotes a summary, not the id")
+        }
+        XCTAssertThrowsError(try ProducerInfo.list(parsing: [["producer_id": "p", "member_no": huge]]))
+        XCTAssertThrowsError(try ProducerInfo.list(parsing: [["producer_id": "p", "producer_socket_id": huge]]))
+    }
+
+    /// Issue 14: what the server says in an error answer is kept (skipped producers) and logged
+    /// only up to about 1 KiB.
+    func testServerErrorTextIsClipped() {
+        let text = String(repeating: "é", count: 100_000)
+        let error = RoomError.refused(step: "edge consume", text)
+        XCTAssertLessThanOrEqual("\(error)".utf8.count, ServerText.maxBytes + 40)
+        XCTAssertTrue("\(error)".hasSuffix("..."))
+        XCTAssertEqual(ServerText.clipped("short"), "short")
+        // Cut at a character boundary: no broken UTF-8.
+        let clipped = ServerText.clipped(String(repeating: "\u{1D400}", count: 1000), maxBytes: 10)
+        XCTAssertEqual(clipped, "\u{1D400}...")
+    }
 }
