@@ -158,12 +158,14 @@ public struct EdgeReceiver: Sendable {
             // A dead link ends the session anyway (RoomStay reports it); anything else is
             // this producer's problem only.
             if Task.isCancelled || (error as? RoomError).map(RoomSupervisor.isLinkFailure) == true { return }
+            // What the server said is clipped: it is logged and kept for the whole run.
+            let reason = ServerText.clipped("\(error)")
             seat.logger.warning("skipping a producer that cannot be consumed", metadata: [
                 "member": "\(owner)", "kind": "\(producer.kind?.rawValue ?? "?")", "producer": "\(producer.producerId)",
-                "reason": "\(error)",
+                "reason": "\(reason)",
             ])
             await skipped.add([SkippedProducer(producerId: producer.producerId, owner: owner, kind: producer.kind,
-                                               reason: "\(error)")])
+                                               reason: reason)])
             return
         }
         table.bind(producerId: producer.producerId, consumerId: consumer.id)

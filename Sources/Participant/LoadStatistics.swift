@@ -82,7 +82,9 @@ public struct LoadStatistics: Sendable {
         var record: Record
         var firstSeen: Double
         var lastSeen: Double
-        var histogram = DelayHistogram()
+        /// The run's delay samples while the track lives; nil once it ended, when its
+        /// percentiles are kept in `record` and the histogram (about 30 kB) is let go.
+        var histogram: DelayHistogram? = DelayHistogram()
     }
 
     private var previous: [Key: Previous] = [:]
@@ -125,7 +127,8 @@ public struct LoadStatistics: Sendable {
             for delay in stats.delays { histogram.add(delay * 1000) }
             record.delayP50Ms = histogram.percentile(0.5)
             record.delayP95Ms = histogram.percentile(0.95)
-            previous[key] = Previous(stats: stats, at: now)
+            // An ended track reports no more: only its small total stays.
+            previous[key] = stats.ended ? nil : Previous(stats: stats, at: now)
             accumulate(key, record, stats: stats, delays: stats.delays, now: now, since: since)
             out.append(record)
         }
@@ -155,9 +158,20 @@ public struct LoadStatistics: Sendable {
         total.record.keyFrames = stats.keyFrames
         total.record.freezes = stats.freezes
         total.record.freezeMs = stats.freezeSeconds * 1000
-        for delay in delays { total.histogram.add(delay * 1000) }
+        if total.histogram != nil {
+            for delay in delays { total.histogram?.add(delay * 1000) }
+            if stats.ended, let histogram = total.histogram {
+                total.record.delayP50Ms = histogram.percentile(0.5)
+                total.record.delayP95Ms = histogram.percentile(0.95)
+                total.histogram = nil
+            }
+        }
         totals[key] = total
     }
+
+    /// Tracks whose per-interval state is held (live ones), and delay histograms held.
+    public var liveTracks: Int { previous.count }
+    public var histograms: Int { totals.values.filter { $0.histogram != nil }.count }
 
     /// A bot's tracks over the whole run (its summary).
     public func summary(bot: String) -> [Record] {
@@ -168,8 +182,10 @@ public struct LoadStatistics: Sendable {
             record.elapsedSeconds = duration
             record.intervalSeconds = duration
             record.bitrate = Int(Double(record.bytes * 8) / duration)
-            record.delayP50Ms = total.histogram.percentile(0.5)
-            record.delayP95Ms = total.histogram.percentile(0.95)
+            if let histogram = total.histogram {
+                record.delayP50Ms = histogram.percentile(0.5)
+                record.delayP95Ms = histogram.percentile(0.95)
+            }
             return record
         }
     }

@@ -7,14 +7,14 @@ import Recording
 import RTP
 import Transport
 
-/// The receive side of one edge transport: routes each packet by SSRC to the `InboundStream`
-/// of its consumer (statistics, jitter buffer, depacketizer, repair policy), hands whole frames
-/// to the member's recorder, sends NACKs and key-frame requests every 20 ms and receiver
-/// reports every second. The 20 ms repair step runs from the receive path while packets
-/// arrive (a clock comparison per packet), and from a 100 ms timer when they stop: a NIO
-/// timer allocates on every run, which at 50 runs a second was a third of the receive side's
-/// allocations. Everything runs on the transport's event loop; what the loop owns is
-/// in a loop-bound box, so it cannot be touched from elsewhere by mistake.
+/// The receive side of one edge transport on its event loop: feeds the transport's packets and
+/// the clock to a `ReceiveEngine` (which routes each packet to its consumer's `InboundStream`
+/// and hands whole frames to the member's recorder), and sends what the engine says: NACKs and
+/// key-frame requests from the 20 ms repair step, receiver reports every second. The repair
+/// step runs from the receive path while packets arrive (a clock comparison per packet), and
+/// from a 100 ms timer when they stop: a NIO timer allocates on every run, which at 50 runs a
+/// second was a third of the receive side's allocations. What the loop owns is in a loop-bound
+/// box, so it cannot be touched from elsewhere by mistake.
 public final class MediaReceiver: Sendable {
     /// What was received for one consumer (one remote producer).
     public struct ConsumerReport: Sendable, Equatable {
@@ -38,42 +38,18 @@ public final class MediaReceiver: Sendable {
         public var duplicates: Int
     }
 
-    /// One consumer being received.
-    private final class Consumer {
-        let options: ConsumerOptions
-        let owner: String
-        let stream: InboundStream
-        let recorder: MemberRecorder?
-        var closed = false
-        /// Its figures since the last report were reported after it closed (once, so the
-        /// interval in which it ended is not lost).
-        var finalReported = false
-
-        init(options: ConsumerOptions, owner: String, stream: InboundStream, recorder: MemberRecorder?) {
-            self.options = options
-            self.owner = owner
-            self.stream = stream
-            self.recorder = recorder
-        }
-    }
-
     private final class LoopState {
-        var consumers: [Consumer] = []
-        /// Media and RTX SSRC → index in `consumers`.
-        var bySSRC: [UInt32: Int] = [:]
+        let engine: ReceiveEngine
         var reportTask: RepeatedTask?
         var repairTask: RepeatedTask?
-        /// When the repair step is due next (monotonic seconds).
-        var nextRepair: Double = 0
-        var lastLossWarning: Double = 0
+        var lastLossWarning = -Double.infinity
+
+        init(engine: ReceiveEngine) { self.engine = engine }
     }
 
     private let transport: WebRtcTransport
     private let eventLoop: any EventLoop
     private let logger: Logger
-    /// SSRC of this receiver's own reports.
-    private let localSSRC: UInt32
-    private let cname: String
     private let recorders: (@Sendable (String) -> MemberRecorder?)?
     private let progress: ReceiveProgress?
     private let state: NIOLoopBoundBox<LoopState>
@@ -86,9 +62,8 @@ public final class MediaReceiver: Sendable {
         self.transport = transport
         self.eventLoop = transport.eventLoop
         self.logger = logger
-        self.cname = cname
-        self.localSSRC = UInt32.random(in: 1...UInt32.max)
-        state = NIOLoopBoundBox.makeBoxSendingValue(LoopState(), eventLoop: transport.eventLoop)
+        let engine = ReceiveEngine(localSSRC: UInt32.random(in: 1...UInt32.max), cname: cname, monotonicToNTP: Self.monotonicToNTP)
+        state = NIOLoopBoundBox.makeBoxSendingValue(LoopState(engine: engine), eventLoop: transport.eventLoop)
     }
 
     /// Installs the packet handlers and the timers. Call before `transport.connect()`.
@@ -102,7 +77,7 @@ public final class MediaReceiver: Sendable {
                 self?.sendReports()
             }
             loop.repairTask = eventLoop.scheduleRepeatedTask(initialDelay: Self.repairFallback, delay: Self.repairFallback) { [weak self] _ in
-                self?.repairIfDue(now: Self.now())
+                self?.repairIfDue()
             }
         }
     }
@@ -117,12 +92,7 @@ public final class MediaReceiver: Sendable {
             loop.reportTask = nil
             loop.repairTask?.cancel()
             loop.repairTask = nil
-            var recorders: [MemberRecorder] = []
-            for consumer in loop.consumers where !consumer.closed {
-                end(consumer)
-                if let recorder = consumer.recorder, !recorders.contains(where: { $0 === recorder }) { recorders.append(recorder) }
-            }
-            return recorders
+            return loop.engine.closeAll(now: Self.now())
         }.get()) ?? []
         for recorder in recorders { _ = recorder.status }  // a barrier on the recorder's queue
     }
@@ -130,46 +100,32 @@ public final class MediaReceiver: Sendable {
     /// Starts receiving a consumer's SSRCs; asks for a key frame when it is video (and not
     /// paused: a paused producer sends nothing until it resumes).
     public func add(_ consumer: ConsumerOptions, owner: String, paused: Bool = false) {
-        guard let encoding = consumer.rtpParameters.encodings.first, let ssrc = encoding.ssrc,
-              let codec = consumer.rtpParameters.codecs.first else { return }
-        var configuration = InboundStream.Configuration(
-            ssrc: ssrc, payloadType: UInt8(clamping: codec.payloadType), clockRate: codec.clockRate,
-            codec: InboundStream.Codec(mimeType: codec.mimeType), nack: codec.rtcpFeedback.contains(.nack))
-        if let rtxSSRC = encoding.rtx?.ssrc,
-           let rtx = consumer.rtpParameters.codecs.first(where: { $0.isRtx && $0.parameters["apt"]?.intValue == codec.payloadType }) {
-            configuration.rtx = (rtxSSRC, UInt8(clamping: rtx.payloadType))
-        }
+        guard let codec = consumer.rtpParameters.codecs.first else { return }
         let recorder = recorders?(owner)
-        let codecName = codec.mimeType
         if let recorder {
-            if let format = MemberRecorder.Codec(mimeType: codecName) {
+            if let format = MemberRecorder.Codec(mimeType: codec.mimeType) {
                 recorder.addTrack(id: consumer.id, kind: consumer.kind == .video ? .video : .audio, codec: format,
                                   clockRate: codec.clockRate)
                 if paused { recorder.setPaused(track: consumer.id, true) }
             } else {
-                logger.warning("not recording a codec nacho cannot write", metadata: ["member": "\(owner)", "codec": "\(codecName)"])
+                logger.warning("not recording a codec nacho cannot write", metadata: ["member": "\(owner)", "codec": "\(codec.mimeType)"])
             }
         }
-        let settings = configuration
         eventLoop.execute { [self] in
-            let loop = state.value
-            let stream = InboundStream(configuration: settings, deliversAudio: recorder != nil)
-            stream.monotonicToNTP = Self.monotonicToNTP
-            stream.paused = paused
-            let entry = Consumer(options: consumer, owner: owner, stream: stream, recorder: recorder)
-            loop.consumers.append(entry)
-            loop.bySSRC[ssrc] = loop.consumers.count - 1
-            if let rtx = settings.rtx { loop.bySSRC[rtx.ssrc] = loop.consumers.count - 1 }
-            // Video starts with a key-frame request: not every server asks the producer for one.
-            if stream.isVideo && !paused { requestKeyFrame(entry) }
+            let engine = state.value.engine
+            if !engine.add(consumer, owner: owner, paused: paused, recorder: recorder, now: Self.now()) {
+                logger.warning("not receiving a consumer whose id or SSRCs another consumer has",
+                               metadata: ["member": "\(owner)", "consumer": "\(consumer.id)"])
+                recorder?.removeTrack(id: consumer.id)
+            }
+            flush(engine)
         }
     }
 
-    /// The server closed a consumer: stop receiving it, keep its numbers.
+    /// The server closed a consumer: stop receiving it, free what it held, keep its numbers.
     public func close(consumerId: String) {
         eventLoop.execute { [self] in
-            guard let consumer = state.value.consumers.first(where: { $0.options.id == consumerId && !$0.closed }) else { return }
-            end(consumer)
+            state.value.engine.close(consumerId: consumerId, now: Self.now())
         }
     }
 
@@ -177,56 +133,26 @@ public final class MediaReceiver: Sendable {
     /// at once (the picture must restart from one).
     public func setPaused(consumerId: String, _ paused: Bool) {
         eventLoop.execute { [self] in
-            guard let consumer = state.value.consumers.first(where: { $0.options.id == consumerId && !$0.closed }),
-                  consumer.stream.paused != paused else { return }
-            consumer.stream.paused = paused
-            consumer.recorder?.setPaused(track: consumerId, paused)
-            if !paused && consumer.stream.isVideo { requestKeyFrame(consumer) }
+            let engine = state.value.engine
+            engine.setPaused(consumerId: consumerId, paused, now: Self.now())
+            flush(engine)
         }
     }
 
     /// Every live consumer's figures (delay samples drained), and a closed consumer's once more:
     /// the part of an interval before it closed (a server's `consumerClosed`, or `stop`).
     func trackStats() async -> [TrackStats] {
-        (try? await eventLoop.submit { [self] in
-            state.value.consumers.filter { !$0.closed || !$0.finalReported }.map { consumer in
-                if consumer.closed { consumer.finalReported = true }
-                let stream = consumer.stream
-                var stats = TrackStats(direction: .receive, kind: consumer.options.kind,
-                                       codec: consumer.options.rtpParameters.codecs.first?.mimeType ?? "?",
-                                       track: consumer.options.id, peer: consumer.owner)
-                stats.packets = stream.statistics.packetsReceived
-                stats.bytes = stream.statistics.bytesReceived
-                stats.packetsLost = max(0, stream.statistics.cumulativeLost)
-                stats.packetsExpected = stream.statistics.expected
-                stats.jitterSeconds = Double(stream.statistics.jitter) / Double(stream.configuration.clockRate)
-                stats.nacks = stream.counters.nacksSent
-                stats.plis = stream.counters.keyFrameRequests
-                stats.retransmissions = stream.counters.retransmissions
-                stats.frames = stream.counters.frames
-                stats.keyFrames = stream.counters.keyFrames
-                stats.freezes = stream.counters.freezes
-                stats.freezeSeconds = stream.counters.freezeSeconds
-                stats.delays = stream.takeDelays()
-                return stats
-            }
-        }.get()) ?? []
+        (try? await eventLoop.submit { [self] in state.value.engine.trackStats() }.get()) ?? []
     }
 
     public func reports() async -> [ConsumerReport] {
-        (try? await eventLoop.submit { [self] in
-            state.value.consumers.map { consumer in
-                let stream = consumer.stream
-                return ConsumerReport(
-                    consumerId: consumer.options.id, producerId: consumer.options.producerId, owner: consumer.owner,
-                    kind: consumer.options.kind, codec: consumer.options.rtpParameters.codecs.first?.mimeType ?? "?",
-                    packets: stream.statistics.packetsReceived, bytes: stream.statistics.bytesReceived,
-                    retransmissions: stream.counters.retransmissions, lost: max(0, stream.statistics.cumulativeLost),
-                    senderReports: stream.statistics.senderReportsReceived, closed: consumer.closed,
-                    frames: stream.counters.frames, keyFrames: stream.counters.keyFrames, nacksSent: stream.counters.nacksSent,
-                    keyFrameRequests: stream.counters.keyFrameRequests, duplicates: stream.duplicates)
-            }
-        }.get()) ?? []
+        (try? await eventLoop.submit { [self] in state.value.engine.reports() }.get()) ?? []
+    }
+
+    /// How many consumers the engine holds live and as closed summaries (tests, soak figures).
+    public func consumerCounts() async -> (live: Int, ended: Int) {
+        (try? await eventLoop.submit { [self] in (state.value.engine.liveConsumers, state.value.engine.endedConsumers) }.get())
+            ?? (0, 0)
     }
 
     // MARK: - Event loop
@@ -241,106 +167,42 @@ public final class MediaReceiver: Sendable {
     }()
 
     private func received(_ packet: RTPPacket, size: Int) {
-        let loop = state.value
-        guard let index = loop.bySSRC[packet.ssrc] else { return }
-        let consumer = loop.consumers[index]
-        guard !consumer.closed else { return }
-        let now = Self.now()
-        consumer.stream.receive(packet, size: size, arrival: now) { frame in deliver(frame, of: consumer, arrival: now) }
-        repairIfDue(now: now)
-    }
-
-    private func deliver(_ frame: InboundStream.Frame, of consumer: Consumer, arrival: Double) {
-        consumer.recorder?.frame(track: consumer.options.id, rtpTimestamp: frame.rtpTimestamp, keyFrame: frame.isKeyFrame,
-                                 data: frame.data, arrival: arrival, width: frame.width, height: frame.height,
-                                 codecPrivate: frame.codecPrivate)
-    }
-
-    /// Ends a consumer: what is buffered goes out, its track ends.
-    private func end(_ consumer: Consumer) {
-        let now = Self.now()
-        consumer.stream.finish { frame in deliver(frame, of: consumer, arrival: now) }
-        consumer.closed = true
-        consumer.recorder?.removeTrack(id: consumer.options.id)
-        let loop = state.value
-        loop.bySSRC = loop.bySSRC.filter { loop.consumers[$0.value] !== consumer }
-    }
-
-    /// The repair step's period, and the timer that runs it when no packet arrives.
-    static let repairInterval = 0.02
-    static let repairFallback = TimeAmount.milliseconds(100)
-
-    private func repairIfDue(now: Double) {
-        let loop = state.value
-        guard now >= loop.nextRepair else { return }
-        loop.nextRepair = now + Self.repairInterval
-        repair(loop, now: now)
-    }
-
-    /// Every 20 ms: give up old gaps, NACK what is missing, ask for key frames.
-    private func repair(_ loop: LoopState, now: Double) {
-        for consumer in loop.consumers where !consumer.closed {
-            let feedback = consumer.stream.tick(now: now) { frame in deliver(frame, of: consumer, arrival: now) }
-            let ssrc = consumer.stream.configuration.ssrc
-            if !feedback.nack.isEmpty {
-                transport.sendRTCP([.nack(GenericNACK(senderSSRC: localSSRC, mediaSSRC: ssrc, lost: feedback.nack))])
-            }
-            if feedback.keyFrameRequest {
-                transport.sendRTCP([.pli(PictureLossIndication(senderSSRC: localSSRC, mediaSSRC: ssrc))])
-            }
-        }
+        let engine = state.value.engine
+        engine.receive(packet, size: size, now: Self.now())
+        flush(engine)
     }
 
     private func received(_ packets: [RTCPPacket]) {
-        let loop = state.value
-        for packet in packets {
-            switch packet {
-            case .senderReport(let report):
-                guard let index = loop.bySSRC[report.ssrc] else { continue }
-                let consumer = loop.consumers[index]
-                guard report.ssrc == consumer.stream.configuration.ssrc else { continue }
-                consumer.stream.senderReport(report, arrival: Self.now())
-                consumer.recorder?.senderReport(track: consumer.options.id, ntp: report.ntpTimestamp, rtpTimestamp: report.rtpTimestamp)
-            case .goodbye(let bye):
-                logger.debug("RTCP BYE", metadata: ["ssrcs": "\(bye.ssrcs)"])
-            default:
-                continue
-            }
-        }
+        state.value.engine.receive(packets, now: Self.now())
     }
+
+    /// The timer's turn of the repair step, for when no packet arrives to run it.
+    private func repairIfDue() {
+        let engine = state.value.engine
+        engine.repairIfDue(now: Self.now())
+        flush(engine)
+    }
+
+    /// Sends what the engine has to send.
+    private func flush(_ engine: ReceiveEngine) {
+        while let compound = engine.nextOutgoing() { transport.sendRTCP(compound) }
+    }
+
+    /// The repair step's fallback timer, for when no packet arrives to run it.
+    static let repairFallback = TimeAmount.milliseconds(100)
 
     private func sendReports() {
         let loop = state.value
         let now = Self.now()
-        let reports = loop.consumers.filter { !$0.closed }.compactMap { $0.stream.makeReport(now: now) }
-        publishProgress(loop, reports, now: now)
-        let compound = ReceiverReportBuilder.compound(ssrc: localSSRC, cname: cname, reports: reports)
-        if !compound.isEmpty { transport.sendRTCP(compound) }
-    }
-
-    /// Totals for a status display, and a warning when a stream loses more than 5 %.
-    private func publishProgress(_ loop: LoopState, _ reports: [ReceptionReport], now: Double) {
-        var totals = ReceiveProgress.Totals()
-        totals.members = Set(loop.consumers.filter { !$0.closed }.map(\.owner)).count
-        for consumer in loop.consumers {
-            let statistics = consumer.stream.statistics
-            totals.packets += statistics.packetsReceived
-            totals.bytes += statistics.bytesReceived
-            totals.lost += max(0, statistics.cumulativeLost)
-            totals.expected += statistics.expected
-        }
-        progress?.update(totals)
-        if let worst = reports.max(by: { $0.fractionLost < $1.fractionLost }), worst.fractionLost > 13, now - loop.lastLossWarning > 10 {
+        let (compound, worst) = loop.engine.receiverReports(now: now)
+        progress?.update(loop.engine.totals)
+        if let worst, worst.report.fractionLost > 13, now - loop.lastLossWarning > 10 {
             loop.lastLossWarning = now
-            let owner = loop.consumers.first { $0.stream.configuration.ssrc == worst.ssrc }?.owner ?? "?"
-            logger.warning("packet loss", metadata: ["member": "\(owner)", "loss": "\(Int(worst.fractionLost) * 100 / 256) %",
-                                                     "lost so far": "\(worst.cumulativeLost)"])
+            logger.warning("packet loss", metadata: ["member": "\(worst.owner)",
+                                                     "loss": "\(Int(worst.report.fractionLost) * 100 / 256) %",
+                                                     "lost so far": "\(worst.report.cumulativeLost)"])
         }
-    }
-
-    private func requestKeyFrame(_ consumer: Consumer) {
-        consumer.stream.noteKeyFrameRequest(now: Self.now())
-        transport.sendRTCP([.pli(PictureLossIndication(senderSSRC: localSSRC, mediaSSRC: consumer.stream.configuration.ssrc))])
+        if !compound.isEmpty { transport.sendRTCP(compound) }
     }
 }
 

@@ -32,6 +32,9 @@ public struct TrackStats: Sendable, Equatable {
     public var freezes = 0
     public var freezeSeconds = 0.0
     public var delays: [Double] = []
+    /// The track is over (its consumer closed, its half stopped): these are its last figures,
+    /// and whoever keeps per-track state may let it go.
+    public var ended = false
 
     public init(direction: Direction, kind: MediaKind, codec: String, track: String, peer: String? = nil) {
         self.direction = direction
@@ -58,7 +61,8 @@ public final class MediaProbe: Sendable {
     /// A half ended (its media stopped): its last figures are kept for the next snapshot, so
     /// what it received or sent since the previous one still counts.
     func retire(_ source: any StatsSource) async {
-        let last = await source.trackStats()
+        var last = await source.trackStats()
+        for index in last.indices { last[index].ended = true }
         retired.withLock { $0 += last }
         halves.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(source)) }
     }

@@ -1,0 +1,299 @@
+import Media
+import ORTC
+import Recording
+import RTP
+
+/// The receive side of one edge transport without sockets, timers or threads: consumers are
+/// added and closed, packets and time go in; RTCP to send, frames for the recorders and
+/// figures come out. `MediaReceiver` runs it on the transport's event loop; tests and the
+/// fuzz harness drive it directly with their own clock.
+///
+/// Memory follows what is live: a closed consumer's stream (ring, NACK state, depacketizer
+/// buffers) and its consume answer are dropped at once; what stays is one `ConsumerReport`
+/// per closed consumer (a producer consumed again and again shares one), and the repair
+/// step walks only live consumers.
+final class ReceiveEngine {
+    typealias ConsumerReport = MediaReceiver.ConsumerReport
+
+    private final class Consumer {
+        let id: String
+        let producerId: String
+        let owner: String
+        let kind: MediaKind
+        let codec: String
+        let stream: InboundStream
+        let recorder: MemberRecorder?
+
+        init(id: String, producerId: String, owner: String, kind: MediaKind, codec: String, stream: InboundStream,
+             recorder: MemberRecorder?) {
+            self.id = id
+            self.producerId = producerId
+            self.owner = owner
+            self.kind = kind
+            self.codec = codec
+            self.stream = stream
+            self.recorder = recorder
+        }
+    }
+
+    /// SSRC of this receiver's own RTCP.
+    let localSSRC: UInt32
+    let cname: String
+    /// Wall-clock NTP seconds minus the engine's clock, for end-to-end delays.
+    private let monotonicToNTP: Double?
+
+    /// Live consumers in the order they were added.
+    private var consumers: [Consumer] = []
+    /// Media and RTX SSRC → live consumer.
+    private var bySSRC: [UInt32: Consumer] = [:]
+    /// Closed consumers' final figures, one per producer (a producer consumed again adds up).
+    private var ended: [ConsumerReport] = []
+    private var endedByProducer: [String: Int] = [:]
+    /// Closed consumers' figures for the next `trackStats` (the interval in which they ended).
+    private var endedStats: [TrackStats] = []
+    /// Closed consumers' counts, so the running totals never go backwards.
+    private var endedTotals = ReceiveProgress.Totals()
+    /// When the repair step is due next.
+    private var nextRepair = -Double.infinity
+    /// RTCP compounds waiting to be sent, in order.
+    private var outbox: [[RTCPPacket]] = []
+
+    /// The repair step's period.
+    static let repairInterval = 0.02
+
+    init(localSSRC: UInt32, cname: String, monotonicToNTP: Double? = nil) {
+        self.localSSRC = localSSRC
+        self.cname = cname
+        self.monotonicToNTP = monotonicToNTP
+    }
+
+    // MARK: Consumers
+
+    /// Starts receiving a consumer's SSRCs; video that is not paused starts with a key-frame
+    /// request (not every server asks the producer for one). A consumer without an SSRC or a
+    /// codec, or one whose SSRC another live consumer has, is not added (false).
+    @discardableResult
+    func add(_ options: ConsumerOptions, owner: String, paused: Bool, recorder: MemberRecorder?, now: Double) -> Bool {
+        guard let configuration = Self.configuration(of: options), bySSRC[configuration.ssrc] == nil,
+              configuration.rtx.map({ bySSRC[$0.ssrc] == nil }) ?? true,
+              !consumers.contains(where: { $0.id == options.id }) else { return false }
+        let stream = InboundStream(configuration: configuration, deliversAudio: recorder != nil)
+        stream.monotonicToNTP = monotonicToNTP
+        stream.paused = paused
+        let consumer = Consumer(id: options.id, producerId: options.producerId, owner: owner, kind: options.kind,
+                                codec: options.rtpParameters.codecs.first?.mimeType ?? "?", stream: stream, recorder: recorder)
+        consumers.append(consumer)
+        bySSRC[configuration.ssrc] = consumer
+        if let rtx = configuration.rtx { bySSRC[rtx.ssrc] = consumer }
+        if stream.isVideo && !paused { requestKeyFrame(consumer, now: now) }
+        return true
+    }
+
+    static func configuration(of options: ConsumerOptions) -> InboundStream.Configuration? {
+        guard let encoding = options.rtpParameters.encodings.first, let ssrc = encoding.ssrc,
+              let codec = options.rtpParameters.codecs.first else { return nil }
+        var configuration = InboundStream.Configuration(
+            ssrc: ssrc, payloadType: UInt8(clamping: codec.payloadType), clockRate: codec.clockRate,
+            codec: InboundStream.Codec(mimeType: codec.mimeType), nack: codec.rtcpFeedback.contains(.nack))
+        if let rtxSSRC = encoding.rtx?.ssrc,
+           let rtx = options.rtpParameters.codecs.first(where: { $0.isRtx && $0.parameters["apt"]?.intValue == codec.payloadType }) {
+            configuration.rtx = (rtxSSRC, UInt8(clamping: rtx.payloadType))
+        }
+        return configuration
+    }
+
+    /// The server closed a consumer: what is buffered goes out, its track ends, its memory is
+    /// freed; its figures are kept. False for a consumer that is not live.
+    @discardableResult
+    func close(consumerId: String, now: Double) -> Bool {
+        guard let index = consumers.firstIndex(where: { $0.id == consumerId }) else { return false }
+        end(consumers.remove(at: index), now: now)
+        return true
+    }
+
+    /// Ends every live consumer (the transport stops); returns their recorders, once each.
+    func closeAll(now: Double) -> [MemberRecorder] {
+        var recorders: [MemberRecorder] = []
+        for consumer in consumers {
+            end(consumer, now: now)
+            if let recorder = consumer.recorder, !recorders.contains(where: { $0 === recorder }) { recorders.append(recorder) }
+        }
+        consumers.removeAll()
+        return recorders
+    }
+
+    /// The producer behind a consumer paused or resumed. On resume video asks for a key frame
+    /// at once (the picture must restart from one).
+    func setPaused(consumerId: String, _ paused: Bool, now: Double) {
+        guard let consumer = consumers.first(where: { $0.id == consumerId }), consumer.stream.paused != paused else { return }
+        consumer.stream.paused = paused
+        consumer.recorder?.setPaused(track: consumerId, paused)
+        if !paused && consumer.stream.isVideo { requestKeyFrame(consumer, now: now) }
+    }
+
+    var liveConsumers: Int { consumers.count }
+    var endedConsumers: Int { ended.count }
+    /// SSRCs routed to live consumers (media and RTX).
+    var routedSSRCs: Int { bySSRC.count }
+    /// Packet-slab blocks held by live streams.
+    var payloadBlocks: Int { consumers.reduce(0) { $0 + $1.stream.payloadBlocks } }
+
+    private func end(_ consumer: Consumer, now: Double) {
+        consumer.stream.finish { frame in deliver(frame, of: consumer, arrival: now) }
+        consumer.recorder?.removeTrack(id: consumer.id)
+        bySSRC[consumer.stream.configuration.ssrc] = nil
+        if let rtx = consumer.stream.configuration.rtx { bySSRC[rtx.ssrc] = nil }
+        let report = Self.report(of: consumer, closed: true)
+        if let index = endedByProducer[consumer.producerId] {
+            ended[index].add(report)
+        } else {
+            endedByProducer[consumer.producerId] = ended.count
+            ended.append(report)
+        }
+        endedStats.append(Self.trackStats(of: consumer, ended: true))
+        let statistics = consumer.stream.statistics
+        endedTotals.packets &+= statistics.packetsReceived
+        endedTotals.bytes &+= statistics.bytesReceived
+        endedTotals.lost &+= max(0, statistics.cumulativeLost)
+        endedTotals.expected &+= statistics.expected
+    }
+
+    // MARK: Packets and time
+
+    /// One RTP packet (media or RTX) that arrived at `now`; runs the repair step when due.
+    func receive(_ packet: RTPPacket, size: Int, now: Double) {
+        if let consumer = bySSRC[packet.ssrc] {
+            consumer.stream.receive(packet, size: size, arrival: now) { frame in deliver(frame, of: consumer, arrival: now) }
+        }
+        repairIfDue(now: now)
+    }
+
+    /// Received RTCP: sender reports map each stream's RTP time to its sender's clock.
+    func receive(_ packets: [RTCPPacket], now: Double) {
+        for case .senderReport(let report) in packets {
+            guard let consumer = bySSRC[report.ssrc], report.ssrc == consumer.stream.configuration.ssrc else { continue }
+            consumer.stream.senderReport(report, arrival: now)
+            consumer.recorder?.senderReport(track: consumer.id, ntp: report.ntpTimestamp, rtpTimestamp: report.rtpTimestamp)
+        }
+    }
+
+    /// The repair step, when its 20 ms are up: give up old gaps, NACK what is missing, ask for
+    /// key frames.
+    func repairIfDue(now: Double) {
+        guard now >= nextRepair else { return }
+        nextRepair = now + Self.repairInterval
+        for consumer in consumers {
+            let feedback = consumer.stream.tick(now: now) { frame in deliver(frame, of: consumer, arrival: now) }
+            let ssrc = consumer.stream.configuration.ssrc
+            if !feedback.nack.isEmpty {
+                outbox.append([.nack(GenericNACK(senderSSRC: localSSRC, mediaSSRC: ssrc, lost: feedback.nack))])
+            }
+            if feedback.keyFrameRequest {
+                outbox.append([.pli(PictureLossIndication(senderSSRC: localSSRC, mediaSSRC: ssrc))])
+            }
+        }
+    }
+
+    /// The next compound to send, oldest first.
+    func nextOutgoing() -> [RTCPPacket]? { outbox.isEmpty ? nil : outbox.removeFirst() }
+
+    /// The receiver reports (once a second): one compound for every live stream that has
+    /// something to report, and the reception report of the stream losing the most.
+    func receiverReports(now: Double) -> (compound: [RTCPPacket], worst: (report: ReceptionReport, owner: String)?) {
+        var reports: [ReceptionReport] = []
+        var worst: (report: ReceptionReport, owner: String)?
+        for consumer in consumers {
+            guard let report = consumer.stream.makeReport(now: now) else { continue }
+            reports.append(report)
+            if report.fractionLost > (worst?.report.fractionLost ?? 0) { worst = (report, consumer.owner) }
+        }
+        return (ReceiverReportBuilder.compound(ssrc: localSSRC, cname: cname, reports: reports), worst)
+    }
+
+    /// Running totals over every consumer this engine had, live or closed.
+    var totals: ReceiveProgress.Totals {
+        var totals = endedTotals
+        totals.members = Set(consumers.map(\.owner)).count
+        for consumer in consumers {
+            let statistics = consumer.stream.statistics
+            totals.packets &+= statistics.packetsReceived
+            totals.bytes &+= statistics.bytesReceived
+            totals.lost &+= max(0, statistics.cumulativeLost)
+            totals.expected &+= statistics.expected
+        }
+        return totals
+    }
+
+    // MARK: Figures
+
+    /// Every live consumer's figures (delay samples drained), and each consumer that closed
+    /// since the last call once more, marked ended (the part of the interval before it closed).
+    func trackStats() -> [TrackStats] {
+        defer { endedStats.removeAll() }
+        return endedStats + consumers.map { Self.trackStats(of: $0, ended: false) }
+    }
+
+    /// What was received per consumer: closed ones (one per producer), then live ones.
+    func reports() -> [ConsumerReport] {
+        ended + consumers.map { Self.report(of: $0, closed: false) }
+    }
+
+    private static func trackStats(of consumer: Consumer, ended: Bool) -> TrackStats {
+        let stream = consumer.stream
+        var stats = TrackStats(direction: .receive, kind: consumer.kind, codec: consumer.codec, track: consumer.id,
+                               peer: consumer.owner)
+        stats.ended = ended
+        stats.packets = stream.statistics.packetsReceived
+        stats.bytes = stream.statistics.bytesReceived
+        stats.packetsLost = max(0, stream.statistics.cumulativeLost)
+        stats.packetsExpected = stream.statistics.expected
+        stats.jitterSeconds = Double(stream.statistics.jitter) / Double(stream.configuration.clockRate)
+        stats.nacks = stream.counters.nacksSent
+        stats.plis = stream.counters.keyFrameRequests
+        stats.retransmissions = stream.counters.retransmissions
+        stats.frames = stream.counters.frames
+        stats.keyFrames = stream.counters.keyFrames
+        stats.freezes = stream.counters.freezes
+        stats.freezeSeconds = stream.counters.freezeSeconds
+        stats.delays = stream.takeDelays()
+        return stats
+    }
+
+    private static func report(of consumer: Consumer, closed: Bool) -> ConsumerReport {
+        let stream = consumer.stream
+        return ConsumerReport(
+            consumerId: consumer.id, producerId: consumer.producerId, owner: consumer.owner, kind: consumer.kind,
+            codec: consumer.codec, packets: stream.statistics.packetsReceived, bytes: stream.statistics.bytesReceived,
+            retransmissions: stream.counters.retransmissions, lost: max(0, stream.statistics.cumulativeLost),
+            senderReports: stream.statistics.senderReportsReceived, closed: closed, frames: stream.counters.frames,
+            keyFrames: stream.counters.keyFrames, nacksSent: stream.counters.nacksSent,
+            keyFrameRequests: stream.counters.keyFrameRequests, duplicates: stream.duplicates)
+    }
+
+    private func deliver(_ frame: InboundStream.Frame, of consumer: Consumer, arrival: Double) {
+        consumer.recorder?.frame(track: consumer.id, rtpTimestamp: frame.rtpTimestamp, keyFrame: frame.isKeyFrame,
+                                 data: frame.data, arrival: arrival, width: frame.width, height: frame.height,
+                                 codecPrivate: frame.codecPrivate)
+    }
+
+    private func requestKeyFrame(_ consumer: Consumer, now: Double) {
+        consumer.stream.noteKeyFrameRequest(now: now)
+        outbox.append([.pli(PictureLossIndication(senderSSRC: localSSRC, mediaSSRC: consumer.stream.configuration.ssrc))])
+    }
+}
+
+extension MediaReceiver.ConsumerReport {
+    /// Adds another consumer's figures of the same producer (consumed again after a close).
+    mutating func add(_ other: Self) {
+        packets &+= other.packets
+        bytes &+= other.bytes
+        retransmissions &+= other.retransmissions
+        lost &+= other.lost
+        senderReports &+= other.senderReports
+        frames &+= other.frames
+        keyFrames &+= other.keyFrames
+        nacksSent &+= other.nacksSent
+        keyFrameRequests &+= other.keyFrameRequests
+        duplicates &+= other.duplicates
+    }
+}

@@ -1,0 +1,47 @@
+import ORTC
+import XCTest
+
+@testable import Participant
+
+final class LoadStatisticsTests: XCTestCase {
+    private func stats(_ track: String, packets: Int, delays: [Double], ended: Bool = false) -> TrackStats {
+        var stats = TrackStats(direction: .receive, kind: .video, codec: "video/VP8", track: track, peer: "1001")
+        stats.packets = packets
+        stats.bytes = packets * 1000
+        stats.packetsExpected = packets
+        stats.delays = delays
+        stats.ended = ended
+        return stats
+    }
+
+    /// Issue 14: a bot whose consumers churn used to keep a delay histogram (about 30 kB) and
+    /// the last snapshot of every consumer it ever had. An ended track keeps only its total.
+    func testEndedTracksKeepOnlyTheirTotals() {
+        var statistics = LoadStatistics()
+        for index in 0..<200 {
+            let track = "consumer-\(index)"
+            let start = Double(index)
+            _ = statistics.record(bot: "2000", role: .subscriber, tracks: [stats(track, packets: 10, delays: [0.040, 0.050])],
+                                  now: start + 0.5, joinedAt: 0)
+            _ = statistics.record(bot: "2000", role: .subscriber,
+                                  tracks: [stats(track, packets: 20, delays: [0.060], ended: true)], now: start + 1, joinedAt: 0)
+        }
+        XCTAssertEqual(statistics.liveTracks, 0, "ended tracks' snapshots are let go")
+        XCTAssertEqual(statistics.histograms, 0, "ended tracks' histograms are let go")
+        let summary = statistics.summary(bot: "2000")
+        XCTAssertEqual(summary.count, 200)
+        XCTAssertEqual(summary.first?.packets, 20)
+        // The percentiles of the whole track (40, 50, 60 ms) were kept when it ended.
+        XCTAssertEqual(summary.first?.delayP50Ms, 50.5)
+        XCTAssertEqual(summary.first?.delayP95Ms, 60.5)
+    }
+
+    func testLiveTracksKeepTheirHistogramUntilTheSummary() {
+        var statistics = LoadStatistics()
+        _ = statistics.record(bot: "1", role: .subscriber, tracks: [stats("a", packets: 5, delays: [0.010])], now: 1, joinedAt: 0)
+        _ = statistics.record(bot: "1", role: .subscriber, tracks: [stats("a", packets: 9, delays: [0.030])], now: 2, joinedAt: 0)
+        XCTAssertEqual(statistics.liveTracks, 1)
+        XCTAssertEqual(statistics.histograms, 1)
+        XCTAssertEqual(statistics.summary(bot: "1").first?.delayP95Ms, 30.5)
+    }
+}
