@@ -3,11 +3,11 @@ import Synchronization
 /// Which producers a receive session has taken on and which consumer each became: dedupes
 /// producers announced twice (a broadcast and the `getProducers` answer), lets a producer be
 /// consumed again once its consumer closed, and bounds what a flooding server can make us hold.
-final class ConsumerTable: Sendable {
-    enum Claim: Equatable { case new, known, full }
+package final class ConsumerTable: Sendable {
+    package enum Claim: Equatable { case new, known, full }
 
     /// Far above any real room (a 50-member call has ~100 producers).
-    static let limit = 10_000
+    package static let limit = 10_000
 
     private struct State {
         var producers: Set<String> = []
@@ -16,8 +16,10 @@ final class ConsumerTable: Sendable {
 
     private let state = Mutex(State())
 
+    package init() {}
+
     /// Takes a producer on, unless it is already known or the table is full.
-    func claim(_ producerId: String) -> Claim {
+    package func claim(_ producerId: String) -> Claim {
         state.withLock { state in
             if state.producers.contains(producerId) { return .known }
             guard state.producers.count < Self.limit else { return .full }
@@ -26,12 +28,17 @@ final class ConsumerTable: Sendable {
         }
     }
 
-    func bind(producerId: String, consumerId: String) {
+    /// Producers taken on and consumers bound (what the table holds).
+    package var counts: (producers: Int, consumers: Int) {
+        state.withLock { ($0.producers.count, $0.producerOfConsumer.count) }
+    }
+
+    package func bind(producerId: String, consumerId: String) {
         state.withLock { $0.producerOfConsumer[consumerId] = producerId }
     }
 
     /// The consumer is gone: its producer may be announced and consumed again.
-    func closed(consumerId: String) {
+    package func closed(consumerId: String) {
         state.withLock { state in
             if let producer = state.producerOfConsumer.removeValue(forKey: consumerId) { state.producers.remove(producer) }
         }

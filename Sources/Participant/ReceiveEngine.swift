@@ -12,8 +12,8 @@ import RTP
 /// buffers) and its consume answer are dropped at once; what stays is one `ConsumerReport`
 /// per closed consumer (a producer consumed again and again shares one), and the repair
 /// step walks only live consumers.
-final class ReceiveEngine {
-    typealias ConsumerReport = MediaReceiver.ConsumerReport
+package final class ReceiveEngine {
+    package typealias ConsumerReport = MediaReceiver.ConsumerReport
 
     private final class Consumer {
         let id: String
@@ -37,8 +37,8 @@ final class ReceiveEngine {
     }
 
     /// SSRC of this receiver's own RTCP.
-    let localSSRC: UInt32
-    let cname: String
+    package let localSSRC: UInt32
+    package let cname: String
     /// Wall-clock NTP seconds minus the engine's clock, for end-to-end delays.
     private let monotonicToNTP: Double?
 
@@ -59,9 +59,9 @@ final class ReceiveEngine {
     private var outbox: [[RTCPPacket]] = []
 
     /// The repair step's period.
-    static let repairInterval = 0.02
+    package static let repairInterval = 0.02
 
-    init(localSSRC: UInt32, cname: String, monotonicToNTP: Double? = nil) {
+    package init(localSSRC: UInt32, cname: String, monotonicToNTP: Double? = nil) {
         self.localSSRC = localSSRC
         self.cname = cname
         self.monotonicToNTP = monotonicToNTP
@@ -73,7 +73,7 @@ final class ReceiveEngine {
     /// request (not every server asks the producer for one). A consumer without an SSRC or a
     /// codec, or one whose SSRC another live consumer has, is not added (false).
     @discardableResult
-    func add(_ options: ConsumerOptions, owner: String, paused: Bool, recorder: MemberRecorder?, now: Double) -> Bool {
+    package func add(_ options: ConsumerOptions, owner: String, paused: Bool, recorder: MemberRecorder?, now: Double) -> Bool {
         guard let configuration = Self.configuration(of: options), bySSRC[configuration.ssrc] == nil,
               configuration.rtx.map({ bySSRC[$0.ssrc] == nil }) ?? true,
               !consumers.contains(where: { $0.id == options.id }) else { return false }
@@ -89,7 +89,7 @@ final class ReceiveEngine {
         return true
     }
 
-    static func configuration(of options: ConsumerOptions) -> InboundStream.Configuration? {
+    package static func configuration(of options: ConsumerOptions) -> InboundStream.Configuration? {
         guard let encoding = options.rtpParameters.encodings.first, let ssrc = encoding.ssrc,
               let codec = options.rtpParameters.codecs.first else { return nil }
         var configuration = InboundStream.Configuration(
@@ -105,14 +105,14 @@ final class ReceiveEngine {
     /// The server closed a consumer: what is buffered goes out, its track ends, its memory is
     /// freed; its figures are kept. False for a consumer that is not live.
     @discardableResult
-    func close(consumerId: String, now: Double) -> Bool {
+    package func close(consumerId: String, now: Double) -> Bool {
         guard let index = consumers.firstIndex(where: { $0.id == consumerId }) else { return false }
         end(consumers.remove(at: index), now: now)
         return true
     }
 
     /// Ends every live consumer (the transport stops); returns their recorders, once each.
-    func closeAll(now: Double) -> [MemberRecorder] {
+    package func closeAll(now: Double) -> [MemberRecorder] {
         var recorders: [MemberRecorder] = []
         for consumer in consumers {
             end(consumer, now: now)
@@ -124,19 +124,19 @@ final class ReceiveEngine {
 
     /// The producer behind a consumer paused or resumed. On resume video asks for a key frame
     /// at once (the picture must restart from one).
-    func setPaused(consumerId: String, _ paused: Bool, now: Double) {
+    package func setPaused(consumerId: String, _ paused: Bool, now: Double) {
         guard let consumer = consumers.first(where: { $0.id == consumerId }), consumer.stream.paused != paused else { return }
         consumer.stream.paused = paused
         consumer.recorder?.setPaused(track: consumerId, paused)
         if !paused && consumer.stream.isVideo { requestKeyFrame(consumer, now: now) }
     }
 
-    var liveConsumers: Int { consumers.count }
-    var endedConsumers: Int { ended.count }
+    package var liveConsumers: Int { consumers.count }
+    package var endedConsumers: Int { ended.count }
     /// SSRCs routed to live consumers (media and RTX).
-    var routedSSRCs: Int { bySSRC.count }
+    package var routedSSRCs: Int { bySSRC.count }
     /// Packet-slab blocks held by live streams.
-    var payloadBlocks: Int { consumers.reduce(0) { $0 + $1.stream.payloadBlocks } }
+    package var payloadBlocks: Int { consumers.reduce(0) { $0 + $1.stream.payloadBlocks } }
 
     private func end(_ consumer: Consumer, now: Double) {
         consumer.stream.finish { frame in deliver(frame, of: consumer, arrival: now) }
@@ -161,7 +161,7 @@ final class ReceiveEngine {
     // MARK: Packets and time
 
     /// One RTP packet (media or RTX) that arrived at `now`; runs the repair step when due.
-    func receive(_ packet: RTPPacket, size: Int, now: Double) {
+    package func receive(_ packet: RTPPacket, size: Int, now: Double) {
         if let consumer = bySSRC[packet.ssrc] {
             consumer.stream.receive(packet, size: size, arrival: now) { frame in deliver(frame, of: consumer, arrival: now) }
         }
@@ -169,7 +169,7 @@ final class ReceiveEngine {
     }
 
     /// Received RTCP: sender reports map each stream's RTP time to its sender's clock.
-    func receive(_ packets: [RTCPPacket], now: Double) {
+    package func receive(_ packets: [RTCPPacket], now: Double) {
         for case .senderReport(let report) in packets {
             guard let consumer = bySSRC[report.ssrc], report.ssrc == consumer.stream.configuration.ssrc else { continue }
             consumer.stream.senderReport(report, arrival: now)
@@ -179,7 +179,7 @@ final class ReceiveEngine {
 
     /// The repair step, when its 20 ms are up: give up old gaps, NACK what is missing, ask for
     /// key frames.
-    func repairIfDue(now: Double) {
+    package func repairIfDue(now: Double) {
         guard now >= nextRepair else { return }
         nextRepair = now + Self.repairInterval
         for consumer in consumers {
@@ -195,11 +195,11 @@ final class ReceiveEngine {
     }
 
     /// The next compound to send, oldest first.
-    func nextOutgoing() -> [RTCPPacket]? { outbox.isEmpty ? nil : outbox.removeFirst() }
+    package func nextOutgoing() -> [RTCPPacket]? { outbox.isEmpty ? nil : outbox.removeFirst() }
 
     /// The receiver reports (once a second): one compound for every live stream that has
     /// something to report, and the reception report of the stream losing the most.
-    func receiverReports(now: Double) -> (compound: [RTCPPacket], worst: (report: ReceptionReport, owner: String)?) {
+    package func receiverReports(now: Double) -> (compound: [RTCPPacket], worst: (report: ReceptionReport, owner: String)?) {
         var reports: [ReceptionReport] = []
         var worst: (report: ReceptionReport, owner: String)?
         for consumer in consumers {
@@ -211,7 +211,7 @@ final class ReceiveEngine {
     }
 
     /// Running totals over every consumer this engine had, live or closed.
-    var totals: ReceiveProgress.Totals {
+    package var totals: ReceiveProgress.Totals {
         var totals = endedTotals
         totals.members = Set(consumers.map(\.owner)).count
         for consumer in consumers {
@@ -228,13 +228,13 @@ final class ReceiveEngine {
 
     /// Every live consumer's figures (delay samples drained), and each consumer that closed
     /// since the last call once more, marked ended (the part of the interval before it closed).
-    func trackStats() -> [TrackStats] {
+    package func trackStats() -> [TrackStats] {
         defer { endedStats.removeAll() }
         return endedStats + consumers.map { Self.trackStats(of: $0, ended: false) }
     }
 
     /// What was received per consumer: closed ones (one per producer), then live ones.
-    func reports() -> [ConsumerReport] {
+    package func reports() -> [ConsumerReport] {
         ended + consumers.map { Self.report(of: $0, closed: false) }
     }
 
