@@ -99,7 +99,9 @@ public struct EdgeReceiver: Sendable {
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                await withTaskGroup(of: Void.self) { consumes in
+                // Discarding: a group keeps each finished child until it is awaited, and a
+                // server that announces and closes producers forever would grow it forever.
+                await withDiscardingTaskGroup { consumes in
                     for await producer in announced {
                         consumes.addTask { await consume(producer) }
                     }

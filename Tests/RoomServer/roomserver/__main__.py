@@ -61,6 +61,9 @@ def parse_args(argv):
                         "and re-encoded by aiortc (decode, the old behaviour)")
     p.add_argument("--simulcast-layer", type=int, default=None,
                    help="the layer of a simulcast producer that consumers get (0 = lowest; default the highest)")
+    p.add_argument("--churn", type=float, default=0.0, metavar="SECONDS",
+                   help="every SECONDS each virtual member leaves (its consumers get consumerClosed) and joins again "
+                        "with new producers (newProducers): a soak of the consumer lifecycle; counted in /state stats")
     return p.parse_args(argv)
 
 
@@ -162,6 +165,21 @@ async def serve(options):
     control.router.add_post("/drop", drop)
     control_port = await start(control, options.control_port, secure=False)
 
+    churn_task = None
+    if options.churn > 0:
+        async def churn():
+            members = [str(1001 + n) for n in range(options.virtual_members)]
+            while True:
+                await asyncio.sleep(options.churn)
+                for member in members:
+                    await server.virtual_leave(options.room, member)
+                    await server.virtual_join(options.room, member)
+                    if media is not None:
+                        # new replayed producers need their loops (cached after the first time)
+                        media.prepare_replay([p for room in rooms.rooms.values() for p in room["producers"].values()])
+                rooms.stats["churns"] = rooms.stats.get("churns", 0) + 1
+        churn_task = asyncio.get_running_loop().create_task(churn())
+
     scheme = "wss" if tls else "ws"
     print(json.dumps({"edge": "%s://127.0.0.1:%d" % (scheme, edge_port), "origin": "%s://127.0.0.1:%d" % (scheme, origin_port),
                       "control": "http://127.0.0.1:%d" % control_port, "room": options.room}), flush=True)
@@ -170,6 +188,8 @@ async def serve(options):
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
+    if churn_task is not None:
+        churn_task.cancel()
     for runner in runners:
         await runner.cleanup()
 
