@@ -112,7 +112,7 @@ let package = Package(
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", "SRTP", "Bytes"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "ICE", "DTLS", "SRTP", "RTP"]),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzHarness"]),
-        .testTarget(name: "ParticipantTests", dependencies: ["Participant"]),
+        .testTarget(name: "ParticipantTests", dependencies: ["Participant", "Signaling", "ORTC", "RTP", "Bytes", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "RTP", "Bytes"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "Media", "CVPX"]),
         .testTarget(name: "RecordingTests", dependencies: ["Recording"]),

@@ -25,13 +25,19 @@ public enum RoomSupervisor {
         /// Retry a first session that never got established too (load-test bots: a join that
         /// fails under load is retried and counted, not given up).
         public var retryFirstSession: Bool
+        /// Waits out a backoff delay; tests put a clock of their own here.
+        public var sleep: @Sendable (Duration) async throws -> Void
+        /// Connects a new session's signaling link; tests that script sessions replace it.
+        var connect: @Sendable (RoomSession) async throws -> Void = { try await $0.connect() }
 
         public init(maxAttempts: Int = 10, backoff: Backoff = Backoff(), shutdownGrace: Duration = .milliseconds(1500),
-                    retryFirstSession: Bool = false) {
+                    retryFirstSession: Bool = false,
+                    sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }) {
             self.maxAttempts = maxAttempts
             self.backoff = backoff
             self.shutdownGrace = shutdownGrace
             self.retryFirstSession = retryFirstSession
+            self.sleep = sleep
         }
     }
 
@@ -77,7 +83,7 @@ public enum RoomSupervisor {
             let outcome: Result<Void, any Error>
             do {
                 try await runUntilStopped(stop, grace: { attempt.wasEstablished ? policy.shutdownGrace : .zero }) {
-                    try await room.connect()
+                    try await policy.connect(room)
                     try await body(room, attempt)
                 }
                 outcome = .success(())
@@ -106,7 +112,8 @@ public enum RoomSupervisor {
                 "server": "\(role)", "reason": "\(error)", "in": "\(format(delay))",
                 "attempt": "\(failuresInARow)/\(policy.maxAttempts)",
             ])
-            try? await runUntilStopped(stop, grace: { .zero }) { try await Task.sleep(for: delay) }
+            let sleep = policy.sleep
+            try? await runUntilStopped(stop, grace: { .zero }) { try await sleep(delay) }
             number += 1
         }
         return number

@@ -1,3 +1,6 @@
+import Bytes
+import Foundation
+import Logging
 @testable import Participant
 import Signaling
 import XCTest
@@ -90,5 +93,147 @@ final class ConsumerTableTests: XCTestCase {
         for n in 0..<ConsumerTable.limit { XCTAssertEqual(table.claim("p\(n)"), .new) }
         XCTAssertEqual(table.claim("one more"), .full)
         XCTAssertEqual(table.claim("p0"), .known)
+    }
+}
+
+/// The reconnect loop with scripted sessions and a clock of the test's own: which failures are
+/// retried, after which delays (0.5 s doubling to 10 s, ±20 %), and when it gives up.
+final class ReconnectLoopTests: XCTestCase {
+    private final class Script: @unchecked Sendable {
+        // One test task drives the loop; the lock only orders the loop's reads and the asserts.
+        private let lock = NSLock()
+        private var _delays: [Duration] = []
+        private var _sessions = 0
+        var delays: [Duration] { lock.withLock { _delays } }
+        var sessions: Int { lock.withLock { _sessions } }
+        func slept(_ delay: Duration) { lock.withLock { _delays.append(delay) } }
+        func started() -> Int { lock.withLock { _sessions += 1; return _sessions } }
+    }
+
+    private func policy(_ script: Script, maxAttempts: Int = 10, retryFirstSession: Bool = false) -> RoomSupervisor.Policy {
+        var policy = RoomSupervisor.Policy(maxAttempts: maxAttempts, retryFirstSession: retryFirstSession,
+                                           sleep: { script.slept($0) })
+        policy.connect = { _ in }
+        return policy
+    }
+
+    private let configuration = RoomSession.Configuration(url: URL(string: "ws://127.0.0.1:9/socket.io/")!, role: .edge)
+    private let lost = RoomError.connectionLost(step: "edge session", "gone")
+
+    private func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    /// Established once, then the link keeps failing: ten reconnections with growing delays,
+    /// then the last failure is thrown.
+    func testGivesUpAfterReconnectAttemptsInARowWithBackoff() async throws {
+        let script = Script()
+        let lost = self.lost
+        do {
+            try await RoomSupervisor.run(configuration: configuration, policy: policy(script), stop: StopSignal(),
+                                         logger: Logger(label: "test")) { _, attempt in
+                if script.started() == 1 { attempt.established() }
+                throw lost
+            }
+            XCTFail("the loop never gave up")
+        } catch let error as RoomError {
+            XCTAssertEqual("\(error)", "\(lost)")
+        }
+        XCTAssertEqual(script.sessions, 11, "the first session and 10 reconnections")
+        let expected = [0.5, 1, 2, 4, 8, 10, 10, 10, 10, 10]
+        XCTAssertEqual(script.delays.count, expected.count)
+        for (delay, base) in zip(script.delays.map(seconds), expected) {
+            XCTAssertGreaterThanOrEqual(delay, base * 0.8 - 0.001, "\(script.delays)")
+            XCTAssertLessThanOrEqual(delay, base * 1.2 + 0.001, "\(script.delays)")
+        }
+    }
+
+    /// A session that gets established again resets the count and the delays.
+    func testAnEstablishedSessionStartsTheBackoffOver() async throws {
+        let script = Script()
+        let stop = StopSignal()
+        let lost = self.lost
+        let reconnections = try await RoomSupervisor.run(configuration: configuration, policy: policy(script, maxAttempts: 3),
+                                                         stop: stop, logger: Logger(label: "test")) { _, attempt in
+            let session = script.started()
+            // Sessions 1 and 4 and 7 get in; the two after each fail before they do.
+            if session % 3 == 1 { attempt.established() }
+            if session == 8 {
+                stop.fire()
+                return
+            }
+            throw lost
+        }
+        XCTAssertEqual(reconnections, 7)
+        let bases = script.delays.map { seconds($0) < 0.7 ? 0.5 : seconds($0) < 1.3 ? 1 : 2 }
+        XCTAssertEqual(bases, [0.5, 1, 2, 0.5, 1, 2, 0.5], "\(script.delays)")
+    }
+
+    /// A first session that never got in is not retried (a wrong URL must show at once);
+    /// load-test bots retry it.
+    func testAFirstSessionThatNeverGotInIsNotRetriedUnlessAsked() async throws {
+        let script = Script()
+        let lost = self.lost
+        do {
+            try await RoomSupervisor.run(configuration: configuration, policy: policy(script), stop: StopSignal(),
+                                         logger: Logger(label: "test")) { _, _ in
+                _ = script.started()
+                throw lost
+            }
+            XCTFail("retried")
+        } catch {}
+        XCTAssertEqual(script.sessions, 1)
+        XCTAssertTrue(script.delays.isEmpty)
+
+        let bots = Script()
+        do {
+            try await RoomSupervisor.run(configuration: configuration, policy: policy(bots, maxAttempts: 2, retryFirstSession: true),
+                                         stop: StopSignal(), logger: Logger(label: "test")) { _, _ in
+                _ = bots.started()
+                throw lost
+            }
+        } catch {}
+        XCTAssertEqual(bots.sessions, 3)
+    }
+
+    /// Answers the server gave are not retried, however established the session was.
+    func testRefusalsAreNotRetried() async throws {
+        let script = Script()
+        do {
+            try await RoomSupervisor.run(configuration: configuration, policy: policy(script), stop: StopSignal(),
+                                         logger: Logger(label: "test")) { _, attempt in
+                _ = script.started()
+                attempt.established()
+                throw RoomError.refused(step: "edge join", "room is full")
+            }
+            XCTFail("retried")
+        } catch {}
+        XCTAssertEqual(script.sessions, 1)
+    }
+}
+
+final class BackoffTests: XCTestCase {
+    func testDoublesFromHalfASecondToTenWithoutJitter() {
+        var backoff = Backoff(jitter: 0)
+        let delays = (0..<8).map { _ in backoff.next() }
+        XCTAssertEqual(delays, [.milliseconds(500), .seconds(1), .seconds(2), .seconds(4), .seconds(8), .seconds(10),
+                                .seconds(10), .seconds(10)])
+        backoff.reset()
+        XCTAssertEqual(backoff.next(), .milliseconds(500))
+    }
+
+    func testJitterStaysWithinTwentyPercentAndUsesBothSides() {
+        var random = SplitMix64(seed: 7)
+        var low = false
+        var high = false
+        for _ in 0..<200 {
+            var backoff = Backoff()
+            let delay = backoff.next(using: &random)
+            XCTAssertGreaterThanOrEqual(delay, .milliseconds(400))
+            XCTAssertLessThanOrEqual(delay, .milliseconds(600))
+            if delay < .milliseconds(450) { low = true }
+            if delay > .milliseconds(550) { high = true }
+        }
+        XCTAssertTrue(low && high, "jitter spreads both ways")
     }
 }
