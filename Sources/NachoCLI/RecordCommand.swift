@@ -6,6 +6,7 @@ import Participant
 import Recording
 import Signaling
 import SocketIO
+import Synchronization
 
 /// `nacho record`: records every remote member to one file each.
 public struct RecordCommand: AsyncParsableCommand {
@@ -63,12 +64,12 @@ public struct RecordCommand: AsyncParsableCommand {
         do {
             outcome = try await receiver.run(until: stop)
         } catch {
-            status.stop()
+            await status.stop()
             book.finishAll()
             guard let failure = error as? ParticipantError else { throw error }
             throw NachoFailure(.mediaFailure, failure.description)
         }
-        status.stop()
+        await status.stop()
         book.finishAll()
         try book.printSummary(outcome: outcome, json: json)
     }
@@ -113,11 +114,11 @@ extension RecorderBook {
 
 /// A live one-line status on a terminal (members, bitrate in, loss, bytes written); nothing
 /// otherwise (logs stay line-oriented, and loss above 5 % is logged as a warning).
-final class StatusLine: @unchecked Sendable {
+final class StatusLine: Sendable {
     private let book: RecorderBook
     private let progress: ReceiveProgress
     private let enabled: Bool
-    private var task: Task<Void, Never>?
+    private let task = Mutex<Task<Void, Never>?>(nil)
 
     init(book: RecorderBook, progress: ReceiveProgress, enabled: Bool) {
         self.book = book
@@ -129,26 +130,38 @@ final class StatusLine: @unchecked Sendable {
         guard enabled else { return }
         let book = book
         let progress = progress
-        task = Task {
+        task.withLock { $0 = Task {
             let started = Date()
             var previous = progress.current
-            while !Task.isCancelled {
+            var previousAt = started
+            while true {
                 try? await Task.sleep(for: .seconds(1))
+                // Cancelled while asleep: stop without drawing a line after the wipe.
+                if Task.isCancelled { return }
+                let now = Date()
                 let totals = progress.current
                 let bytes = book.all.map(\.status).reduce(0) { $0 + $1.bytes }
-                let seconds = Int(Date().timeIntervalSince(started))
-                let kbps = Double(totals.bytes - previous.bytes) * 8 / 1000
+                let seconds = Int(now.timeIntervalSince(started))
+                // Over the time it was measured in, not an assumed second.
+                let kbps = Double(totals.bytes - previous.bytes) * 8 / 1000 / max(now.timeIntervalSince(previousAt), 0.001)
                 let loss = totals.expected > 0 ? 100 * Double(totals.lost) / Double(totals.expected) : 0
                 previous = totals
+                previousAt = now
                 let line = String(format: "\r\u{1B}[2Krecording %d member%@ | %d:%02d | in %.0f kb/s | loss %.1f %% | %.1f MB written",
                                   totals.members, totals.members == 1 ? "" : "s", seconds / 60, seconds % 60, kbps, loss, Double(bytes) / 1e6)
                 FileHandle.standardError.write(Data(line.utf8))
             }
-        }
+        } }
     }
 
-    func stop() {
-        task?.cancel()
+    /// Stops the updates and wipes the line (after the last update has been drawn).
+    func stop() async {
+        let running = task.withLock { task in
+            defer { task = nil }
+            return task
+        }
+        running?.cancel()
+        await running?.value
         if enabled { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
     }
 }
