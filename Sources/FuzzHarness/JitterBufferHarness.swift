@@ -9,7 +9,9 @@ import Media
 ///   2  pop: delay u16 ms
 ///   3  NACK list: delay u8 ms, interval u8 ms, at most u8 % 12 tries
 /// Invariants: each packet comes out at most once, with the sequence number it went in with;
-/// sequence numbers come out in order, with `discontinuity` over gaps; NACK lists are sorted.
+/// sequence numbers come out in order, with `discontinuity` over gaps; NACK lists are sorted;
+/// every packet is accounted for: refused on the way in (counted as a duplicate or late, one
+/// count per refusal) or, once time runs out, released.
 public enum JitterBufferHarness {
     public static func run(_ data: [UInt8]) {
         var input = FuzzInput(data)
@@ -30,17 +32,30 @@ public enum JitterBufferHarness {
             }
         }
 
+        var refused = 0
+        func insert(_ sequenceNumber: UInt16) {
+            inserted.append(sequenceNumber)
+            let counted = buffer.duplicates + buffer.late
+            let slot = buffer.insert(inserted.count - 1, sequenceNumber: sequenceNumber, arrival: now)
+            let countedNow = buffer.duplicates + buffer.late
+            if slot == nil {
+                refused += 1
+                require(countedNow == counted + 1, "packet #\(inserted.count - 1) refused but counted \(countedNow - counted) times")
+            } else {
+                require(countedNow == counted, "packet #\(inserted.count - 1) taken in but counted as a duplicate or late")
+                require((0..<buffer.capacity).contains(slot!), "slot \(slot!) outside the ring of \(buffer.capacity)")
+            }
+        }
+
         while !input.isAtEnd {
             switch input.u8() % 4 {
             case 0:
                 now += Double(input.u8()) / 1000
-                inserted.append(input.u16())
-                buffer.insert(inserted.count - 1, sequenceNumber: inserted[inserted.count - 1], arrival: now)
+                insert(input.u16())
             case 1:
                 now += Double(input.u8()) / 1000
                 let step = Int16(Int8(bitPattern: input.u8()))
-                inserted.append((inserted.last ?? 0) &+ UInt16(bitPattern: step))
-                buffer.insert(inserted.count - 1, sequenceNumber: inserted[inserted.count - 1], arrival: now)
+                insert((inserted.last ?? 0) &+ UInt16(bitPattern: step))
             case 2:
                 now += Double(input.u16()) / 1000
                 pop()
@@ -55,6 +70,9 @@ public enum JitterBufferHarness {
         }
         now = .infinity
         pop()
-        require(buffer.duplicates >= 0 && buffer.lost >= 0 && buffer.late >= 0, "negative counters")
+        require(released.count + refused == inserted.count,
+                "\(inserted.count) packets in, \(released.count) out and \(refused) refused: some went missing")
+        require(buffer.duplicates + buffer.late == refused, "duplicates \(buffer.duplicates) + late \(buffer.late) != \(refused) refused")
+        require(buffer.pop(now: now).isEmpty, "packets left after time ran out")
     }
 }

@@ -12,7 +12,11 @@ import SocketIO
 /// Input: one JSON text, tried as each type whose key field it has (`codecs` or
 /// `headerExtensions`, `iceParameters`, `rtpParameters`).
 /// Invariants: what validation accepts obeys the rules it claims (payload types 0...127,
-/// extension ids 1...255, audio has channels, video none).
+/// extension ids 1...255, audio has channels, video none); validating is idempotent and what
+/// it accepts survives a JSON round trip unchanged; what the device derives comes from the
+/// router (every receive codec and send codec is one of the router's, at its payload type,
+/// and every send extension id is the router's); a consumer it accepts only uses codecs it
+/// offered, at their payload types, with RTX pointing at one of its codecs.
 public enum ORTCHarness {
     public static func run(_ data: [UInt8]) {
         guard let value = try? JSONValue(parsing: Substring(decoding: data, as: UTF8.self)) else { return }
@@ -32,13 +36,34 @@ public enum ORTCHarness {
                     "validated \(codec.mimeType) with channels \(String(describing: codec.channels))")
         }
         for ext in valid.headerExtensions { require((1...255).contains(ext.preferredId), "validated extension id \(ext.preferredId)") }
+        require((try? Validation.validate(valid)) == valid, "validating twice changes the capabilities")
+        require(roundTrips(valid), "validated capabilities do not survive a JSON round trip")
         guard let device = try? Device(routerRtpCapabilities: caps) else { return }
         _ = try? JSONValue(encoding: device.recvRtpCapabilities)
+        let routerCodecs = Set(valid.codecs.compactMap { codec in codec.preferredPayloadType.map { "\($0) \(codec.mimeType.lowercased())" } })
+        for codec in device.recvRtpCapabilities.codecs {
+            let key = codec.preferredPayloadType.map { "\($0) \(codec.mimeType.lowercased())" } ?? "none"
+            require(routerCodecs.contains(key), "receive codec \(key) is not the router's")
+        }
         for kind in MediaKind.allCases where device.canProduce(kind) {
             guard let parameters = try? device.sendingRtpParameters(kind: kind, ssrc: 1, rtxSsrc: 2, cname: "fuzz", mid: "0") else { continue }
             _ = try? JSONValue(encoding: parameters)
+            for codec in parameters.codecs {
+                require(routerCodecs.contains("\(codec.payloadType) \(codec.mimeType.lowercased())"),
+                        "send codec \(codec.payloadType) \(codec.mimeType) is not the router's")
+            }
+            for ext in parameters.headerExtensions {
+                require(valid.headerExtensions.contains { $0.uri == ext.uri && $0.preferredId == ext.id },
+                        "send extension \(ext.uri) id \(ext.id) is not the router's")
+            }
             _ = device.canConsume(kind)
         }
+    }
+
+    /// Encoded to JSON and decoded again, equal.
+    private static func roundTrips<T: Codable & Equatable>(_ value: T) -> Bool {
+        guard let json = try? JSONValue(encoding: value) else { return false }
+        return (try? json.decode(T.self)) == value
     }
 
     private static func transportOptions(_ value: JSONValue) {
@@ -54,6 +79,7 @@ public enum ORTCHarness {
         var agent = ICEAgent(configuration: configuration, remoteCandidates: candidates, seed: 1)
         _ = agent.start(now: FuzzClock.epoch)
         _ = agent.start(now: FuzzClock.epoch, transport: .tcp)
+        require(roundTrips(options), "validated transport options do not survive a JSON round trip")
         let fingerprints = options.dtlsParameters.fingerprints.map { ($0.algorithm, $0.value) }
         _ = try? DTLSEndpoint(role: .client, certificate: DTLSHarness.certificate, remoteFingerprints: fingerprints)
         _ = options.dtlsParameters.fingerprint(algorithm: "sha-256")
@@ -74,6 +100,16 @@ public enum ORTCHarness {
         require(valid.rtpParameters.encodings.allSatisfy { $0.ssrc != nil }, "consumer encoding without ssrc accepted")
         for codec in valid.rtpParameters.codecs {
             require((0...127).contains(codec.payloadType), "consumer payload type \(codec.payloadType) accepted")
+            if codec.isRtx {
+                let apt = codec.parameters["apt"]?.intValue
+                require(valid.rtpParameters.codecs.contains { !$0.isRtx && $0.payloadType == apt }, "RTX apt \(String(describing: apt)) points nowhere")
+            } else {
+                require(device.recvRtpCapabilities.codecs.contains {
+                    $0.preferredPayloadType == codec.payloadType && $0.mimeType.lowercased() == codec.mimeType.lowercased()
+                }, "consumer codec \(codec.payloadType) \(codec.mimeType) was not offered")
+            }
         }
+        require((try? device.validateConsumer(valid)) == valid, "validating a consumer twice changes it")
+        require(roundTrips(valid), "a validated consumer does not survive a JSON round trip")
     }
 }

@@ -6,23 +6,41 @@ import Media
 /// Input: packets until the end, each a flags byte (bit 0: marker, bit 1: discontinuity,
 /// bit 2: next frame's timestamp) and a length-prefixed payload (descriptor included).
 /// Invariants: a frame has data; only key frames carry dimensions, within 14 bits; after a
-/// frame comes out the depacketizer is no longer waiting for a key frame.
+/// frame comes out the depacketizer is no longer waiting for a key frame; a frame's bytes are
+/// exactly the VP8 data of the packets since its first one (each payload less its descriptor,
+/// in order), which started partition 0, and its key-frame flag is the frame tag's.
 public enum VP8Harness {
     public static func run(_ data: [UInt8]) {
         var input = FuzzInput(data)
         var depacketizer = VP8Depacketizer()
         var timestamp: UInt32 = 90000
+        // The reference: what the packets of the frame in progress carry.
+        var expected: [UInt8] = []
+        var expectedTimestamp: UInt32?
+        var startedPartitionZero = false
         while !input.isAtEnd {
             let flags = input.u8()
             if flags & 4 != 0 { timestamp &+= 3000 }
             let payload = input.chunk()
-            _ = VP8Depacketizer.descriptor(payload[...])
-            let frame = depacketizer.add(payload[...], timestamp: timestamp, marker: flags & 1 != 0, discontinuity: flags & 2 != 0)
+            let marker = flags & 1 != 0, discontinuity = flags & 2 != 0
+            let descriptor = VP8Depacketizer.descriptor(payload[...])
+            if discontinuity || expectedTimestamp != timestamp {
+                expected = []
+                expectedTimestamp = timestamp
+                startedPartitionZero = descriptor.map { $0.startOfPartition && $0.partitionIndex == 0 } ?? false
+            }
+            if let descriptor { expected += payload.dropFirst(descriptor.headerSize) }
+            let frame = depacketizer.add(payload[...], timestamp: timestamp, marker: marker, discontinuity: discontinuity)
             if let frame {
                 check(frame)
                 require(!depacketizer.waitingForKeyFrame, "a frame came out while waiting for a key frame")
                 require(frame.timestamp == timestamp, "frame timestamp \(frame.timestamp), packet \(timestamp)")
+                require(marker, "a frame came out without the marker")
+                require(startedPartitionZero, "a frame whose first packet did not start partition 0")
+                require(frame.data == expected, "frame of \(frame.data.count) bytes, its packets carried \(expected.count)")
+                require(frame.isKeyFrame == (frame.data[0] & 1 == 0), "key-frame flag differs from the frame tag")
             }
+            if marker { expectedTimestamp = nil }
         }
     }
 

@@ -33,12 +33,17 @@ final class RoomServerLoadTests: XCTestCase {
         let server = try RoomServerProcess(["--virtual-members", "4", "--virtual-media", "replay"])
         let duration = 22
         var subscribers: [Process] = []
+        var reports: [URL] = []
         for n in 0..<16 {
             let process = Process()
             process.executableURL = Repository.nacho
             process.arguments = ["join", "--edge", server.edge, "--room", "42", "--member", String(100 + n), "--no-audio",
-                                 "--no-video", "--duration", String(duration)]
-            process.standardOutput = FileHandle.nullDevice
+                                 "--no-video", "--duration", String(duration), "--json"]
+            let report = FileManager.default.temporaryDirectory.appendingPathComponent("nacho-load-\(UUID()).jsonl")
+            _ = FileManager.default.createFile(atPath: report.path, contents: nil)
+            addTeardownBlock { try? FileManager.default.removeItem(at: report) }
+            reports.append(report)
+            process.standardOutput = try FileHandle(forWritingTo: report)
             process.standardError = FileHandle.nullDevice
             try process.run()
             subscribers.append(process)
@@ -71,5 +76,21 @@ final class RoomServerLoadTests: XCTestCase {
         XCTAssertLessThan(load, 0.5, "the server is not the bottleneck")
         for process in subscribers { process.waitUntilExit() }
         XCTAssertTrue(subscribers.allSatisfy { $0.terminationStatus == 0 })
+        // What each subscriber says it received, against what the server's consumer sent it
+        // over the whole run (closed consumers stay in /state as ID:closed).
+        let consumers = try XCTUnwrap((try server.state()["media"] as? [String: Any])?["consumers"] as? [String: [String: Any]])
+        for (n, report) in reports.enumerated() {
+            let lines = try String(contentsOf: report, encoding: .utf8).split(separator: "\n")
+                .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+                .filter { $0["direction"] as? String == "receive" }
+            XCTAssertEqual(lines.count, 8, "subscriber \(100 + n) received 4 members x 2 tracks: \(lines)")
+            for line in lines {
+                let id = try XCTUnwrap(line["consumer_id"] as? String)
+                let sent = try XCTUnwrap((consumers[id + ":closed"] ?? consumers[id])?["packets_sent"] as? Int, "consumer \(id)")
+                let packets = try XCTUnwrap(line["packets"] as? Int)
+                XCTAssertGreaterThan(sent, 0)
+                XCTAssertGreaterThanOrEqual(Double(packets), 0.98 * Double(sent), "subscriber \(100 + n), consumer \(id): \(packets) of \(sent)")
+            }
+        }
     }
 }

