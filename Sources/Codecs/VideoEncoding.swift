@@ -11,18 +11,18 @@ public protocol VideoEncoding: AnyObject {
     func setBitrate(_ bitsPerSecond: Int)
 }
 
-extension VP8Encoder: VideoEncoding {
-    public var mimeType: String { "video/VP8" }
+extension LibvpxEncoder {
     public func encodeFrames(_ frame: VideoFrame, forceKeyFrame: Bool) throws -> [(data: [UInt8], isKeyFrame: Bool)] {
         try encode(frame, forceKeyFrame: forceKeyFrame).map { ($0.data, $0.isKeyFrame) }
     }
 }
 
+extension VP8Encoder: VideoEncoding {
+    public var mimeType: String { "video/VP8" }
+}
+
 extension VP9Encoder: VideoEncoding {
     public var mimeType: String { "video/VP9" }
-    public func encodeFrames(_ frame: VideoFrame, forceKeyFrame: Bool) throws -> [(data: [UInt8], isKeyFrame: Bool)] {
-        try encode(frame, forceKeyFrame: forceKeyFrame).map { ($0.data, $0.isKeyFrame) }
-    }
 }
 
 /// How a video encoder is set up, whatever the codec the router makes us use.
