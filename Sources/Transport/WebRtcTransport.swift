@@ -300,7 +300,7 @@ public final class WebRtcTransport: Sendable {
     // MARK: - Event loop
 
     /// One datagram from the socket (or one RFC 4571 frame).
-    fileprivate func receive(_ datagram: ByteBuffer, from address: SocketAddress, over transport: ICEEndpoint.Transport) {
+    func receive(_ datagram: ByteBuffer, from address: SocketAddress, over transport: ICEEndpoint.Transport) {
         let loop = state.value
         guard !loop.finished else { return }
         let now = ContinuousClock.now
@@ -321,7 +321,7 @@ public final class WebRtcTransport: Sendable {
     }
 
     /// The end of a read burst: send what the handlers queued, at once.
-    fileprivate func readComplete() {
+    func readComplete() {
         let loop = state.value
         flush(loop)
         rearm(loop, now: .now)
@@ -421,60 +421,6 @@ public final class WebRtcTransport: Sendable {
     private static func randomToken(_ length: Int, using random: inout SystemRandomNumberGenerator) -> String {
         let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
         return String((0..<length).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] })
-    }
-}
-
-/// Hands each datagram to the transport, on the event loop; flushes once per read burst.
-private final class InboundDatagramHandler: ChannelInboundHandler {
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    private let transport: WebRtcTransport
-
-    init(transport: WebRtcTransport) { self.transport = transport }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let envelope = unwrapInboundIn(data)
-        transport.receive(envelope.data, from: envelope.remoteAddress, over: .udp)
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) {
-        transport.readComplete()
-    }
-}
-
-/// Deframes RFC 4571 and hands each datagram to the transport, on the event loop.
-private final class InboundStreamHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    private let transport: WebRtcTransport
-    private let remote: SocketAddress
-    private var pending: ByteBuffer?
-
-    init(transport: WebRtcTransport, remote: SocketAddress) {
-        self.transport = transport
-        self.remote = remote
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var buffer = unwrapInboundIn(data)
-        if var pending {
-            pending.writeBuffer(&buffer)
-            buffer = pending
-            self.pending = nil
-        }
-        while let length = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self),
-              buffer.readableBytes >= 2 + Int(length) {
-            buffer.moveReaderIndex(forwardBy: 2)
-            if let frame = buffer.readSlice(length: Int(length)), length > 0 {
-                transport.receive(frame, from: remote, over: .tcp)
-            }
-        }
-        if buffer.readableBytes > 0 {
-            buffer.discardReadBytes()
-            pending = buffer
-        }
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) {
-        transport.readComplete()
     }
 }
 
