@@ -4,6 +4,8 @@ import Foundation
 /// An ephemeral self-signed ECDSA P-256 certificate, as WebRTC endpoints use: its fingerprint
 /// goes to the server in `connectTransport`. Immutable once made, so one can serve every
 /// transport of the process (hundreds of bots share it).
+/// Unchecked because it holds OpenSSL pointers; sound because they are set once in `init`,
+/// never written again, and OpenSSL only reads a key and certificate that SSL objects use.
 public final class DTLSCertificate: @unchecked Sendable {
     let key: OpaquePointer
     let certificate: OpaquePointer

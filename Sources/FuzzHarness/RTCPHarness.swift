@@ -95,6 +95,8 @@ public enum RTCPHarness {
     /// Senders with a full history, made once (with and without RTX); NACKs are answered from
     /// them. `OutboundStream` starts at a random sequence number, so NACKed numbers are taken
     /// relative to the first packet sent: what a run checks depends on its input only.
+    // Unsafe because OutboundStream is a class; sound because harnesses run on one thread,
+    // and a run only reads the history (retransmitting changes counters no check reads).
     nonisolated(unsafe) static let senders: [(sender: OutboundStream, first: UInt16)] = [true, false].map { rtx in
         var configuration = OutboundStream.Configuration(ssrc: 0x2222_2222, payloadType: 101, clockRate: 90000, codec: .vp8)
         if rtx { configuration.rtx = (ssrc: 0x3333_3333, payloadType: 102) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import ORTC
 import Signaling
 import SocketIO
@@ -95,11 +96,10 @@ enum ProducerListing {
 }
 
 /// Collects producers from one task while another may read them at the deadline.
-private final class ProducerBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var list: [ProducerInfo] = []
-    func append(_ more: [ProducerInfo]) { lock.withLock { list += more } }
-    var items: [ProducerInfo] { lock.withLock { list } }
+private final class ProducerBox: Sendable {
+    private let list = Mutex<[ProducerInfo]>([])
+    func append(_ more: [ProducerInfo]) { list.withLock { $0 += more } }
+    var items: [ProducerInfo] { list.withLock { $0 } }
 }
 
 extension ProducerInfo {

@@ -7,6 +7,8 @@ import Participant
 /// the recordings the fast way (`lastWords`: cues and sizes, no goodbyes to the server) and
 /// exits at once.
 enum SignalTrap {
+    /// Kept alive for the process's life. Unsafe because it is a global; sound because
+    /// `install` runs once, from `main`, before any other thread could read it.
     nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
 
     static func install(_ stop: StopSignal, lastWords: @escaping @Sendable () -> Void = {}) {

@@ -8,6 +8,8 @@ import FuzzHarness
 // target; libFuzzer's child processes (-merge, -fork) inherit it.
 import Foundation
 
+// Unsafe because it is a global; sound because libFuzzer sets it once in
+// LLVMFuzzerInitialize, before it calls the entry point, and runs inputs on one thread.
 nonisolated(unsafe) private var target = FuzzTarget.socketio
 
 @_cdecl("LLVMFuzzerInitialize")

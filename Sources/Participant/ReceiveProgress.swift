@@ -1,8 +1,8 @@
-import Foundation
+import Synchronization
 
 /// Running totals of what a receiver got, updated once a second from the event loop and read
 /// by a status display from any thread.
-public final class ReceiveProgress: @unchecked Sendable {
+public final class ReceiveProgress: Sendable {
     public struct Totals: Sendable, Equatable {
         public var members = 0
         public var packets = 0
@@ -11,12 +11,11 @@ public final class ReceiveProgress: @unchecked Sendable {
         public var expected = 0
     }
 
-    private let lock = NSLock()
-    private var totals = Totals()
+    private let totals = Mutex(Totals())
 
     public init() {}
 
-    public var current: Totals { lock.withLock { totals } }
+    public var current: Totals { totals.withLock { $0 } }
 
-    func update(_ new: Totals) { lock.withLock { totals = new } }
+    func update(_ new: Totals) { totals.withLock { $0 = new } }
 }

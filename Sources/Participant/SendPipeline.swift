@@ -52,6 +52,9 @@ public final class SendPipeline: Sendable {
         var counters = Counters()
         var stopped = false
         var failure: String?
+        /// Per layer. Replaced by `use(videoCodec:)`; the capture thread takes them from here
+        /// for each frame (it alone calls them: the old ones finish the frame they have).
+        var videoEncoders: [any VideoEncoding] = []
 
         init(layers: Int) {
             keyFrameRequested = Array(repeating: true, count: layers)
@@ -60,29 +63,29 @@ public final class SendPipeline: Sendable {
         }
     }
 
-    /// What the capture thread owns: sources and encoders are not thread-safe.
+    /// What the capture thread uses: sources, scalers and encoders are not thread-safe.
+    /// Unchecked because they are not `Sendable`; sound because after `init` only the capture
+    /// thread (`run`) touches the sources and scalers, and the encoders live in `Shared`.
     private final class Machinery: @unchecked Sendable {
         let videoSource: (any VideoSource)?
         let audioSource: (any AudioSource)?
         let audioEncoder: OpusEncoder?
         /// Per layer, smallest first.
         let videoSettings: [VideoEncoderSettings]
-        /// Per layer: the downscaler from the source size (nil: full size).
+        /// Per layer: the downscaler from the source size (nil: full size); it keeps its
+        /// output buffer, so the capture thread mutates it.
         var scalers: [I420Downscaler?]
-        /// Per layer. Replaced only by `use(videoCodec:)`, under the pipeline's lock; read by
-        /// the capture thread under it.
-        var videoEncoders: [any VideoEncoding]
         /// A pre-encoded clip instead of a source and encoder.
-        var clip: ReplayClip?
+        let clip: ReplayClip?
 
         init(videoSource: (any VideoSource)?, audioSource: (any AudioSource)?, audioEncoder: OpusEncoder?,
-             videoSettings: [VideoEncoderSettings], scalers: [I420Downscaler?], videoEncoders: [any VideoEncoding]) {
+             videoSettings: [VideoEncoderSettings], scalers: [I420Downscaler?], clip: ReplayClip? = nil) {
             self.videoSource = videoSource
             self.audioSource = audioSource
             self.audioEncoder = audioEncoder
             self.videoSettings = videoSettings
             self.scalers = scalers
-            self.videoEncoders = videoEncoders
+            self.clip = clip
         }
     }
 
@@ -122,10 +125,11 @@ public final class SendPipeline: Sendable {
         }
         let encoders = try layers.map { try $0.makeEncoder(mimeType: "video/VP8") }
         layerCount = layers.count
-        machinery = Machinery(videoSource: source, audioSource: nil, audioEncoder: nil, videoSettings: layers, scalers: scalers,
-                              videoEncoders: encoders)
-        shared = Mutex(Shared(layers: layers.count))
-        shared.withLock { $0.counters.targetBitrate = settings.bitrate }
+        machinery = Machinery(videoSource: source, audioSource: nil, audioEncoder: nil, videoSettings: layers, scalers: scalers)
+        var shared = Shared(layers: layers.count)
+        shared.counters.targetBitrate = settings.bitrate
+        shared.videoEncoders = encoders
+        self.shared = Mutex(shared)
     }
 
     /// A pre-encoded clip (`replay:clip.ivf`, `replay:clip.ogg`), looped: no capture, no
@@ -137,8 +141,7 @@ public final class SendPipeline: Sendable {
         self.logger = logger
         layerCount = 1
         simulcastFactors = [1]
-        machinery = Machinery(videoSource: nil, audioSource: nil, audioEncoder: nil, videoSettings: [], scalers: [], videoEncoders: [])
-        machinery.clip = clip
+        machinery = Machinery(videoSource: nil, audioSource: nil, audioEncoder: nil, videoSettings: [], scalers: [], clip: clip)
         var shared = Shared(layers: 1)
         shared.schedule = ReplaySchedule(clip: clip, keyFrameRequestInterval: Self.keyFrameRequestInterval)
         self.shared = Mutex(shared)
@@ -153,8 +156,7 @@ public final class SendPipeline: Sendable {
         self.logger = logger
         layerCount = 1
         simulcastFactors = [1]
-        machinery = Machinery(videoSource: nil, audioSource: source, audioEncoder: encoder, videoSettings: [], scalers: [],
-                              videoEncoders: [])
+        machinery = Machinery(videoSource: nil, audioSource: source, audioEncoder: encoder, videoSettings: [], scalers: [])
         shared = Mutex(Shared(layers: 1))
         shared.withLock { $0.counters.targetBitrate = bitrate }
     }
@@ -171,9 +173,10 @@ public final class SendPipeline: Sendable {
             }
             return
         }
-        try shared.withLock { _ in
-            guard machinery.videoEncoders.first?.mimeType.lowercased() != mimeType.lowercased() else { return }
-            machinery.videoEncoders = try machinery.videoSettings.map { try $0.makeEncoder(mimeType: mimeType) }
+        let settings = machinery.videoSettings
+        try shared.withLock { shared in
+            guard shared.videoEncoders.first?.mimeType.lowercased() != mimeType.lowercased() else { return }
+            shared.videoEncoders = try settings.map { try $0.makeEncoder(mimeType: mimeType) }
         }
     }
 
@@ -260,7 +263,7 @@ public final class SendPipeline: Sendable {
                             shared.keyFrameRequested[layer] = false
                             shared.lastForcedKeyFrame[layer] = now
                         }
-                        return (forced, bitrates, machinery.videoEncoders)
+                        return (forced, bitrates, shared.videoEncoders)
                     }
                     for (layer, encoder) in encoders.enumerated() {
                         if let bitrate = bitrates[layer] { encoder.setBitrate(bitrate) }

@@ -31,6 +31,8 @@ func withDeadline<T: Sendable>(_ limit: Duration, what: String,
 
 /// The first of body, timer and cancellation to finish resumes the caller; the others are
 /// cancelled and their results ignored.
+/// Unchecked because of its mutable fields; sound because each is read and written between
+/// `lock.lock()` and `lock.unlock()` only, and continuations are resumed after unlocking.
 private final class DeadlineRace<T: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
     private var continuation: CheckedContinuation<T, any Error>?

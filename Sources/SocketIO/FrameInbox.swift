@@ -4,6 +4,8 @@ import Foundation
 /// silently lossy: a signaling frame cannot be dropped without breaking the protocol, so when
 /// the consumer falls `maxFrames` frames or `maxBytes` of text behind, the inbox queues one
 /// `.failed` and takes nothing more; the client then ends the link.
+/// Unchecked because of its counters; sound because every one of them is read and written
+/// under `lock` only (the stream and its continuation are Sendable themselves).
 final class FrameInbox: @unchecked Sendable {
     enum Frame: Sendable, Equatable {
         case text(String)
