@@ -91,14 +91,26 @@ final class TCPTransportTests: XCTestCase {
     func testForcedTCP() throws {
         let server = try RoomServerProcess(["--virtual-members", "1"])
         let run = try Nacho.run(["join", "--edge", server.edge, "--room", "42", "--member", "7", "--no-audio", "--no-video",
-                                 "--force-tcp", "--duration", "4", "--json"])
+                                 "--force-tcp", "--duration", "6", "--json"])
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertEqual(run.stdoutLines.count, 2)
-        for line in run.stdoutLines {
-            let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-            XCTAssertGreaterThan(try XCTUnwrap(object["packets"] as? Int), 20, line)
-        }
+        try assertReceivedWhatTheServerSent(run, server)
         XCTAssertEqual(try tcpConnections(server), 1)
+    }
+
+    /// nacho's count of each stream against the server's: no more than it sent, and all of it
+    /// but what was in flight when nacho stopped (TCP loses nothing).
+    private func assertReceivedWhatTheServerSent(_ run: NachoRun, _ server: RoomServerProcess, line: UInt = #line) throws {
+        let consumers = try server.consumers()
+        for text in run.stdoutLines {
+            let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], text)
+            let packets = try XCTUnwrap(object["packets"] as? Int, text)
+            let id = try XCTUnwrap(object["consumer_id"] as? String, text)
+            let sent = try XCTUnwrap(consumers.first { $0.id == id }, "the server has no consumer \(id)").packetsSent
+            XCTAssertGreaterThan(sent, object["kind"] as? String == "audio" ? 150 : 50, text, line: line)
+            XCTAssertLessThanOrEqual(packets, sent, "nacho cannot receive more than the server sent: \(text)", line: line)
+            XCTAssertGreaterThanOrEqual(Double(packets), 0.9 * Double(sent), "\(packets) of \(sent) packets: \(text)", line: line)
+        }
     }
 
     func testFallsBackToTCPWhenUDPGetsNoAnswer() throws {
@@ -108,10 +120,7 @@ final class TCPTransportTests: XCTestCase {
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertTrue(run.stderr.contains("falling back to TCP"), run.stderr)
         XCTAssertEqual(run.stdoutLines.count, 2, run.stdout)
-        for line in run.stdoutLines {
-            let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-            XCTAssertGreaterThan(try XCTUnwrap(object["packets"] as? Int), 20, line)
-        }
+        try assertReceivedWhatTheServerSent(run, server)
         XCTAssertEqual(try tcpConnections(server), 1)
     }
 }
@@ -119,27 +128,57 @@ final class TCPTransportTests: XCTestCase {
 /// RFC 7675: when the server stops answering consent checks, the media link is lost: nacho
 /// reconnects (a new session and transport), or with reconnecting off says so and ends.
 final class ConsentTests: XCTestCase {
-    private func run(config json: String) throws -> NachoRun {
+    /// A join whose transports stop answering once media flows (`silence`: the transports of now
+    /// go quiet; new ones work); `afterwards` (given the consumers of before) runs while nacho may
+    /// still be up, then SIGINT.
+    private func run(config json: String, afterwards: @escaping (RoomServerProcess, Process, Set<String>) throws -> Void = { _, _, _ in })
+        throws -> (NachoRun, RoomServerProcess, before: Set<String>) {
         let server = try RoomServerProcess(["--virtual-members", "1"])
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("nacho-\(UUID()).json")
         try Data(json.utf8).write(to: config)
         defer { try? FileManager.default.removeItem(at: config) }
-        return try Nacho.run(["join", "--config", config.path, "--edge", server.edge, "--room", "42", "--member", "7",
-                              "--no-audio", "--no-video", "--duration", "14", "--json"], timeout: 60) { _ in
-            Thread.sleep(forTimeInterval: 3)
-            try server.post("silence")  // the transports of now stop answering; new ones work
+        var before: Set<String> = []
+        let run = try Nacho.run(["join", "--config", config.path, "--edge", server.edge, "--room", "42", "--member", "7",
+                                 "--no-audio", "--no-video", "--json"], timeout: 120) { process in
+            try server.waitUntilSent(100, of: "audio", by: "1001")
+            before = Set(try server.consumers().map(\.id))
+            try server.post("silence")
+            try afterwards(server, process, before)
+            if process.isRunning { kill(process.processIdentifier, SIGINT) }
         }
+        return (run, server, before)
     }
 
     func testConsentLossEndsTheRunWhenReconnectingIsOff() throws {
-        let run = try run(config: #"{"iceConsentTimeout": 4, "reconnectAttempts": 0}"#)
+        let (run, _, _) = try run(config: #"{"iceConsentTimeout": 4, "reconnectAttempts": 0}"#) { _, process, _ in
+            try Wait.until("nacho to end on its own") { !process.isRunning }
+        }
         assertOneLineError(run, code: 74, mentions: "edge transport: connection lost: no answer to ICE consent checks")
     }
 
+    /// Media flows again after the reconnect: the new consumers' packets, as nacho counts them,
+    /// match what the server sent them.
     func testConsentLossReconnects() throws {
-        let run = try run(config: #"{"iceConsentTimeout": 4}"#)
+        let (run, server, before) = try run(config: #"{"iceConsentTimeout": 4}"#) { server, _, before in
+            // 4 s of audio and 60 video frames on the new transport.
+            try Wait.until("media on new consumers", timeout: 90) {
+                let fresh = try (server.liveConsumers(of: "1001", kind: "audio") + server.liveConsumers(of: "1001", kind: "video"))
+                    .filter { !before.contains($0.id) }
+                return fresh.count == 2 && fresh.allSatisfy { $0.framesSent >= ($0.kind == "audio" ? 200 : 60) }
+            }
+        }
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertTrue(run.stderr.contains("no answer to ICE consent checks"), run.stderr)
-        XCTAssertTrue(run.stderr.contains("back in the room"), run.stderr)
+        let consumers = try server.consumers()
+        let reports = try run.stdoutLines.map { try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any], $0) }
+        let fresh = reports.filter { !before.contains($0["consumer_id"] as? String ?? "") }
+        XCTAssertEqual(fresh.map { $0["kind"] as? String ?? "" }.sorted(), ["audio", "video"], "the new session's consumers: \(run.stdout)")
+        for report in fresh {
+            let packets = try XCTUnwrap(report["packets"] as? Int)
+            let id = try XCTUnwrap(report["consumer_id"] as? String)
+            let sent = try XCTUnwrap(consumers.first { $0.id == id }, "the server has no consumer \(id)").packetsSent
+            XCTAssertLessThanOrEqual(packets, sent, "\(report)")
+            XCTAssertGreaterThanOrEqual(Double(packets), 0.9 * Double(sent), "after the reconnect: \(packets) of \(sent) packets: \(report)")
+        }
     }
 }

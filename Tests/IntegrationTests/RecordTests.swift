@@ -74,15 +74,24 @@ final class RecordTests: XCTestCase {
     func testKilledRecordingStillPlays() throws {
         let server = try RoomServerProcess(["--virtual-members", "1"])
         let dir = try outputDirectory()
-        _ = try Nacho.run(["record", "--edge", server.edge, "--room", "42", "--member", "7", "--out", dir.path], timeout: 30) { process in
-            Thread.sleep(forTimeInterval: 12)  // ~2 s of setup and sender reports, then 10 s recording
+        nonisolated(unsafe) var video: ServerConsumer?
+        nonisolated(unsafe) var audio: ServerConsumer?
+        _ = try Nacho.run(["record", "--edge", server.edge, "--room", "42", "--member", "7", "--out", dir.path], timeout: 120) { process in
+            // 10 s of video sent to nacho, then kill -9 (what the server had sent then is the yardstick).
+            try server.waitUntilSent(150, of: "video", by: "1001")
+            video = try XCTUnwrap(try server.liveConsumers(of: "1001", kind: "video").first)
+            audio = try XCTUnwrap(try server.liveConsumers(of: "1001", kind: "audio").first)
             kill(process.processIdentifier, SIGKILL)
         }
         let file = try XCTUnwrap(try files(in: dir).first)
         let probe = try probe(file)
         XCTAssertEqual(probe.decodeErrors, "")
-        XCTAssertGreaterThanOrEqual(probe.lastVideoTime, 8.0, "decodable up to at least the 8th second")
-        XCTAssertGreaterThan(probe.audioFrames, 8 * 50 - 50)
+        // kill -9 may cost what was not yet on disk: at most the last 2 s.
+        let videoSent = try XCTUnwrap(video).framesSent, audioSent = try XCTUnwrap(audio).packetsSent
+        XCTAssertGreaterThanOrEqual(probe.lastVideoTime, Double(videoSent) / 15 - 2, "decodable up to 2 s before the kill (\(videoSent) frames sent)")
+        XCTAssertGreaterThanOrEqual(probe.videoFrames, videoSent - 2 * 15, "\(probe.videoFrames) frames on disk, \(videoSent) sent")
+        XCTAssertGreaterThanOrEqual(probe.audioFrames, audioSent - 2 * 50, "\(probe.audioFrames) audio frames on disk, \(audioSent) sent")
+        XCTAssertLessThanOrEqual(probe.audioFrames, audioSent + 25, "no audio frame twice")
     }
 
     func testOneNachoProducesAnotherRecordsIt() throws {
@@ -94,12 +103,12 @@ final class RecordTests: XCTestCase {
         let producer = Process()
         producer.executableURL = Repository.nacho
         producer.arguments = ["join", "--config", config.path, "--edge", server.edge, "--origin", server.origin, "--room", "42",
-                              "--member", "1", "--audio-source", "synthetic", "--video-source", "synthetic", "--duration", "16"]
+                              "--member", "1", "--audio-source", "synthetic", "--video-source", "synthetic", "--duration", "60"]
         producer.standardOutput = FileHandle.nullDevice
         producer.standardError = FileHandle.nullDevice
         try producer.run()
         defer { if producer.isRunning { producer.terminate() } }
-        Thread.sleep(forTimeInterval: 2)
+        try waitForProducers(of: "1", on: server)
         let run = try Nacho.run(["record", "--edge", server.edge, "--room", "42", "--member", "2", "--out", dir.path,
                                  "--duration", "10"], timeout: 40)
         XCTAssertEqual(run.status, 0, run.stderr)
@@ -108,13 +117,35 @@ final class RecordTests: XCTestCase {
         let probe = try probe(file)
         XCTAssertEqual(probe.decodeErrors, "")
         XCTAssertEqual([probe.width, probe.height], [320, 240])
-        // The server forwards nacho's packets (CodecRoomTests checks the full frame rate; with
-        // --relay decode aiortc re-encodes at its own pace and about half arrive): what counts
-        // here is that they are nacho's frames, in order.
-        XCTAssertGreaterThan(probe.videoFrames, 50)
-        XCTAssertGreaterThan(probe.audioFrames, 150)
-        XCTAssertTrue(zip(probe.barcodes, probe.barcodes.dropFirst()).allSatisfy { $1 >= $0 }, "\(probe.barcodes.prefix(10))")
-        XCTAssertGreaterThan((probe.barcodes.last ?? 0) - (probe.barcodes.first ?? 0), 100, "the counter advanced by seconds")
+        // The server forwards nacho's packets as they come: every frame it forwarded is in the
+        // file, each of nacho's frames once and in order (its counter steps by one).
+        let owners = try server.producerOwners()
+        let consumers = try server.consumers().filter { owners[$0.producerId] == "1" }
+        let video = try XCTUnwrap(consumers.first { $0.kind == "video" }, "\(consumers)")
+        let audio = try XCTUnwrap(consumers.first { $0.kind == "audio" }, "\(consumers)")
+        XCTAssertEqual(video.counters["mode"] as? String, "forward")
+        XCTAssertGreaterThan(video.framesSent, 120, "10 s of 15 fps forwarded")
+        XCTAssertLessThanOrEqual(probe.videoFrames, video.framesSent, "no frame twice")
+        XCTAssertGreaterThanOrEqual(Double(probe.videoFrames), 0.93 * Double(video.framesSent),
+                                    "\(probe.videoFrames) frames recorded, \(video.framesSent) forwarded")
+        XCTAssertEqual(Double(probe.audioFrames), Double(audio.framesSent), accuracy: 0.07 * Double(audio.framesSent),
+                       "\(probe.audioFrames) audio frames recorded, \(audio.framesSent) forwarded")
+        XCTAssertEqual(probe.barcodes.count, probe.videoFrames)
+        let steps = zip(probe.barcodes, probe.barcodes.dropFirst()).map { $1 - $0 }
+        XCTAssertTrue(steps.allSatisfy { $0 > 0 }, "nacho's frames in order, none twice: \(probe.barcodes.prefix(20))")
+        XCTAssertGreaterThanOrEqual(Double(steps.filter { $0 == 1 }.count), 0.95 * Double(steps.count),
+                                    "consecutive frames: \(probe.barcodes.prefix(40))")
+    }
+
+    /// Waits until the server decodes a member's video producer (it is up and sending).
+    private func waitForProducers(of member: String, on server: RoomServerProcess) throws {
+        try Wait.until("member \(member)'s video to reach the server") {
+            let owners = try server.producerOwners()
+            let media = try XCTUnwrap(try server.state()["media"] as? [String: Any])
+            let producers = media["producers"] as? [String: [String: Any]] ?? [:]
+            return producers.contains { owners[$0.key] == member && $0.value["kind"] as? String == "video"
+                && ($0.value["frames_decoded"] as? Int ?? 0) > 0 }
+        }
     }
 }
 
@@ -123,23 +154,33 @@ extension RecordTests {
     func testMemberWhoComesBackGetsANewFile() throws {
         let server = try RoomServerProcess(["--virtual-members", "1"])
         let dir = try outputDirectory()
+        nonisolated(unsafe) var first: ServerConsumer?
         let run = try Nacho.run(["record", "--edge", server.edge, "--room", "42", "--member", "7", "--out", dir.path, "--json"],
-                                timeout: 40) { process in
-            Thread.sleep(forTimeInterval: 6)
+                                timeout: 120) { process in
+            first = try server.waitUntilSent(75, of: "video", by: "1001")
             try server.post("members/1001/leave")
-            Thread.sleep(forTimeInterval: 2)
+            try Wait.until("the member's consumers to close") { try server.liveConsumers(of: "1001", kind: "video").isEmpty }
             try server.post("members/1001/join")
-            Thread.sleep(forTimeInterval: 7)
+            try server.waitUntilSent(75, of: "video", by: "1001")
             kill(process.processIdentifier, SIGINT)
         }
         XCTAssertEqual(run.status, 0, run.stderr)
         let recorded = try files(in: dir)
         XCTAssertEqual(recorded.count, 2, "\(recorded)")
         XCTAssertEqual(recorded.filter { $0.hasSuffix("-2.webm") }.count, 1)
+        // Each file holds what the server sent to its consumer (closed ones keep their final count).
+        let video = try server.consumers().filter { $0.kind == "video" }
+        XCTAssertEqual(video.count, 2, "\(video.map(\.id))")
+        let firstId = try XCTUnwrap(first).id
         for file in recorded {
+            let consumer = try XCTUnwrap(video.first { ($0.id == firstId) != file.hasSuffix("-2.webm") }, "\(video.map(\.id))")
             let probe = try probe(file)
             XCTAssertEqual(probe.decodeErrors, "", file)
-            XCTAssertGreaterThan(probe.videoFrames, 20, file)
+            XCTAssertLessThanOrEqual(probe.videoFrames, consumer.framesSent, file)
+            XCTAssertGreaterThanOrEqual(Double(probe.videoFrames), 0.9 * Double(consumer.framesSent),
+                                        "\(file): \(probe.videoFrames) frames recorded, \(consumer.framesSent) sent")
+            let steps = zip(probe.barcodes, probe.barcodes.dropFirst()).map { $1 - $0 }
+            XCTAssertGreaterThanOrEqual(Double(steps.filter { $0 == 1 }.count), 0.95 * Double(steps.count), file)
         }
     }
 }
