@@ -12,10 +12,13 @@ extension XCTestCase {
     }
 
     /// Runs a tool; returns (status, stdout, stderr).
-    func run(_ tool: String, _ arguments: [String]) throws -> (Int32, Data, String) {
+    func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, Data, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tool)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
