@@ -22,7 +22,7 @@ final class InboundStreamHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     private let transport: WebRtcTransport
     private let remote: SocketAddress
-    private var pending: ByteBuffer?
+    private var framer = RFC4571Framer()
 
     init(transport: WebRtcTransport, remote: SocketAddress) {
         self.transport = transport
@@ -30,23 +30,7 @@ final class InboundStreamHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var buffer = unwrapInboundIn(data)
-        if var pending {
-            pending.writeBuffer(&buffer)
-            buffer = pending
-            self.pending = nil
-        }
-        while let length = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self),
-              buffer.readableBytes >= 2 + Int(length) {
-            buffer.moveReaderIndex(forwardBy: 2)
-            if let frame = buffer.readSlice(length: Int(length)), length > 0 {
-                transport.receive(frame, from: remote, over: .tcp)
-            }
-        }
-        if buffer.readableBytes > 0 {
-            buffer.discardReadBytes()
-            pending = buffer
-        }
+        framer.append(unwrapInboundIn(data)) { transport.receive($0, from: remote, over: .tcp) }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
