@@ -64,7 +64,7 @@ public struct EdgeReceiver: Sendable {
             let entrance = try await RoomEntrance.enter(room, roomId: seat.roomId, memberNo: seat.memberNo, joinType: joinType,
                                                         logger: seat.logger)
             try await seat.withTransport(
-                in: room, attempt: supervised, role: "edge", producing: false,
+                in: room, attempt: supervised, producing: false,
                 media: { transport in
                     let receiver = MediaReceiver(transport: transport, cname: seat.cname, logger: seat.logger, recorders: recorders,
                                                  progress: progress)
@@ -112,7 +112,7 @@ public struct EdgeReceiver: Sendable {
                 group.cancelAll()
             }
             try await room.requestProducers()
-            try await RoomStay.run(role: "edge", room: room, transport: transport, until: stop) { event in
+            try await RoomStay.run(room: room, transport: transport, until: stop) { event in
                 switch event {
                 case .newProducers(let list):
                     for producer in list where producer.memberNo != seat.memberNo {

@@ -57,7 +57,7 @@ public struct OriginSender: Sendable {
                                                         logger: seat.logger)
             let producerIds = ProducerIds()
             try await seat.withTransport(
-                in: room, attempt: supervised, role: "origin", producing: true,
+                in: room, attempt: supervised, producing: true,
                 media: { transport in
                     let sender = MediaSender(transport: transport, cname: seat.cname, logger: seat.logger)
                     probe?.register(sender)
@@ -122,7 +122,7 @@ public struct OriginSender: Sendable {
 
     private func stay(in room: RoomSession, transport: WebRtcTransport, until stop: StopSignal) async throws {
         let pipelines = producers.map(\.pipeline)
-        try await RoomStay.run(role: "origin", room: room, transport: transport, until: stop, watch: {
+        try await RoomStay.run(room: room, transport: transport, until: stop, watch: {
             // A source that dies (device unplugged, file unreadable) ends the session.
             while !stop.isFired {
                 if let failed = pipelines.first(where: { $0.error != nil }), let error = failed.error {

@@ -33,12 +33,13 @@ public struct ParticipantSeat: Sendable {
     /// keeps its reports, then, only when the stay ended normally, `leave` says goodbye to the
     /// server (`exitRoom` comes after the files are finished), and the transport closes last.
     func withTransport<Media: TransportMedia>(
-        in room: RoomSession, attempt: RoomSupervisor.Attempt, role: String, producing: Bool,
+        in room: RoomSession, attempt: RoomSupervisor.Attempt, producing: Bool,
         media make: (WebRtcTransport) -> Media,
         stay: (WebRtcTransport, Media) async throws -> Void,
         finish: (Media) async -> Void,
         leave: () async -> Void
     ) async throws {
+        let role = room.configuration.role
         let options = try await room.createWebRtcTransport(producing: producing, consuming: !producing,
                                                            forceTcp: transportConfiguration.forceTcp)
         let transport: WebRtcTransport
@@ -80,7 +81,7 @@ public struct ParticipantSeat: Sendable {
 
     /// A certificate that does not match is a misconfigured (or impersonated) server, never
     /// the network: not worth a reconnect. Everything else may be.
-    static func participantError(_ error: TransportError, role: String) -> ParticipantError {
+    static func participantError(_ error: TransportError, role: RoomSession.Role) -> ParticipantError {
         if case .dtls(.fingerprintMismatch) = error { return .media("\(role) transport: \(error)") }
         return .transport("\(role) transport: \(error)")
     }

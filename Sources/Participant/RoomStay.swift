@@ -5,10 +5,11 @@ import Transport
 /// until the signaling link, the media transport or a watcher fails (then throw, so the
 /// supervisor reconnects or the command reports it).
 enum RoomStay {
-    static func run(role: String, room: RoomSession, transport: WebRtcTransport, until stop: StopSignal,
+    static func run(room: RoomSession, transport: WebRtcTransport, until stop: StopSignal,
                     onEvent: @escaping @Sendable (RoomEvent) async throws -> Void = { _ in },
                     watch: (@Sendable () async throws -> Void)? = nil) async throws {
         let events = room.events
+        let role = room.configuration.role
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await event in events {

@@ -5,7 +5,8 @@ import SocketIO
 
 /// One Socket.IO connection to a room server (edge or origin) and the requests of
 /// docs/PROTOCOL.md with typed payloads. It does not reconnect by itself: a dropped link ends
-/// the session (`events` yields `.disconnected`) and the owner starts a new one (`Reconnector`).
+/// the session (`events` yields `.disconnected`) and the owner starts a new one (Participant's
+/// `RoomSupervisor`).
 public actor RoomSession {
     public enum Role: String, Sendable { case edge, origin }
 
@@ -33,7 +34,7 @@ public actor RoomSession {
 
     public nonisolated let events: AsyncStream<RoomEvent>
     private let eventSink: AsyncStream<RoomEvent>.Continuation
-    public let configuration: Configuration
+    public nonisolated let configuration: Configuration
     private let client: SocketIOClient
     private let logger: Logger
     private var forwarder: Task<Void, Never>?

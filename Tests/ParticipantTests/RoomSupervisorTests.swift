@@ -21,10 +21,10 @@ final class RoomSupervisorTests: XCTestCase {
 
     func testFingerprintMismatchIsNotANetworkFailure() {
         let mismatch = ParticipantSeat.participantError(.dtls(.fingerprintMismatch(algorithm: "sha-256", expected: "A", actual: "B")),
-                                                        role: "edge")
+                                                        role: .edge)
         guard case .media = mismatch else { return XCTFail("\(mismatch)") }
-        guard case .transport = ParticipantSeat.participantError(.iceFailed("no answer"), role: "edge") else { return XCTFail() }
-        guard case .transport = ParticipantSeat.participantError(.connectionLost("consent"), role: "edge") else { return XCTFail() }
+        guard case .transport = ParticipantSeat.participantError(.iceFailed("no answer"), role: .edge) else { return XCTFail() }
+        guard case .transport = ParticipantSeat.participantError(.connectionLost("consent"), role: .edge) else { return XCTFail() }
     }
 
     /// Stop cancels a body that is still setting up at once...
