@@ -53,7 +53,7 @@ public enum ReceiverLifecycleHarness {
                 let id = "consumer-\(input.u8() % UInt8(consumerIds))"
                 table.closed(consumerId: id)
                 let wasLive = live.remove(id) != nil
-                let report = engine.reports().last { $0.consumerId == id && !$0.closed }
+                let report = engine.totals().last { $0.consumerId == id && !$0.closed }
                 require(engine.close(consumerId: id, now: now) == wasLive, "close of \(id): live \(wasLive)")
                 if wasLive {
                     closedSinceStats += 1

@@ -79,7 +79,7 @@ public struct JoinCommand: AsyncParsableCommand {
                 return (received, sent)
             }
             book?.finishAll()
-            ReceiveReportPrinter.print(received: received, sent: sent, json: json)
+            TotalsPrinter.print(received: received, sent: sent, json: json)
             if let book { try book.printSummary(outcome: received ?? .init(consumers: [], reconnections: 0), json: json) }
         } catch {
             // Whatever ended the run, recordings are finalized and stay playable.

@@ -36,12 +36,12 @@ public final class Bot: Sendable {
     public let role: Role
     public let probe = MediaProbe()
     private let tracker: JoinTracker
-    private let run: @Sendable (MediaProbe, any SessionObserver, StopSignal) async throws -> Void
+    private let run: @Sendable (MediaProbe, any AttemptObserver, StopSignal) async throws -> Void
 
     /// - Parameter run: runs the participant half (an `EdgeReceiver` or `OriginSender` set up
     ///   with the probe and observer given) until the stop signal.
     public init(member: String, role: Role,
-                run: @escaping @Sendable (MediaProbe, any SessionObserver, StopSignal) async throws -> Void) {
+                run: @escaping @Sendable (MediaProbe, any AttemptObserver, StopSignal) async throws -> Void) {
         self.member = member
         self.role = role
         self.tracker = JoinTracker()
@@ -65,7 +65,7 @@ public final class Bot: Sendable {
 }
 
 /// Counts a bot's attempts, sessions and its first join.
-final class JoinTracker: SessionObserver {
+final class JoinTracker: AttemptObserver {
     private let shared = Mutex(Bot.Joining())
 
     var state: Bot.Joining { shared.withLock { $0 } }

@@ -24,7 +24,7 @@ public struct EdgeReceiver: Sendable {
     /// Where load tests read the live figures of what is received.
     public var probe: MediaProbe?
     /// Told about each session's joins and failures (load-test statistics).
-    public var observer: (any SessionObserver)?
+    public var observer: (any AttemptObserver)?
 
     public init(seat: ParticipantSeat, session: RoomSession.Configuration, joinType: String, onlyMembers: Set<String>? = nil,
                 recorders: (@Sendable (String) -> Recording.MemberRecorder?)? = nil) {
@@ -36,12 +36,12 @@ public struct EdgeReceiver: Sendable {
     }
 
     public struct Outcome: Sendable {
-        public var consumers: [MediaReceiver.ConsumerReport]
+        public var consumers: [MediaReceiver.ConsumerTotals]
         public var reconnections: Int
         /// Producers that could not be consumed (refused, unanswered, unsupported codec).
         public var skipped: [SkippedProducer]
 
-        public init(consumers: [MediaReceiver.ConsumerReport], reconnections: Int, skipped: [SkippedProducer] = []) {
+        public init(consumers: [MediaReceiver.ConsumerTotals], reconnections: Int, skipped: [SkippedProducer] = []) {
             self.consumers = consumers
             self.reconnections = reconnections
             self.skipped = skipped
@@ -57,8 +57,8 @@ public struct EdgeReceiver: Sendable {
 
     /// Runs until `stop` fires; throws on a failure that reconnecting cannot fix.
     public func run(until stop: StopSignal) async throws -> Outcome {
-        let collected = ReportLedger<MediaReceiver.ConsumerReport>(key: \.consumerId)
-        let skipped = ReportLedger<SkippedProducer>(key: \.producerId)
+        let collected = TotalsRegistry<MediaReceiver.ConsumerTotals>(key: \.consumerId)
+        let skipped = TotalsRegistry<SkippedProducer>(key: \.producerId)
         let reconnections = try await RoomSupervisor.run(configuration: session, policy: seat.supervision, stop: stop,
                                                          logger: seat.logger, observer: observer) { room, supervised in
             let entrance = try await RoomEntrance.enter(room, roomId: seat.roomId, memberNo: seat.memberNo, joinType: joinType,
@@ -76,7 +76,7 @@ public struct EdgeReceiver: Sendable {
                                    skipped: skipped, until: stop)
                 },
                 finish: { receiver in
-                    await collected.add(await receiver.reports())
+                    await collected.add(await receiver.totals())
                     await probe?.retire(receiver)
                 },
                 leave: { try? await room.exitRoom() })
@@ -90,7 +90,7 @@ public struct EdgeReceiver: Sendable {
     /// in a task of its own, so one unanswered `consume` or `resume` delays nobody else) and
     /// stays until `stop` or a failure.
     private func stay(in room: RoomSession, device: Device, transport: WebRtcTransport, receiver: MediaReceiver,
-                      skipped: ReportLedger<SkippedProducer>, until stop: StopSignal) async throws {
+                      skipped: TotalsRegistry<SkippedProducer>, until stop: StopSignal) async throws {
         let table = ConsumerTable()
         let (announced, announce) = AsyncStream.makeStream(of: ProducerInfo.self)
         let consume: @Sendable (ProducerInfo) async -> Void = { producer in
@@ -112,7 +112,7 @@ public struct EdgeReceiver: Sendable {
                 group.cancelAll()
             }
             try await room.requestProducers()
-            try await RoomStay.run(room: room, transport: transport, until: stop) { event in
+            try await room.stay(with: transport, until: stop) { event in
                 switch event {
                 case .newProducers(let list):
                     for producer in list where producer.memberNo != seat.memberNo {
@@ -136,7 +136,7 @@ public struct EdgeReceiver: Sendable {
                     seat.logger.notice("producer resumed", metadata: ["consumer": "\(id)"])
                     receiver.setPaused(consumerId: id, false)
                 case .disconnected:
-                    break  // handled by RoomStay
+                    break  // handled by RoomSession.stay
                 }
             }
         }
@@ -145,7 +145,7 @@ public struct EdgeReceiver: Sendable {
     /// `consume` one producer, check the answer against the device, start receiving, then
     /// `resume`. A producer that cannot be consumed is skipped with one warning; the others go on.
     private func consumeOne(_ producer: ProducerInfo, in room: RoomSession, device: Device, transport: WebRtcTransport,
-                            receiver: MediaReceiver, table: ConsumerTable, skipped: ReportLedger<SkippedProducer>) async {
+                            receiver: MediaReceiver, table: ConsumerTable, skipped: TotalsRegistry<SkippedProducer>) async {
         let owner = producer.owner ?? "?"
         let consumer: ConsumerOptions
         do {
@@ -157,7 +157,7 @@ public struct EdgeReceiver: Sendable {
                 throw RoomError.from(error, step: "edge consume")
             }
         } catch {
-            // A dead link ends the session anyway (RoomStay reports it); anything else is
+            // A dead link ends the session anyway (stay reports it); anything else is
             // this producer's problem only.
             if Task.isCancelled || (error as? RoomError).map(RoomSupervisor.isLinkFailure) == true { return }
             // What the server said is clipped: it is logged and kept for the whole run.

@@ -17,7 +17,7 @@ import Transport
 /// box, so it cannot be touched from elsewhere by mistake.
 public final class MediaReceiver: Sendable {
     /// What was received for one consumer (one remote producer).
-    public struct ConsumerReport: Sendable, Equatable {
+    public struct ConsumerTotals: Sendable, Equatable {
         public var consumerId: String
         public var producerId: String
         public var owner: String
@@ -145,8 +145,8 @@ public final class MediaReceiver: Sendable {
         (try? await eventLoop.submit { [self] in state.value.engine.trackStats() }.get()) ?? []
     }
 
-    public func reports() async -> [ConsumerReport] {
-        (try? await eventLoop.submit { [self] in state.value.engine.reports() }.get()) ?? []
+    public func totals() async -> [ConsumerTotals] {
+        (try? await eventLoop.submit { [self] in state.value.engine.totals() }.get()) ?? []
     }
 
     /// How many consumers the engine holds live and as closed summaries (tests, soak figures).
@@ -195,7 +195,7 @@ public final class MediaReceiver: Sendable {
         let loop = state.value
         let now = Self.now()
         let (compound, worst) = loop.engine.receiverReports(now: now)
-        progress?.update(loop.engine.totals)
+        progress?.update(loop.engine.progress)
         if let worst, worst.report.fractionLost > 13, now - loop.lastLossWarning > 10 {
             loop.lastLossWarning = now
             logger.warning("packet loss", metadata: ["member": "\(worst.owner)",

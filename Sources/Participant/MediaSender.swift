@@ -12,7 +12,7 @@ import Transport
 /// sender reports every second. What the loop owns is in a loop-bound box.
 public final class MediaSender: Sendable {
     /// What one producer sent.
-    public struct ProducerReport: Sendable, Equatable {
+    public struct ProducerTotals: Sendable, Equatable {
         public var producerId: String
         public var kind: MediaKind
         public var codec: String
@@ -91,12 +91,12 @@ public final class MediaSender: Sendable {
         }.get()
     }
 
-    public func reports() async -> [ProducerReport] {
+    public func totals() async -> [ProducerTotals] {
         (try? await eventLoop.submit { [self] in
             let loop = state.value
             return zip(loop.engine.sent(), loop.attachments).map { sent, attachment in
                 let counters = attachment.pipeline.snapshot
-                return ProducerReport(
+                return ProducerTotals(
                     producerId: sent.producerId, kind: sent.kind, codec: sent.codec, source: attachment.pipeline.sourceSummary,
                     frames: counters.framesEncoded, keyFrames: counters.keyFrames, packets: sent.packets, bytes: sent.bytes,
                     retransmissions: sent.retransmissions, nacks: sent.nacks, keyFrameRequests: sent.plis + sent.firs,

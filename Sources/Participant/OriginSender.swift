@@ -35,7 +35,7 @@ public struct OriginSender: Sendable {
     /// Where load tests read the live figures of what is sent.
     public var probe: MediaProbe?
     /// Told about each session's joins and failures (load-test statistics).
-    public var observer: (any SessionObserver)?
+    public var observer: (any AttemptObserver)?
 
     public init(seat: ParticipantSeat, session: RoomSession.Configuration, joinType: String, producers: [Producer]) {
         self.seat = seat
@@ -45,12 +45,12 @@ public struct OriginSender: Sendable {
     }
 
     public struct Outcome: Sendable {
-        public var producers: [MediaSender.ProducerReport]
+        public var producers: [MediaSender.ProducerTotals]
         public var reconnections: Int
     }
 
     public func run(until stop: StopSignal) async throws -> Outcome {
-        let collected = ReportLedger<MediaSender.ProducerReport>(key: \.producerId)
+        let collected = TotalsRegistry<MediaSender.ProducerTotals>(key: \.producerId)
         let reconnections = try await RoomSupervisor.run(configuration: session, policy: seat.supervision, stop: stop,
                                                          logger: seat.logger, observer: observer) { room, supervised in
             let entrance = try await RoomEntrance.enter(room, roomId: seat.roomId, memberNo: seat.memberNo, joinType: joinType,
@@ -68,7 +68,7 @@ public struct OriginSender: Sendable {
                     try await stay(in: room, transport: transport, until: stop)
                 },
                 finish: { sender in
-                    await collected.add(await sender.reports())
+                    await collected.add(await sender.totals())
                     await probe?.retire(sender)
                 },
                 leave: {
@@ -122,7 +122,7 @@ public struct OriginSender: Sendable {
 
     private func stay(in room: RoomSession, transport: WebRtcTransport, until stop: StopSignal) async throws {
         let pipelines = producers.map(\.pipeline)
-        try await RoomStay.run(room: room, transport: transport, until: stop, watch: {
+        try await room.stay(with: transport, until: stop, watch: {
             // A source that dies (device unplugged, file unreadable) ends the session.
             while !stop.isFired {
                 if let failed = pipelines.first(where: { $0.error != nil }), let error = failed.error {

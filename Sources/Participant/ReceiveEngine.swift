@@ -9,11 +9,11 @@ import RTP
 /// fuzz harness drive it directly with their own clock.
 ///
 /// Memory follows what is live: a closed consumer's stream (ring, NACK state, depacketizer
-/// buffers) and its consume answer are dropped at once; what stays is one `ConsumerReport`
+/// buffers) and its consume answer are dropped at once; what stays is one `ConsumerTotals`
 /// per closed consumer (a producer consumed again and again shares one), and the repair
 /// step walks only live consumers.
 package final class ReceiveEngine {
-    package typealias ConsumerReport = MediaReceiver.ConsumerReport
+    package typealias ConsumerTotals = MediaReceiver.ConsumerTotals
 
     private final class Consumer {
         let id: String
@@ -47,7 +47,7 @@ package final class ReceiveEngine {
     /// Media and RTX SSRC → live consumer.
     private var bySSRC: [UInt32: Consumer] = [:]
     /// Closed consumers' final figures, one per producer (a producer consumed again adds up).
-    private var ended: [ConsumerReport] = []
+    private var ended: [ConsumerTotals] = []
     private var endedByProducer: [String: Int] = [:]
     /// Closed consumers' figures for the next `trackStats` (the interval in which they ended).
     private var endedStats: [TrackStats] = []
@@ -143,7 +143,7 @@ package final class ReceiveEngine {
         consumer.recorder?.removeTrack(id: consumer.id)
         bySSRC[consumer.stream.configuration.ssrc] = nil
         if let rtx = consumer.stream.configuration.rtx { bySSRC[rtx.ssrc] = nil }
-        let report = Self.report(of: consumer, closed: true)
+        let report = Self.totals(of: consumer, closed: true)
         if let index = endedByProducer[consumer.producerId] {
             ended[index].add(report)
         } else {
@@ -210,8 +210,8 @@ package final class ReceiveEngine {
         return (ReceiverReportBuilder.compound(ssrc: localSSRC, cname: cname, reports: reports), worst)
     }
 
-    /// Running totals over every consumer this engine had, live or closed.
-    package var totals: ReceiveProgress.Totals {
+    /// Running totals over every consumer this engine had, live or closed (a status display).
+    package var progress: ReceiveProgress.Totals {
         var totals = endedTotals
         totals.members = Set(consumers.map(\.owner)).count
         for consumer in consumers {
@@ -234,8 +234,8 @@ package final class ReceiveEngine {
     }
 
     /// What was received per consumer: closed ones (one per producer), then live ones.
-    package func reports() -> [ConsumerReport] {
-        ended + consumers.map { Self.report(of: $0, closed: false) }
+    package func totals() -> [ConsumerTotals] {
+        ended + consumers.map { Self.totals(of: $0, closed: false) }
     }
 
     private static func trackStats(of consumer: Consumer, ended: Bool) -> TrackStats {
@@ -259,9 +259,9 @@ package final class ReceiveEngine {
         return stats
     }
 
-    private static func report(of consumer: Consumer, closed: Bool) -> ConsumerReport {
+    private static func totals(of consumer: Consumer, closed: Bool) -> ConsumerTotals {
         let stream = consumer.stream
-        return ConsumerReport(
+        return ConsumerTotals(
             consumerId: consumer.id, producerId: consumer.producerId, owner: consumer.owner, kind: consumer.kind,
             codec: consumer.codec, packets: stream.statistics.packetsReceived, bytes: stream.statistics.bytesReceived,
             retransmissions: stream.counters.retransmissions, lost: max(0, stream.statistics.cumulativeLost),
@@ -282,7 +282,7 @@ package final class ReceiveEngine {
     }
 }
 
-extension MediaReceiver.ConsumerReport {
+extension MediaReceiver.ConsumerTotals {
     /// Adds another consumer's figures of the same producer (consumed again after a close).
     mutating func add(_ other: Self) {
         packets &+= other.packets

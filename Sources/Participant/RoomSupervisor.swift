@@ -46,9 +46,9 @@ public enum RoomSupervisor {
     public final class Attempt: Sendable {
         public let number: Int
         private let isEstablished = Mutex(false)
-        private let observer: (any SessionObserver)?
+        private let observer: (any AttemptObserver)?
 
-        init(number: Int, observer: (any SessionObserver)?) {
+        init(number: Int, observer: (any AttemptObserver)?) {
             self.number = number
             self.observer = observer
         }
@@ -68,7 +68,7 @@ public enum RoomSupervisor {
     /// - Returns: how many times it reconnected.
     @discardableResult
     public static func run(configuration: RoomSession.Configuration, policy: Policy = Policy(), stop: StopSignal,
-                           logger: Logger, observer: (any SessionObserver)? = nil,
+                           logger: Logger, observer: (any AttemptObserver)? = nil,
                            body: @escaping @Sendable (RoomSession, Attempt) async throws -> Void) async throws -> Int {
         let role = configuration.role.rawValue
         var backoff = policy.backoff
@@ -178,7 +178,7 @@ extension RoomSupervisor {
 
 /// Told what a supervised participant half goes through: load tests count joins, retries and
 /// reconnections from it. Called from the supervising task; must not block.
-public protocol SessionObserver: Sendable {
+public protocol AttemptObserver: Sendable {
     func started(attempt: Int)
     /// The session's media transport connected (the participant is in the room).
     func established(attempt: Int)

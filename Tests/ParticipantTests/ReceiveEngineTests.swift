@@ -53,7 +53,7 @@ final class ReceiveEngineTests: XCTestCase {
         XCTAssertEqual(engine.routedSSRCs, 0, "closed consumers' SSRCs are still routed")
         XCTAssertEqual(engine.payloadBlocks, 0)
         XCTAssertEqual(engine.endedConsumers, 1, "one summary for the producer consumed again and again")
-        let reports = engine.reports()
+        let reports = engine.totals()
         XCTAssertEqual(reports.count, 1)
         XCTAssertEqual(reports.first?.packets, 50 * 19)
         XCTAssertEqual(reports.first?.closed, true)
@@ -62,7 +62,7 @@ final class ReceiveEngineTests: XCTestCase {
         XCTAssertEqual(stats.count, 50)
         XCTAssertTrue(stats.allSatisfy(\.ended))
         XCTAssertTrue(engine.trackStats().isEmpty)
-        XCTAssertEqual(engine.totals.packets, 50 * 19, "running totals keep what closed consumers received")
+        XCTAssertEqual(engine.progress.packets, 50 * 19, "running totals keep what closed consumers received")
     }
 
     func testPacketsOfAClosedConsumerAreIgnoredAndItsSSRCCanBeReused() {
@@ -71,12 +71,12 @@ final class ReceiveEngineTests: XCTestCase {
         engine.receive(Self.keyFrame(ssrc: 500, sequence: 1, timestamp: 0), size: 40, now: 0.01)
         engine.close(consumerId: "a", now: 0.02)
         engine.receive(Self.keyFrame(ssrc: 500, sequence: 2, timestamp: 3000), size: 40, now: 0.03)
-        XCTAssertEqual(engine.reports().first?.packets, 1)
+        XCTAssertEqual(engine.totals().first?.packets, 1)
         XCTAssertFalse(engine.close(consumerId: "a", now: 0.04), "a consumer closes once")
         XCTAssertTrue(engine.add(Self.consumer(id: "b", producer: "P", ssrc: 500), owner: "7", paused: false, recorder: nil,
                                  now: 0.05))
         engine.receive(Self.keyFrame(ssrc: 500, sequence: 3, timestamp: 6000), size: 40, now: 0.06)
-        XCTAssertEqual(engine.reports().map(\.packets), [1, 1])
+        XCTAssertEqual(engine.totals().map(\.packets), [1, 1])
     }
 
     func testAConsumerWhoseSSRCIsTakenIsRefused() {

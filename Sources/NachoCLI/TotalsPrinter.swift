@@ -3,7 +3,7 @@ import Participant
 import SocketIO
 
 /// What `join` prints when it leaves: per remote producer, what arrived.
-enum ReceiveReportPrinter {
+enum TotalsPrinter {
     static func print(received: EdgeReceiver.Outcome?, sent: OriginSender.Outcome?, json: Bool) {
         var lines: [String] = []
         for report in sent?.producers ?? [] {
