@@ -71,50 +71,45 @@ public enum RoomSupervisor {
                            logger: Logger, observer: (any AttemptObserver)? = nil,
                            body: @escaping @Sendable (RoomSession, Attempt) async throws -> Void) async throws -> Int {
         let role = configuration.role.rawValue
-        var backoff = policy.backoff
-        var failuresInARow = 0
-        var everEstablished = false
+        var state = ReconnectState(policy: policy)
         var outageStarted: ContinuousClock.Instant?
         var number = 0
         while !stop.isFired {
             let room = RoomSession(configuration: configuration, logger: logger)
             let attempt = Attempt(number: number, observer: observer)
             observer?.started(attempt: number)
-            let outcome: Result<Void, any Error>
+            var failure: (any Error)?
             do {
                 try await runUntilStopped(stop, grace: { attempt.wasEstablished ? policy.shutdownGrace : .zero }) {
                     try await policy.connect(room)
                     try await body(room, attempt)
                 }
-                outcome = .success(())
             } catch {
-                outcome = .failure(error)
+                failure = error
             }
             await room.close()
-            if attempt.wasEstablished {
-                everEstablished = true
-                failuresInARow = 0
-                backoff.reset()
-                if let started = outageStarted {
-                    outageStarted = nil
-                    logger.warning("back in the room", metadata: ["server": "\(role)", "outage": "\(format(.now - started))"])
-                }
+            if attempt.wasEstablished, let started = outageStarted {
+                outageStarted = nil
+                logger.warning("back in the room", metadata: ["server": "\(role)", "outage": "\(format(.now - started))"])
             }
-            guard case .failure(let error) = outcome else { return number }
-            if stop.isFired { return number }  // a failure while leaving is not worth reporting
-            observer?.failed(attempt: number, error: error)
-            let retryable = everEstablished ? isRetryable(error) : policy.retryFirstSession && !isDeviceFailure(error)
-            guard retryable, failuresInARow < policy.maxAttempts else { throw error }
-            if attempt.wasEstablished { outageStarted = .now }
-            failuresInARow += 1
-            let delay = backoff.next()
-            logger.warning("connection lost, reconnecting", metadata: [
-                "server": "\(role)", "reason": "\(error)", "in": "\(format(delay))",
-                "attempt": "\(failuresInARow)/\(policy.maxAttempts)",
-            ])
-            let sleep = policy.sleep
-            try? await runUntilStopped(stop, grace: { .zero }) { try await sleep(delay) }
-            number += 1
+            let stopped = stop.isFired  // a failure while leaving is not worth reporting
+            if let failure, !stopped { observer?.failed(attempt: number, error: failure) }
+            switch state.sessionEnded(reachedRoom: attempt.wasEstablished, failure: failure, stopped: stopped) {
+            case .done:
+                return number
+            case .giveUp:
+                if let failure { throw failure }
+                return number
+            case .retry(let delay, let failures):
+                if attempt.wasEstablished { outageStarted = .now }
+                logger.warning("connection lost, reconnecting", metadata: [
+                    "server": "\(role)", "reason": "\(failure.map { "\($0)" } ?? "?")", "in": "\(format(delay))",
+                    "attempt": "\(failures)/\(policy.maxAttempts)",
+                ])
+                let sleep = policy.sleep
+                try? await runUntilStopped(stop, grace: { .zero }) { try await sleep(delay) }
+                number += 1
+            }
         }
         return number
     }

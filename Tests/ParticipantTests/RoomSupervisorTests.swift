@@ -237,3 +237,24 @@ final class BackoffTests: XCTestCase {
         XCTAssertTrue(low && high, "jitter spreads both ways")
     }
 }
+
+/// The reconnect state machine on its own: outcomes in, decisions out.
+final class ReconnectStateTests: XCTestCase {
+    private let lost = RoomError.connectionLost(step: "edge session", "gone")
+
+    func testPhasesAndDecisions() {
+        var state = ReconnectState(policy: RoomSupervisor.Policy(maxAttempts: 2, backoff: Backoff(jitter: 0)))
+        XCTAssertEqual(state.phase, .neverInRoom)
+        XCTAssertEqual(state.sessionEnded(reachedRoom: false, failure: lost, stopped: false), .giveUp, "never in the room")
+        XCTAssertEqual(state.sessionEnded(reachedRoom: true, failure: lost, stopped: false), .retry(after: .milliseconds(500), attempt: 1))
+        XCTAssertEqual(state.phase, .reconnecting(failures: 1))
+        XCTAssertEqual(state.sessionEnded(reachedRoom: false, failure: lost, stopped: false), .retry(after: .seconds(1), attempt: 2))
+        XCTAssertEqual(state.sessionEnded(reachedRoom: false, failure: lost, stopped: false), .giveUp, "two in a row allowed")
+        XCTAssertEqual(state.sessionEnded(reachedRoom: true, failure: nil, stopped: true), .done)
+        XCTAssertEqual(state.phase, .inRoom)
+        XCTAssertEqual(state.sessionEnded(reachedRoom: false, failure: lost, stopped: true), .done, "a failure while stopping")
+        XCTAssertEqual(state.sessionEnded(reachedRoom: false, failure: lost, stopped: false), .retry(after: .milliseconds(500), attempt: 1),
+                       "backoff starts over after the room was reached")
+        XCTAssertEqual(state.sessionEnded(reachedRoom: false, failure: RoomError.refused(step: "join", "full"), stopped: false), .giveUp)
+    }
+}
