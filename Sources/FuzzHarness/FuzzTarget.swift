@@ -13,6 +13,11 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case jitter
     case rfc4571
     case webm
+    case ivf
+    case ogg
+    case replay
+    case y4m
+    case wav
 
     public func run(_ data: [UInt8]) {
         switch self {
@@ -27,6 +32,11 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .jitter: JitterBufferHarness.run(data)
         case .rfc4571: RFC4571Harness.run(data)
         case .webm: WebMWriterHarness.run(data)
+        case .ivf: IVFHarness.run(data)
+        case .ogg: OggHarness.run(data)
+        case .replay: ReplayHarness.run(data)
+        case .y4m: Y4MHarness.run(data)
+        case .wav: WAVHarness.run(data)
         }
     }
 
@@ -57,6 +67,11 @@ extension FuzzTarget {
         case .jitter: JitterBufferHarness.seeds(fixtures)
         case .rfc4571: RFC4571Harness.seeds(fixtures)
         case .webm: WebMWriterHarness.seeds(fixtures)
+        case .ivf: IVFHarness.seeds(fixtures)
+        case .ogg: OggHarness.seeds(fixtures)
+        case .replay: ReplayHarness.seeds(fixtures)
+        case .y4m: Y4MHarness.seeds(fixtures)
+        case .wav: WAVHarness.seeds(fixtures)
         }
     }
 }

@@ -43,9 +43,15 @@ final class CorpusReplayTests: XCTestCase {
     func testJitterBufferCorpus() throws { try replayCorpus(.jitter) }
     func testRFC4571Corpus() throws { try replayCorpus(.rfc4571) }
     func testWebMCorpus() throws { try replayCorpus(.webm) }
+    func testIVFCorpus() throws { try replayCorpus(.ivf) }
+    func testOggCorpus() throws { try replayCorpus(.ogg) }
+    func testReplayCorpus() throws { try replayCorpus(.replay) }
+    func testY4MCorpus() throws { try replayCorpus(.y4m) }
+    func testWAVCorpus() throws { try replayCorpus(.wav) }
 
     func testEveryTargetHasAReplayTest() {
-        let covered: [FuzzTarget] = [.socketio, .room, .ortc, .ice, .dtls, .rtcp, .rtp, .vp8, .jitter, .rfc4571, .webm]
+        let covered: [FuzzTarget] = [.socketio, .room, .ortc, .ice, .dtls, .rtcp, .rtp, .vp8, .jitter, .rfc4571, .webm,
+                                      .ivf, .ogg, .replay, .y4m, .wav]
         XCTAssertEqual(Set(covered), Set(FuzzTarget.allCases), "add a replay test for the new target")
     }
 
