@@ -5,7 +5,8 @@ import Media
 /// read to the end), the format checked, the samples decoded. Malformed input throws
 /// `SourceFileFormatError`, never traps.
 public struct WAVFile: Sendable, Equatable {
-    /// Files larger than this are refused rather than read into memory (three hours of stereo).
+    /// Files larger than this are refused rather than read into memory (three hours of mono,
+    /// an hour and a half of stereo).
     public static let maxFileSize = 1 << 30
 
     public var channels: Int

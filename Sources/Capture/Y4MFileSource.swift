@@ -21,7 +21,7 @@ public final class Y4MFileSource: VideoSource {
         self.handle = handle
         let header: Y4MHeader
         do {
-            header = try Y4MHeader(parsing: handle.readData(ofLength: Y4MHeader.maxLength))
+            header = try Y4MHeader(parsing: [UInt8](handle.readData(ofLength: Y4MHeader.maxLength)))
         } catch {
             throw MediaError.source("video source file:\(path): \(error)")
         }

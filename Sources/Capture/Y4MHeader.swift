@@ -20,8 +20,8 @@ public struct Y4MHeader: Sendable, Equatable {
     public var length: Int
 
     /// Parses the start of a file (at least the header; more is ignored).
-    public init(parsing bytes: some Collection<UInt8>) throws {
-        let head = Array(bytes.prefix(Self.maxLength))
+    public init(parsing bytes: [UInt8]) throws {
+        let head = bytes.prefix(Self.maxLength)
         guard head.starts(with: "YUV4MPEG2 ".utf8), let newline = head.firstIndex(of: 0x0A) else {
             throw SourceFileFormatError("not a YUV4MPEG2 (.y4m) file")
         }
