@@ -7,8 +7,9 @@ import Media
 ///     24 frame count (u32)   28 unused
 ///
 /// then per frame a 12-byte header, size (u32) and pts (u64) in timebase units (scale/rate
-/// seconds), and the frame. All little-endian. Every frame is read into memory and classified
-/// (key frame, picture size); malformed input throws `ReplayFormatError`, never traps.
+/// seconds), and the frame. All little-endian. Every frame is classified (key frame, picture
+/// size) and kept as a range of the file's bytes; malformed input, and files with more frames
+/// than `ReplayLimits` allows, throw `ReplayFormatError`, never trap.
 public struct IVFReader: Sendable {
     public enum Codec: String, Sendable, Equatable {
         case vp8 = "VP80"
@@ -29,6 +30,41 @@ public struct IVFReader: Sendable {
         public var height: Int?
     }
 
+    /// The frames as ranges of the file's bytes: one buffer for the file however many frames
+    /// it has, plus 32 bytes a frame. Subscripting makes a `Frame` (copying its bytes);
+    /// `data(at:)` does not copy.
+    public struct Frames: RandomAccessCollection, Sendable {
+        struct Entry: Sendable {
+            var start: UInt32
+            var size: UInt32
+            var pts: UInt64
+            /// 0 when the frame carries no size (not a key frame).
+            var width: UInt32
+            var height: UInt32
+            var isKeyFrame: Bool
+        }
+
+        let bytes: [UInt8]
+        let entries: [Entry]
+
+        public var startIndex: Int { 0 }
+        public var endIndex: Int { entries.count }
+
+        public subscript(index: Int) -> Frame {
+            let entry = entries[index]
+            return Frame(data: Array(data(at: index)), pts: entry.pts, isKeyFrame: entry.isKeyFrame,
+                         width: entry.width > 0 ? Int(entry.width) : nil, height: entry.height > 0 ? Int(entry.height) : nil)
+        }
+
+        public func data(at index: Int) -> ArraySlice<UInt8> {
+            let start = Int(entries[index].start)
+            return bytes[start..<(start + Int(entries[index].size))]
+        }
+
+        public func pts(at index: Int) -> UInt64 { entries[index].pts }
+        public func isKeyFrame(at index: Int) -> Bool { entries[index].isKeyFrame }
+    }
+
     /// Frames larger than this are taken for garbage rather than video.
     public static let maxFrameSize = 16 << 20
 
@@ -41,7 +77,7 @@ public struct IVFReader: Sendable {
     public let timebaseScale: UInt32
     /// What the header says; writers do not always fill it in, so `frames.count` is the truth.
     public let declaredFrameCount: Int
-    public let frames: [Frame]
+    public let frames: Frames
     /// VP9: the profile of the first frame (0 is 8-bit 4:2:0, the one WebRTC offers by default).
     public let vp9Profile: Int?
 
@@ -67,8 +103,11 @@ public struct IVFReader: Sendable {
             throw fail("IVF timebase \(timebaseScale)/\(timebaseRate) has a zero in it")
         }
         declaredFrameCount = Int(LittleEndian.u32(bytes, 24))
+        guard bytes.count <= ReplayLimits.maxFileSize else {
+            throw fail("IVF file of \(bytes.count) bytes is larger than a clip may be (\(ReplayLimits.maxFileSize) bytes)")
+        }
 
-        var frames: [Frame] = []
+        var frames: [Frames.Entry] = []
         var offset = headerSize
         var profile: Int?
         while offset < bytes.count {
@@ -87,9 +126,13 @@ public struct IVFReader: Sendable {
             if let last = frames.last, pts < last.pts {
                 throw fail("frame \(index): pts \(pts) goes back (the frame before has \(last.pts))")
             }
-            let data = bytes[start..<(start + size)]
-            var frame = Frame(data: Array(data), pts: pts, isKeyFrame: false)
+            guard index < ReplayLimits.maxFrameCount else {
+                throw fail("more than \(ReplayLimits.maxFrameCount) frames (frame \(index) at byte \(offset)), more than a clip may hold")
+            }
+            // The file size is checked above: offsets and sizes fit in 32 bits.
+            var frame = Frames.Entry(start: UInt32(start), size: UInt32(size), pts: pts, width: 0, height: 0, isKeyFrame: false)
             do {
+                let data = bytes[start..<(start + size)]
                 switch codec {
                 case .vp8: try Self.classifyVP8(data, &frame)
                 case .vp9: try Self.classifyVP9(data, &frame, profile: &profile)
@@ -101,7 +144,7 @@ public struct IVFReader: Sendable {
             offset = start + size
         }
         guard !frames.isEmpty else { throw fail("IVF file without frames") }
-        self.frames = frames
+        self.frames = Frames(bytes: bytes, entries: frames)
         vp9Profile = profile
     }
 
@@ -111,7 +154,7 @@ public struct IVFReader: Sendable {
     /// RFC 6386 §9.1: a 3-byte frame tag (bit 0: 0 for a key frame; then version, show_frame,
     /// the first partition's size in 19 bits); a key frame follows it with the start code
     /// 9d 01 2a and its size (14 bits each, with 2 bits of scaling above).
-    private static func classifyVP8(_ data: ArraySlice<UInt8>, _ frame: inout Frame) throws {
+    private static func classifyVP8(_ data: ArraySlice<UInt8>, _ frame: inout Frames.Entry) throws {
         let b = data.startIndex
         guard data.count >= 3 else { throw ReplayFormatError("\(data.count) bytes is too short for a VP8 frame tag") }
         let tag = UInt32(data[b]) | UInt32(data[b + 1]) << 8 | UInt32(data[b + 2]) << 16
@@ -130,13 +173,13 @@ public struct IVFReader: Sendable {
         let height = Int(data[b + 8]) | Int(data[b + 9] & 0x3F) << 8
         guard width > 0, height > 0 else { throw ReplayFormatError("VP8 key frame of size \(width)x\(height)") }
         frame.isKeyFrame = true
-        frame.width = width
-        frame.height = height
+        frame.width = UInt32(width)
+        frame.height = UInt32(height)
     }
 
     /// A chunk is one frame or a superframe (Annex B); it is a key frame when its first frame
     /// is one (decoding starts there), and a show_existing_frame chunk never is.
-    private static func classifyVP9(_ data: ArraySlice<UInt8>, _ frame: inout Frame, profile: inout Int?) throws {
+    private static func classifyVP9(_ data: ArraySlice<UInt8>, _ frame: inout Frames.Entry, profile: inout Int?) throws {
         let parts = VP9Superframe.frames(in: data) ?? [data]
         let header: VP9FrameHeader
         do {
@@ -149,8 +192,11 @@ public struct IVFReader: Sendable {
         guard let width = header.width, let height = header.height else {
             throw ReplayFormatError("VP9 key frame without a size")
         }
+        guard let width32 = UInt32(exactly: width), let height32 = UInt32(exactly: height), width32 > 0, height32 > 0 else {
+            throw ReplayFormatError("VP9 key frame of size \(width)x\(height)")
+        }
         frame.isKeyFrame = true
-        frame.width = width
-        frame.height = height
+        frame.width = width32
+        frame.height = height32
     }
 }

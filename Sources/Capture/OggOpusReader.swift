@@ -6,13 +6,40 @@
 /// of 255 ended by one below 255, and may go on across pages. The first Opus stream of the file
 /// is read (other multiplexed streams are skipped, chained ones after its last page ignored): the
 /// OpusHead packet, OpusTags, then the audio packets, each with its duration from its TOC byte
-/// (RFC 6716 §3.1). Malformed input throws `ReplayFormatError`, never traps.
+/// (RFC 6716 §3.1). Malformed input, and files with more packets than `ReplayLimits` allows,
+/// throw `ReplayFormatError`, never trap.
 public struct OggOpusReader: Sendable {
     public struct Packet: Sendable, Equatable {
         public var data: [UInt8]
         /// Its duration in 48 kHz samples (Opus always counts at 48 kHz).
         public var samples: Int
         public var duration: Double { Double(samples) / 48000 }
+    }
+
+    /// The audio packets end to end in one buffer (a packet may span pages, so they are not
+    /// ranges of the file), plus 12 bytes a packet. Subscripting makes a `Packet` (copying its
+    /// bytes); `data(at:)` does not copy.
+    public struct Packets: RandomAccessCollection, Sendable {
+        struct Entry: Sendable {
+            var start: UInt32
+            var size: UInt32
+            var samples: UInt16
+        }
+
+        let bytes: [UInt8]
+        let entries: [Entry]
+
+        public var startIndex: Int { 0 }
+        public var endIndex: Int { entries.count }
+
+        public subscript(index: Int) -> Packet { Packet(data: Array(data(at: index)), samples: samples(at: index)) }
+
+        public func data(at index: Int) -> ArraySlice<UInt8> {
+            let start = Int(entries[index].start)
+            return bytes[start..<(start + Int(entries[index].size))]
+        }
+
+        public func samples(at index: Int) -> Int { Int(entries[index].samples) }
     }
 
     /// Audio packets larger than this are taken for garbage (RFC 6716 allows 120 ms of frames
@@ -31,33 +58,51 @@ public struct OggOpusReader: Sendable {
     public let mappingFamily: Int
     public let vendor: String
     public let serial: UInt32
-    public let packets: [Packet]
+    public let packets: Packets
 
     public init(parsing bytes: [UInt8]) throws {
         func fail(_ why: String) -> ReplayFormatError { ReplayFormatError(why) }
         guard bytes.count >= 4, bytes[0..<4].elementsEqual("OggS".utf8) else { throw fail("not an Ogg file (no OggS capture pattern)") }
 
+        guard bytes.count <= ReplayLimits.maxFileSize else {
+            throw fail("Ogg file of \(bytes.count) bytes is larger than a clip may be (\(ReplayLimits.maxFileSize) bytes)")
+        }
+
         var head: (channels: Int, preSkip: Int, rate: Int, gain: Int, family: Int)?
         var vendor: String?
-        var packets: [Packet] = []
+        // Audio packets end to end, then the packet being read (from `pendingStart`, while it
+        // goes on across pages): packets grow in place, none is an allocation of its own.
+        var payload: [UInt8] = []
+        payload.reserveCapacity(bytes.count)  // it never holds more than the file: no regrowth, no slack beyond the file's size
+        var entries: [Packets.Entry] = []
+        var pendingStart: Int?
         var serial: UInt32?
         var expectedSequence: UInt32 = 0
-        var pending: [UInt8]?
         var packetIndex = 0
         var offset = 0
         var page = 0
 
-        func take(_ packet: [UInt8]) throws {
+        /// The packet from `start` to the end of `payload`, just completed.
+        func take(_ start: Int) throws {
             defer { packetIndex += 1 }
             switch packetIndex {
-            case 0: head = try Self.parseHead(packet)
-            case 1: vendor = try Self.parseTags(packet)
+            case 0, 1:
+                // Header packets are parsed and dropped from the buffer.
+                let packet = Array(payload[start...])
+                payload.removeSubrange(start...)
+                if packetIndex == 0 { head = try Self.parseHead(packet) } else { vendor = try Self.parseTags(packet) }
             default:
                 let index = packetIndex - 2
-                guard !packet.isEmpty else { throw fail("audio packet \(index) is empty") }
-                guard packet.count <= Self.maxAudioPacketSize else { throw fail("audio packet \(index): absurd size \(packet.count) bytes") }
+                let size = payload.count - start
+                guard size > 0 else { throw fail("audio packet \(index) is empty") }
+                guard size <= Self.maxAudioPacketSize else { throw fail("audio packet \(index): absurd size \(size) bytes") }
+                guard index < ReplayLimits.maxFrameCount else {
+                    throw fail("more than \(ReplayLimits.maxFrameCount) audio packets, more than a clip may hold")
+                }
                 do {
-                    packets.append(Packet(data: packet, samples: try Self.samples(in: packet[...])))
+                    let samples = try Self.samples(in: payload[start...])
+                    // The file size is checked above (offsets fit in 32 bits); samples ≤ 5760.
+                    entries.append(Packets.Entry(start: UInt32(start), size: UInt32(size), samples: UInt16(samples)))
                 } catch let error as ReplayFormatError {
                     throw fail("audio packet \(index): \(error.reason)")
                 }
@@ -108,30 +153,32 @@ public struct OggOpusReader: Sendable {
                 throw fail("\(at): page sequence jumps from \(expectedSequence) to \(sequence) (a page is missing)")
             }
             expectedSequence &+= 1
-            if continued && pending == nil { throw fail("\(at): continues a packet that no page began") }
-            if !continued && pending != nil { throw fail("\(at): does not continue the packet the page before left unfinished") }
+            if continued && pendingStart == nil { throw fail("\(at): continues a packet that no page began") }
+            if !continued && pendingStart != nil { throw fail("\(at): does not continue the packet the page before left unfinished") }
 
             var start = bodyStart
             for value in lacing {
                 let size = Int(value)
-                var packet = pending ?? []
-                pending = nil  // the one copy of the packet grows in place
-                packet.append(contentsOf: bytes[start..<(start + size)])
+                let packetStart = pendingStart ?? payload.count
+                payload.append(contentsOf: bytes[start..<(start + size)])
                 start += size
-                guard packet.count <= Self.maxHeaderPacketSize else { throw fail("\(at): absurd packet of more than \(Self.maxHeaderPacketSize) bytes") }
+                guard payload.count - packetStart <= Self.maxHeaderPacketSize else {
+                    throw fail("\(at): absurd packet of more than \(Self.maxHeaderPacketSize) bytes")
+                }
                 if value < 255 {
-                    try take(packet)
+                    pendingStart = nil
+                    try take(packetStart)
                 } else {
-                    pending = packet
+                    pendingStart = packetStart
                 }
             }
             if last { break pages }
         }
 
-        if pending != nil { throw fail("the last packet is cut off (it goes on past the last page)") }
+        if pendingStart != nil { throw fail("the last packet is cut off (it goes on past the last page)") }
         guard let head, let serial else { throw fail(packetIndex == 0 ? "no Opus stream in this Ogg file" : "no OpusHead packet") }
         guard let vendor else { throw fail("the stream ends before its OpusTags packet") }
-        guard !packets.isEmpty else { throw fail("the Opus stream has no audio packets") }
+        guard !entries.isEmpty else { throw fail("the Opus stream has no audio packets") }
         channels = head.channels
         preSkip = head.preSkip
         inputSampleRate = head.rate
@@ -139,11 +186,11 @@ public struct OggOpusReader: Sendable {
         mappingFamily = head.family
         self.vendor = vendor
         self.serial = serial
-        self.packets = packets
+        packets = Packets(bytes: payload, entries: entries)
     }
 
     /// The total duration of the audio packets, in seconds.
-    public var duration: Double { Double(packets.reduce(0) { $0 + $1.samples }) / 48000 }
+    public var duration: Double { Double(packets.entries.reduce(0) { $0 + Int($1.samples) }) / 48000 }
 
     /// RFC 6716 §3.1: the TOC byte's configuration gives the frame size (SILK 10/20/40/60 ms,
     /// hybrid 10/20 ms, CELT 2.5/5/10/20 ms), its code the number of frames (0: one, 1 and 2:
@@ -204,7 +251,7 @@ public struct OggOpusReader: Sendable {
     }
 
     /// Ogg's CRC-32 (RFC 3533 §6): polynomial 0x04C11DB7, MSB first, initial 0, no final XOR.
-    static func crc(_ bytes: some Sequence<UInt8>, _ initial: UInt32 = 0) -> UInt32 {
+    public static func crc(_ bytes: some Sequence<UInt8>, _ initial: UInt32 = 0) -> UInt32 {
         var crc = initial
         for byte in bytes { crc = crc << 8 ^ crcTable[Int(crc >> 24 ^ UInt32(byte))] }
         return crc

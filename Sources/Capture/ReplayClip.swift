@@ -3,10 +3,12 @@ import Media
 import Synchronization
 
 /// A pre-encoded clip for `replay:PATH` sources, loaded once into memory: VP8 or VP9 in IVF,
-/// Opus in Ogg. Immutable and shared: every publisher of a process sends the same frames
-/// (`[UInt8]` is copy-on-write, so handing `frames[i].data` to a packetizer copies nothing);
+/// Opus in Ogg. Immutable and shared: every publisher of a process sends the same frames, and
 /// `shared(contentsOf:)` makes sure a path is read once whatever the number of publishers.
-/// Which frame each publisher sends when is `ReplaySchedule`'s business.
+/// The frames' bytes are one buffer (the IVF file itself, or the Ogg file's packets end to
+/// end), so a clip takes about its file's size plus 32 bytes a frame, with at most
+/// `ReplayLimits.maxFrameCount` frames. Which frame each publisher sends when is
+/// `ReplaySchedule`'s business.
 public final class ReplayClip: Sendable {
     public enum Kind: Sendable, Equatable { case audio, video }
 
@@ -21,14 +23,52 @@ public final class ReplayClip: Sendable {
         public var height: Int
     }
 
+    /// The frames as ranges of one buffer. Subscripting makes a `Frame`, copying its bytes
+    /// (what a packetizer takes); `data(at:)` and the other accessors copy nothing.
+    public struct Frames: RandomAccessCollection, Sendable {
+        struct Entry: Sendable {
+            var start: UInt32
+            var size: UInt32
+            var duration: Double
+            var width: UInt32
+            var height: UInt32
+            var isKeyFrame: Bool
+        }
+
+        let bytes: [UInt8]
+        let entries: [Entry]
+
+        public var startIndex: Int { 0 }
+        public var endIndex: Int { entries.count }
+
+        public subscript(index: Int) -> Frame {
+            let entry = entries[index]
+            return Frame(data: Array(data(at: index)), duration: entry.duration, isKeyFrame: entry.isKeyFrame,
+                         width: Int(entry.width), height: Int(entry.height))
+        }
+
+        public func data(at index: Int) -> ArraySlice<UInt8> {
+            let start = Int(entries[index].start)
+            return bytes[start..<(start + Int(entries[index].size))]
+        }
+
+        public func duration(at index: Int) -> Double { entries[index].duration }
+        public func isKeyFrame(at index: Int) -> Bool { entries[index].isKeyFrame }
+        public var durations: [Double] { entries.map(\.duration) }
+
+        /// Bytes held: the buffer (the IVF file, or the Ogg file's packets) and the bookkeeping,
+        /// before the allocator's rounding.
+        public var memoryFootprint: Int { bytes.count + entries.count * MemoryLayout<Entry>.stride }
+    }
+
     /// Clips larger than this are refused rather than read into memory.
-    public static let maxFileSize = 1 << 30
+    public static let maxFileSize = ReplayLimits.maxFileSize
 
     public let path: String
     public let kind: Kind
     /// The RTP MIME type: video/VP8, video/VP9 or audio/opus.
     public let codec: String
-    public let frames: [Frame]
+    public let frames: Frames
     /// Video: the indices of the key frames, ascending; the first frame is one (frames before
     /// a file's first key frame are dropped). Audio: empty.
     public let keyFrameIndices: [Int]
@@ -71,7 +111,7 @@ public final class ReplayClip: Sendable {
     private struct Contents {
         var kind: Kind
         var codec: String
-        var frames: [Frame]
+        var frames: Frames
         var keyFrameIndices: [Int] = []
         var width = 0
         var height = 0
@@ -89,7 +129,7 @@ public final class ReplayClip: Sendable {
         height = contents.height
         channels = contents.channels
         vp9Profile = contents.vp9Profile
-        duration = frames.reduce(0) { $0 + $1.duration }
+        duration = frames.entries.reduce(0) { $0 + $1.duration }
     }
 
     private static func parse(_ bytes: [UInt8], path: String) throws -> Contents {
@@ -98,8 +138,10 @@ public final class ReplayClip: Sendable {
             contents = try video(IVFReader(parsing: bytes))
         } else if bytes.starts(with: "OggS".utf8) {
             let ogg = try OggOpusReader(parsing: bytes)
-            contents = Contents(kind: .audio, codec: "audio/opus",
-                                frames: ogg.packets.map { Frame(data: $0.data, duration: $0.duration, isKeyFrame: false, width: 0, height: 0) },
+            let entries = ogg.packets.entries.map {
+                Frames.Entry(start: $0.start, size: $0.size, duration: Double($0.samples) / 48000, width: 0, height: 0, isKeyFrame: false)
+            }
+            contents = Contents(kind: .audio, codec: "audio/opus", frames: Frames(bytes: ogg.packets.bytes, entries: entries),
                                 channels: ogg.channels)
         } else {
             switch path.split(separator: "/").last?.split(separator: ".").last?.lowercased() {
@@ -109,7 +151,7 @@ public final class ReplayClip: Sendable {
                 throw ReplayFormatError("neither IVF (VP8, VP9) nor Ogg Opus; make one with ffmpeg -i IN -c:v libvpx -g 30 -f ivf OUT.ivf, or ffmpeg -i IN -c:a libopus OUT.ogg")
             }
         }
-        guard contents.frames.reduce(0, { $0 + $1.duration }) > 0 else {
+        guard contents.frames.entries.reduce(0, { $0 + $1.duration }) > 0 else {
             throw ReplayFormatError("the clip lasts 0 s (every frame has the same pts)")
         }
         return contents
@@ -118,30 +160,61 @@ public final class ReplayClip: Sendable {
     /// Frame durations from the pts; the picture size carried forward from each key frame.
     /// Frames before the first key frame are dropped: they refer to pictures the file does not
     /// have, and after a loop they would be decoded against the clip's last frames.
+    ///
+    /// Frames that share a pts (an encoder may write a hidden alt-ref frame with the pts of the
+    /// frame it precedes) share the interval to the next pts evenly: each gets its own capture
+    /// time, so its own RTP timestamp (two frames under one timestamp look like one frame to a
+    /// receiver), and the loop keeps its length. A frame that ends up shorter than
+    /// `ReplayLimits.minFrameDuration` is refused rather than sent in a burst with the others.
+    /// (A pts going back is refused by `IVFReader`.)
     private static func video(_ ivf: IVFReader) throws -> Contents {
-        guard let firstKey = ivf.frames.firstIndex(where: \.isKeyFrame) else { throw ReplayFormatError("IVF file without a key frame") }
-        let source = ivf.frames[firstKey...]
-        let keys = source.indices.filter { source[$0].isKeyFrame }.map { $0 - firstKey }
+        let all = ivf.frames
+        guard let firstKey = all.indices.first(where: { all.isKeyFrame(at: $0) }) else { throw ReplayFormatError("IVF file without a key frame") }
+        let count = all.count - firstKey
         let tick = ivf.secondsPerTick
-        var frames: [Frame] = []
-        frames.reserveCapacity(source.count)
-        var size = (width: ivf.width, height: ivf.height)
-        for (index, frame) in source.enumerated() {
-            if let width = frame.width, let height = frame.height { size = (width, height) }
-            let duration: Double
-            if index + 1 < source.count {
-                duration = Double(source[firstKey + index + 1].pts - frame.pts) * tick
-            } else if !frames.isEmpty {
-                // The last frame lasts as long as the last one before it that lasted at all.
-                duration = frames.last(where: { $0.duration > 0 })?.duration ?? 0
+        var entries: [Frames.Entry] = []
+        entries.reserveCapacity(count)
+        var keys: [Int] = []
+        var size = (width: UInt32(clamping: ivf.width), height: UInt32(clamping: ivf.height))
+        var previousInterval: Double?
+        var run = firstKey  // the first frame of the run of equal pts being laid out
+        while run < all.count {
+            let pts = all.pts(at: run)
+            var end = run + 1
+            while end < all.count, all.pts(at: end) == pts { end += 1 }
+            let interval: Double
+            if end < all.count {
+                interval = Double(all.pts(at: end) - pts) * tick
+            } else if let previousInterval {
+                // The last frames last as long as the interval before them.
+                interval = previousInterval
+            } else if end - run == 1 {
+                interval = min(max(tick, 1.0 / 60), 1)  // a lone frame: one tick, within reason
             } else {
-                duration = min(max(tick, 1.0 / 60), 1)  // a lone frame: one tick, within reason
+                throw ReplayFormatError("the clip lasts 0 s (every frame has the same pts)")
             }
-            guard duration <= 10 else { throw ReplayFormatError("frame \(index) lasts \(duration) s (a gap in the pts)") }
-            frames.append(Frame(data: frame.data, duration: duration, isKeyFrame: frame.isKeyFrame, width: size.width, height: size.height))
+            let first = run - firstKey, last = end - 1 - firstKey
+            let frameNames = end - run == 1 ? "frame \(first) lasts" : "frames \(first) to \(last) (pts \(pts)) last"
+            guard interval <= 10 else { throw ReplayFormatError("\(frameNames) \(interval) s (a gap in the pts)") }
+            let duration = interval / Double(end - run)
+            guard duration >= ReplayLimits.minFrameDuration else {
+                let milliseconds = { (seconds: Double) in String(format: "%.4g ms", seconds * 1000) }
+                throw ReplayFormatError("\(frameNames) \(milliseconds(duration))\(end - run == 1 ? "" : " each"), under the \(milliseconds(ReplayLimits.minFrameDuration)) a frame may last (over \(Int(1 / ReplayLimits.minFrameDuration)) frames a second)")
+            }
+            for index in run..<end {
+                let entry = all.entries[index]
+                if entry.isKeyFrame {
+                    size = (entry.width, entry.height)
+                    keys.append(index - firstKey)
+                }
+                entries.append(Frames.Entry(start: entry.start, size: entry.size, duration: duration, width: size.width, height: size.height,
+                                            isKeyFrame: entry.isKeyFrame))
+            }
+            previousInterval = interval
+            run = end
         }
-        return Contents(kind: .video, codec: ivf.codec == .vp8 ? "video/VP8" : "video/VP9", frames: frames, keyFrameIndices: keys,
-                        width: frames[0].width, height: frames[0].height, vp9Profile: ivf.vp9Profile)
+        return Contents(kind: .video, codec: ivf.codec == .vp8 ? "video/VP8" : "video/VP9", frames: Frames(bytes: all.bytes, entries: entries),
+                        keyFrameIndices: keys, width: Int(entries[0].width), height: Int(entries[0].height), vp9Profile: ivf.vp9Profile)
     }
 
     /// A line for logs.

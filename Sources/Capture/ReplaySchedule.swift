@@ -127,7 +127,7 @@ public struct ReplaySchedule: Sendable {
     /// The schedule of a clip: its durations, and its key frames for video.
     public init(clip: ReplayClip, keyFrameRequestInterval: Double = Self.defaultKeyFrameRequestInterval,
                 maxLateness: Double = Self.defaultMaxLateness) {
-        self.init(durations: clip.frames.map(\.duration), keyFrameIndices: clip.kind == .video ? clip.keyFrameIndices : nil,
+        self.init(durations: clip.frames.durations, keyFrameIndices: clip.kind == .video ? clip.keyFrameIndices : nil,
                   keyFrameRequestInterval: keyFrameRequestInterval, maxLateness: maxLateness)
     }
 

@@ -86,6 +86,10 @@ public final class V4L2CaptureSource: VideoSource {
         }
         width = Int(pix.width) & ~1
         height = Int(pix.height) & ~1
+        // The driver's word is bounded like a Y4M header's before frame sizes are computed from it.
+        guard (2...Y4MHeader.maxDimension).contains(width), (2...Y4MHeader.maxDimension).contains(height) else {
+            throw MediaError.source("video source v4l2:\(path): the driver gave a frame size of \(pix.width)x\(pix.height)")
+        }
         pixelFormat = Self.name(pix.pixelformat)
         var parameters = v4l2_streamparm()
         parameters.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue

@@ -9,6 +9,7 @@ public final class Y4MFileSource: VideoSource {
     private let path: String
     private let handle: FileHandle
     private let firstFrameOffset: UInt64
+    private let frameByteCount: Int
     private var startTime: Double = 0
     private var sent = 0
 
@@ -18,35 +19,17 @@ public final class Y4MFileSource: VideoSource {
             throw MediaError.source("video source file:\(path): cannot open it")
         }
         self.handle = handle
-        let head = handle.readData(ofLength: 256)
-        guard let newline = head.firstIndex(of: 0x0A), head.starts(with: Data("YUV4MPEG2 ".utf8)) else {
-            throw MediaError.source("video source file:\(path): not a YUV4MPEG2 (.y4m) file")
+        let header: Y4MHeader
+        do {
+            header = try Y4MHeader(parsing: [UInt8](handle.readData(ofLength: Y4MHeader.maxLength)))
+        } catch {
+            throw MediaError.source("video source file:\(path): \(error)")
         }
-        let header = String(decoding: head[..<newline], as: UTF8.self).split(separator: " ")
-        var width = 0, height = 0, fps = 30
-        var colorspace = "420jpeg"
-        for field in header.dropFirst() {
-            let value = field.dropFirst()
-            switch field.first {
-            case "W": width = Int(value) ?? 0
-            case "H": height = Int(value) ?? 0
-            case "F":
-                let parts = value.split(separator: ":").compactMap { Double($0) }
-                if parts.count == 2, parts[1] > 0 { fps = max(1, Int((parts[0] / parts[1]).rounded())) }
-            case "C": colorspace = String(value)
-            default: break
-            }
-        }
-        guard width > 0, height > 0, width % 2 == 0, height % 2 == 0 else {
-            throw MediaError.source("video source file:\(path): missing or odd frame size in the header")
-        }
-        guard colorspace.hasPrefix("420") else {
-            throw MediaError.source("video source file:\(path): colour space C\(colorspace) is not 4:2:0; convert with: ffmpeg -i IN -pix_fmt yuv420p OUT.y4m")
-        }
-        self.width = width
-        self.height = height
-        self.fps = fps
-        firstFrameOffset = UInt64(head.distance(from: head.startIndex, to: newline) + 1)
+        width = header.width
+        height = header.height
+        fps = header.fps
+        frameByteCount = header.frameByteCount
+        firstFrameOffset = UInt64(header.length)
         try handle.seek(toOffset: firstFrameOffset)
     }
 
@@ -59,7 +42,7 @@ public final class Y4MFileSource: VideoSource {
     public func nextFrame() throws -> VideoFrame? {
         let due = startTime + Double(sent) / Double(fps)
         Pacer.sleep(until: due)
-        let size = VideoFrame.byteCount(width: width, height: height)
+        let size = frameByteCount
         var data = try readFrame(size: size)
         if data == nil {
             try handle.seek(toOffset: firstFrameOffset)

@@ -14,6 +14,11 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case rfc4571
     case webm
     case receiver
+    case ivf
+    case ogg
+    case replay
+    case y4m
+    case wav
 
     public func run(_ data: [UInt8]) {
         switch self {
@@ -29,6 +34,11 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .rfc4571: RFC4571Harness.run(data)
         case .webm: WebMWriterHarness.run(data)
         case .receiver: ReceiverLifecycleHarness.run(data)
+        case .ivf: IVFHarness.run(data)
+        case .ogg: OggHarness.run(data)
+        case .replay: ReplayHarness.run(data)
+        case .y4m: Y4MHarness.run(data)
+        case .wav: WAVHarness.run(data)
         }
     }
 
@@ -60,6 +70,11 @@ extension FuzzTarget {
         case .rfc4571: RFC4571Harness.seeds(fixtures)
         case .webm: WebMWriterHarness.seeds(fixtures)
         case .receiver: ReceiverLifecycleHarness.seeds(fixtures)
+        case .ivf: IVFHarness.seeds(fixtures)
+        case .ogg: OggHarness.seeds(fixtures)
+        case .replay: ReplayHarness.seeds(fixtures)
+        case .y4m: Y4MHarness.seeds(fixtures)
+        case .wav: WAVHarness.seeds(fixtures)
         }
     }
 }

@@ -14,8 +14,16 @@ public struct VideoFrame: Sendable {
         self.captureTime = captureTime
     }
 
+    /// The I420 size of a picture; `Int.max` when it does not fit in an Int (no buffer could
+    /// hold it), so a size read from a file can be compared with it without trapping.
     public static func byteCount(width: Int, height: Int) -> Int {
-        width * height + 2 * ((width + 1) / 2) * ((height + 1) / 2)
+        let chromaWidth = width / 2 + width % 2, chromaHeight = height / 2 + height % 2
+        let luma = width.multipliedReportingOverflow(by: height)
+        let chroma = chromaWidth.multipliedReportingOverflow(by: chromaHeight)
+        let chromaPlanes = chroma.partialValue.multipliedReportingOverflow(by: 2)
+        let total = luma.partialValue.addingReportingOverflow(chromaPlanes.partialValue)
+        guard !luma.overflow, !chroma.overflow, !chromaPlanes.overflow, !total.overflow else { return .max }
+        return total.partialValue
     }
 }
 

@@ -52,7 +52,9 @@ struct BotPlan: Sendable {
         index = command.index ?? environmentIndex.flatMap { $0 } ?? file.index
         numPerSecond = command.numPerSecond ?? file.numPerSecond ?? 5
         duration = command.duration ?? file.duration
-        guard numPerSecond > 0, numPerSecond <= 1000 else { throw NachoFailure(.usage, "bots.numPerSecond must be between 0 and 1000") }
+        guard BotFleet.joinRates.contains(numPerSecond) else {
+            throw NachoFailure(.usage, "bots.numPerSecond must be between \(BotFleet.joinRates.lowerBound) and \(Int(BotFleet.joinRates.upperBound))")
+        }
         if let duration, !(duration > 0 && duration <= 365 * 86400) {
             throw NachoFailure(.usage, "bots.duration must be positive (at most a year)")
         }

@@ -76,7 +76,9 @@ public struct BotsCommand: AsyncParsableCommand {
         }
         if let memberBase, memberBase < 0 { throw ValidationError("--member-base must not be negative") }
         if let index, index < 0 { throw ValidationError("--index must not be negative") }
-        if let numPerSecond, !(numPerSecond > 0 && numPerSecond <= 1000) { throw ValidationError("--num-per-second must be between 0 and 1000") }
+        if let numPerSecond, !BotFleet.joinRates.contains(numPerSecond) {
+            throw ValidationError("--num-per-second must be between \(BotFleet.joinRates.lowerBound) and \(Int(BotFleet.joinRates.upperBound))")
+        }
         if let duration, !(duration > 0 && duration <= 365 * 86400) { throw ValidationError("--duration must be positive (at most a year)") }
         do {
             _ = try Expectations.parse(expect)

@@ -10,11 +10,13 @@ enum MediaSetup {
     static func producers(media: MediaOptions, settings: ResolvedSettings, logger: Logger) throws -> [OriginSender.Producer] {
         var producers: [OriginSender.Producer] = []
         var problems: [String] = []
+        var usageOnly = true
         if !media.noAudio {
             do {
                 producers.append(try audio(uri: media.audioSource ?? settings.audio.source ?? "alsa:default", settings: settings, logger: logger))
             } catch {
                 problems.append("\(error)")
+                if (error as? NachoFailure)?.code != .usage { usageOnly = false }
             }
         }
         if !media.noVideo {
@@ -24,19 +26,34 @@ enum MediaSetup {
                                            codec: codec, simulcast: media.simulcast || settings.video.simulcast == true, logger: logger))
             } catch {
                 problems.append("\(error)")
+                if (error as? NachoFailure)?.code != .usage { usageOnly = false }
             }
         }
         if !problems.isEmpty {
-            throw NachoFailure(.mediaFailure, problems.joined(separator: "\n"))
+            throw NachoFailure(usageOnly ? .usage : .mediaFailure, problems.joined(separator: "\n"))
         }
         return producers
+    }
+
+    /// Opens a source; a file the user named (file:, replay:) that is missing or malformed is a
+    /// usage error, like a bad flag, where a device that fails is a media failure.
+    static func opening<Source>(_ uri: SourceURI, _ open: () throws -> Source) throws -> Source {
+        do {
+            return try open()
+        } catch let error as MediaError {
+            switch uri {
+            case .file, .replay: throw NachoFailure(.usage, error.description)
+            case .synthetic, .alsa, .v4l2: throw error
+            }
+        }
     }
 
     /// An audio producer from a source URI, encoder settings from the config's `audio`.
     static func audio(uri: String, settings: ResolvedSettings, logger: Logger) throws -> OriginSender.Producer {
         let audio = settings.audio
-        if case .replay(let path) = try SourceURI(parsing: uri) {
-            let clip = try ReplayClip.shared(contentsOf: path)
+        let source = try SourceURI(parsing: uri)
+        if case .replay(let path) = source {
+            let clip = try opening(source) { try ReplayClip.shared(contentsOf: path) }
             guard clip.kind == .audio else { throw MediaError.source("audio source \(uri): \(clip.summary) is not audio") }
             return .init(kind: .audio, pipeline: SendPipeline(replay: clip, logger: logger), maxBitrate: audio.bitrate ?? 32_000,
                          appData: "mic")
@@ -44,10 +61,10 @@ enum MediaSetup {
         let channels = audio.channels ?? 1
         guard (1...2).contains(channels) else { throw MediaError.source("audio channels must be 1 or 2") }
         let bitrate = audio.bitrate ?? 32_000
-        let source = try SourceFactory.audio(SourceURI(parsing: uri), channels: channels)
-        try source.start()
-        let encoder = try OpusEncoder(channels: source.channels, bitrate: bitrate, inbandFEC: audio.fec ?? true, dtx: audio.dtx ?? false)
-        return .init(kind: .audio, pipeline: SendPipeline(audio: source, encoder: encoder, bitrate: bitrate, logger: logger),
+        let audioSource = try opening(source) { try SourceFactory.audio(source, channels: channels) }
+        try audioSource.start()
+        let encoder = try OpusEncoder(channels: audioSource.channels, bitrate: bitrate, inbandFEC: audio.fec ?? true, dtx: audio.dtx ?? false)
+        return .init(kind: .audio, pipeline: SendPipeline(audio: audioSource, encoder: encoder, bitrate: bitrate, logger: logger),
                      maxBitrate: bitrate, appData: "mic")
     }
 
@@ -59,13 +76,14 @@ enum MediaSetup {
             throw MediaError.source("video size \(width)x\(height) at \(fps) fps is out of range")
         }
         let bitrate = video.bitrate ?? 800_000
-        if case .replay(let path) = try SourceURI(parsing: uri) {
-            let clip = try ReplayClip.shared(contentsOf: path)
+        let sourceURI = try SourceURI(parsing: uri)
+        if case .replay(let path) = sourceURI {
+            let clip = try opening(sourceURI) { try ReplayClip.shared(contentsOf: path) }
             guard clip.kind == .video else { throw MediaError.source("video source \(uri): \(clip.summary) is not video") }
             return .init(kind: .video, pipeline: SendPipeline(replay: clip, logger: logger), maxBitrate: bitrate, appData: "camera",
                          codec: codec ?? clip.codec)
         }
-        let source = try SourceFactory.video(SourceURI(parsing: uri), width: width, height: height, fps: fps)
+        let source = try opening(sourceURI) { try SourceFactory.video(sourceURI, width: width, height: height, fps: fps) }
         try source.start()
         let encoderSettings = VideoEncoderSettings(width: source.width, height: source.height, fps: source.fps, bitrate: bitrate,
                                                    keyFrameInterval: video.keyframeInterval ?? source.fps * 4)

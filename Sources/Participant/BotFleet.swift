@@ -9,6 +9,11 @@ public struct BotFleet: Sendable {
     public var bots: [Bot]
     public var joinsPerSecond: Double
 
+    /// Join rates the CLI accepts: at the slowest one join every 1000 s.
+    public static let joinRates: ClosedRange<Double> = 0.001...1000
+    /// No bot waits longer than this to join (a year, the longest run), whatever the rate.
+    static let maxJoinDelay = 365.0 * 86400
+
     public init(bots: [Bot], joinsPerSecond: Double) {
         self.bots = bots
         self.joinsPerSecond = joinsPerSecond
@@ -28,9 +33,9 @@ public struct BotFleet: Sendable {
             for (index, bot) in bots.enumerated() {
                 group.addTask {
                     // Paced joins: bot n starts n / rate seconds in.
-                    let delay = joinsPerSecond > 0 ? Double(index) / joinsPerSecond : 0
-                    if delay > 0 { try? await RoomSupervisor.runUntilStopped(stop, grace: { .zero }) {
-                        try await Task.sleep(until: started + .milliseconds(Int(delay * 1000)), clock: .continuous)
+                    let delay = Self.joinDelay(index: index, joinsPerSecond: joinsPerSecond)
+                    if delay > .zero { try? await RoomSupervisor.runUntilStopped(stop, grace: { .zero }) {
+                        try await Task.sleep(until: started + delay, clock: .continuous)
                     } }
                     guard !stop.isFired else { return }
                     await bot.participate(until: stop)
@@ -55,6 +60,14 @@ public struct BotFleet: Sendable {
         report(await sample(statistics, started: started))
         let final = statistics.shared.withLock { $0 }
         return bots.map { Outcome(bot: $0, joining: $0.joining, tracks: final.summary(bot: $0.member)) }
+    }
+
+    /// When bot `index` joins: index / rate seconds in, at most `maxJoinDelay` (a tiny rate
+    /// would make a delay no Duration holds); no delay for a rate that is not positive.
+    static func joinDelay(index: Int, joinsPerSecond: Double) -> Duration {
+        guard joinsPerSecond > 0, index > 0 else { return .zero }
+        let seconds = min(Double(index) / joinsPerSecond, maxJoinDelay)
+        return .milliseconds(Int(seconds * 1000))
     }
 
     /// One interval of every bot that has joined.

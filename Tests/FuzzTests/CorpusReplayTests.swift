@@ -44,9 +44,15 @@ final class CorpusReplayTests: XCTestCase {
     func testRFC4571Corpus() throws { try replayCorpus(.rfc4571) }
     func testWebMCorpus() throws { try replayCorpus(.webm) }
     func testReceiverLifecycleCorpus() throws { try replayCorpus(.receiver) }
+    func testIVFCorpus() throws { try replayCorpus(.ivf) }
+    func testOggCorpus() throws { try replayCorpus(.ogg) }
+    func testReplayCorpus() throws { try replayCorpus(.replay) }
+    func testY4MCorpus() throws { try replayCorpus(.y4m) }
+    func testWAVCorpus() throws { try replayCorpus(.wav) }
 
     func testEveryTargetHasAReplayTest() {
-        let covered: [FuzzTarget] = [.socketio, .room, .ortc, .ice, .dtls, .rtcp, .rtp, .vp8, .jitter, .rfc4571, .webm, .receiver]
+        let covered: [FuzzTarget] = [.socketio, .room, .ortc, .ice, .dtls, .rtcp, .rtp, .vp8, .jitter, .rfc4571, .webm, .receiver,
+                                     .ivf, .ogg, .replay, .y4m, .wav]
         XCTAssertEqual(Set(covered), Set(FuzzTarget.allCases), "add a replay test for the new target")
     }
 
