@@ -307,10 +307,11 @@ public final class SendPipeline: Sendable {
                 let routed = due.compactMap { item in
                     shared.sinkOfPublisher[item.publisher].flatMap { shared.sinks[$0] }.map { ($0, item) }
                 }
+                // Counted without copying the frame (`frames[i]` copies its bytes out of the clip).
                 for (_, item) in routed where item.frameIndex < clip.frames.count {
                     shared.counters.framesEncoded += 1
-                    shared.counters.bytesEncoded += clip.frames[item.frameIndex].data.count
-                    if clip.frames[item.frameIndex].isKeyFrame { shared.counters.keyFrames += 1 }
+                    shared.counters.bytesEncoded += clip.frames.data(at: item.frameIndex).count
+                    if clip.frames.isKeyFrame(at: item.frameIndex) { shared.counters.keyFrames += 1 }
                 }
                 return (routed, shared.schedule?.nextDeadline, shared.stopped)
             }
