@@ -104,20 +104,21 @@ let package = Package(
         .target(name: "FakeV4L2", path: "Sources/FakeV4L2"),
         .executableTarget(name: "NachoBench", dependencies: ["RTP", "SRTP", "DTLS", "Media", "Codecs", "Bytes", "CSRTP"], swiftSettings: strict),
 
-        // Tests mirror the sources.
+        // Tests mirror the sources; TestSupport is what they share (tools, the strict run).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ORTCTests", dependencies: ["ORTC"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SocketIOTests", dependencies: ["SocketIO", "Bytes"]),
         .testTarget(name: "ICETests", dependencies: ["ICE", "Bytes"]),
         .testTarget(name: "SRTPTests", dependencies: ["SRTP", "DTLS", "RTP", "Bytes"]),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", "SRTP", "Bytes"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "ICE", "DTLS", "SRTP", "RTP"]),
-        .testTarget(name: "FuzzTests", dependencies: ["FuzzHarness"]),
+        .testTarget(name: "FuzzTests", dependencies: ["TestSupport", "FuzzHarness"]),
         .testTarget(name: "ParticipantTests", dependencies: ["Participant", "Signaling", "ORTC", "RTP", "Bytes", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "MediaTests", dependencies: ["Media", "RTP", "Bytes"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "MediaTests", dependencies: ["TestSupport", "Media", "RTP", "Bytes"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "Media", "CVPX"]),
-        .testTarget(name: "RecordingTests", dependencies: ["Recording"]),
+        .testTarget(name: "RecordingTests", dependencies: ["TestSupport", "Recording"]),
         .testTarget(name: "LoadReportTests", dependencies: ["LoadReport"]),
-        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Media"]),
+        .testTarget(name: "CaptureTests", dependencies: ["TestSupport", "Capture", "Media"]),
         .testTarget(name: "RTPTests", dependencies: ["RTP", "Bytes"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "ORTC", "SocketIO"], resources: [.copy("Fixtures")]),
         .testTarget(
@@ -126,7 +127,8 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["NachoCLI", "Signaling", "ORTC"],
+            dependencies: ["TestSupport", .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio")],
             exclude: ["README.md"]
         ),
 

@@ -1,10 +1,12 @@
 @testable import Capture
 import Foundation
 import Synchronization
+import TestSupport
 import XCTest
 
 /// Clips made with the installed ffmpeg on first use (never downloaded, never committed), in a
-/// directory of this test process; tests skip when ffmpeg is missing.
+/// directory of this test process. A missing ffmpeg is `TestEnvironment.missing`; an ffmpeg
+/// that cannot make a clip fails the test (it would hide a broken recipe or install).
 enum ReplayFixtures {
     static let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nacho-replay-\(getpid())").path
 
@@ -25,17 +27,12 @@ enum ReplayFixtures {
             atexit { try? FileManager.default.removeItem(atPath: ReplayFixtures.directory) }
         }
         let result = try run("ffmpeg", ["-v", "error", "-y"] + recipes[name]! + [path])
-        guard result.status == 0 else { throw XCTSkip("ffmpeg cannot make \(name) (\(result.stderr.prefix(300)))") }
+        guard result.status == 0 else { throw EnvironmentFailure("ffmpeg cannot make \(name) (\(result.stderr.prefix(300)))") }
         made.withLock { _ = $0.insert(name) }
         return path
     }
 
-    static func tool(_ name: String) throws -> String {
-        for directory in ["/usr/bin", "/usr/local/bin", "/bin"] where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
-            return "\(directory)/\(name)"
-        }
-        throw XCTSkip("\(name) is not installed (Scripts/bootstrap installs it)")
-    }
+    static func tool(_ name: String) throws -> String { try ExternalTool.path(name) }
 
     /// Runs a tool to completion, its output in files (no pipe can fill up and block it).
     static func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {

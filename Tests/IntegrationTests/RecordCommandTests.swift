@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// `nacho record` as a user runs it: a folder it cannot write, a disk that fills up and gets
@@ -174,10 +175,4 @@ final class RecordCommandTests: XCTestCase {
         formatter.dateFormat = "yyyyMMdd-HHmmss"
         return formatter.string(from: date)
     }
-}
-
-/// A test that cannot run where it must is a failure, not a skip.
-struct EnvironmentFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

@@ -1,15 +1,11 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Readers of recordings that are not nacho: ffmpeg/ffprobe (full decode, frame counts, the
 /// synthetic frame counter) and mkvinfo (mkvtoolnix).
 extension XCTestCase {
-    func tool(_ name: String) throws -> String {
-        for dir in ["/usr/bin", "/usr/local/bin"] where FileManager.default.isExecutableFile(atPath: "\(dir)/\(name)") {
-            return "\(dir)/\(name)"
-        }
-        throw XCTSkip("\(name) is not installed (Scripts/bootstrap installs it)")
-    }
+    func tool(_ name: String) throws -> String { try ExternalTool.path(name) }
 
     /// Runs a tool; returns (status, stdout, stderr).
     func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, Data, String) {

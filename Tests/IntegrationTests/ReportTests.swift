@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
+import TestSupport
 import XCTest
 
 /// `nacho report` on statistics written the way docs/STATS.md describes them, from two
@@ -13,7 +14,7 @@ final class ReportTests: XCTestCase {
 
     override func setUpWithError() throws {
         guard FileManager.default.isExecutableFile(atPath: Repository.nacho.path) else {
-            throw XCTSkip("no nacho binary at \(Repository.nacho.path): build first")
+            throw TestEnvironment.missing("no nacho binary at \(Repository.nacho.path): build first")
         }
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("nacho-report-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

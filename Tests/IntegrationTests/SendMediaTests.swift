@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// nacho's send path (sources → Opus/VP8 → RTP → SRTP → produce) decoded by aiortc in the test
@@ -145,7 +146,9 @@ final class CaptureDeviceTests: XCTestCase {
 
     func testV4L2CaptureThroughAStandInCamera() throws {
         let fake = Repository.nacho.deletingLastPathComponent().appendingPathComponent("libFakeV4L2.so")
-        guard FileManager.default.fileExists(atPath: fake.path) else { throw XCTSkip("libFakeV4L2.so not built at \(fake.path)") }
+        guard FileManager.default.fileExists(atPath: fake.path) else {
+            throw TestEnvironment.missing("libFakeV4L2.so not built at \(fake.path) (swift build builds it)")
+        }
         let server = try RoomServerProcess()
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("nacho-\(UUID()).json")
         try Data(#"{"video": {"width": 320, "height": 240, "fps": 15}}"#.utf8).write(to: config)

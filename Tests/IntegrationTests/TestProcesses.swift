@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import TestSupport
 import XCTest
 
 /// Paths of the repository and of the built `nacho`, found from this file.
@@ -35,7 +36,7 @@ final class RoomServerProcess {
     init(_ arguments: [String] = []) throws {
         let python = Repository.python
         guard FileManager.default.isExecutableFile(atPath: python.path) else {
-            throw XCTSkip("no test-server virtualenv at \(python.path): run Scripts/bootstrap")
+            throw TestEnvironment.missing("no test-server virtualenv at \(python.path): run Scripts/bootstrap")
         }
         process.executableURL = python
         process.arguments = ["-m", "roomserver"] + arguments
