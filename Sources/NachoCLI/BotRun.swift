@@ -3,6 +3,7 @@ import Foundation
 import LoadReport
 import Logging
 import ORTC
+import LoadTest
 import Participant
 import SocketIO
 import Synchronization

@@ -3,6 +3,7 @@ import Foundation
 import LoadReport
 import Logging
 import ORTC
+import LoadTest
 import Participant
 
 /// `nacho bots`: a whole room of load-test participants in one process, with statistics,

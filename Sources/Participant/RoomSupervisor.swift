@@ -115,7 +115,7 @@ public enum RoomSupervisor {
     }
 
     /// Runs `body`; once `stop` fires it gets `grace()` to return, then it is cancelled.
-    static func runUntilStopped(_ stop: StopSignal, grace: @escaping @Sendable () -> Duration,
+    public static func runUntilStopped(_ stop: StopSignal, grace: @escaping @Sendable () -> Duration,
                                 _ body: @escaping @Sendable () async throws -> Void) async throws {
         try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask {

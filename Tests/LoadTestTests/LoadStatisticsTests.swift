@@ -1,7 +1,8 @@
 import ORTC
 import XCTest
 
-@testable import Participant
+@testable import LoadTest
+import Participant
 
 final class LoadStatisticsTests: XCTestCase {
     private func stats(_ track: String, packets: Int, delays: [Double], ended: Bool = false) -> TrackStats {

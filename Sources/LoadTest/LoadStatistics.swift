@@ -1,3 +1,4 @@
+import Participant
 /// What a load test reports per bot and track (docs/STATS.md): the figures of each interval
 /// (about a second) from the bots' cumulative track figures, and the totals of the run.
 /// Pure: snapshots and times in, records out.

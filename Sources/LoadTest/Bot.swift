@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Participant
 import Signaling
 import Synchronization
 

@@ -1,4 +1,5 @@
 import Foundation
+import Participant
 import Synchronization
 
 /// A room's worth of bots in one process: joins paced at `joinsPerSecond`, every bot

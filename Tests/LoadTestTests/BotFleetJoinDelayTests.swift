@@ -1,4 +1,5 @@
-@testable import Participant
+@testable import LoadTest
+import Participant
 import XCTest
 
 final class BotFleetJoinDelayTests: XCTestCase {
