@@ -36,8 +36,10 @@ let package = Package(
         systemLibrary("CALSA", pkg: "alsa", apt: "libasound2-dev"),
         systemLibrary("CV4L2", pkg: "libv4l2", apt: "libv4l-dev"),
 
-        // Layers, bottom up.
+        // Layers, bottom up. MediaFormat is the media vocabulary every layer shares (kinds,
+        // codecs, MIME types).
         .target(name: "Bytes", swiftSettings: strict),
+        .target(name: "MediaFormat", swiftSettings: strict),
         .target(name: "RTP", dependencies: ["Bytes"], swiftSettings: strict),
         .target(name: "ICE", dependencies: ["Bytes", "COpenSSL"], swiftSettings: strict),
         // DTLS negotiates the SRTP profile and exports the keys (RFC 5764); SRTP uses them.
@@ -45,12 +47,12 @@ let package = Package(
         .target(name: "SRTP", dependencies: ["CSRTP", "DTLS"], swiftSettings: strict),
         // Pure RTP media logic (packetizers, depacketizers, jitter buffer, statistics, streams);
         // the codec wrappers that link libopus and libvpx live apart in Codecs.
-        .target(name: "Media", dependencies: ["RTP", "Bytes"], swiftSettings: strict),
+        .target(name: "Media", dependencies: ["MediaFormat", "RTP", "Bytes"], swiftSettings: strict),
         .target(name: "Codecs", dependencies: ["Media", "COpus", "CVPX"], swiftSettings: strict),
-        .target(name: "Capture", dependencies: ["Media", "CALSA", "CV4L2", .product(name: "Logging", package: "swift-log")],
+        .target(name: "Capture", dependencies: ["MediaFormat", "Media", "CALSA", "CV4L2", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
         .target(name: "Recording", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: strict),
-        .target(name: "ORTC", swiftSettings: strict),
+        .target(name: "ORTC", dependencies: ["MediaFormat"], swiftSettings: strict),
         // Reads `nacho bots` statistics (docs/STATS.md): aggregation, expectations, text/JSON/HTML
         // reports. Foundation only, so the report and the bots command share it without the media stack.
         .target(name: "LoadReport", swiftSettings: strict),
@@ -84,7 +86,7 @@ let package = Package(
         .target(
             name: "Participant",
             dependencies: [
-                "ORTC", "Signaling", "Transport", "Media", "Codecs", "RTP", "DTLS", "Capture", "Recording",
+                "ORTC", "MediaFormat", "Signaling", "Transport", "Media", "Codecs", "RTP", "DTLS", "Capture", "Recording",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -110,6 +112,7 @@ let package = Package(
         // Tests mirror the sources; TestSupport is what they share (tools, the strict run).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ORTCTests", dependencies: ["ORTC"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "MediaFormatTests", dependencies: ["MediaFormat"]),
         .testTarget(name: "SocketIOTests", dependencies: ["SocketIO", "Bytes"]),
         .testTarget(name: "ICETests", dependencies: ["ICE", "Bytes"]),
         .testTarget(name: "SRTPTests", dependencies: ["SRTP", "DTLS", "RTP", "Bytes"]),
@@ -117,7 +120,7 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "ICE", "DTLS", "SRTP", "RTP"]),
         .testTarget(name: "FuzzTests", dependencies: ["TestSupport", "FuzzHarness"]),
         .testTarget(name: "ParticipantTests", dependencies: ["Participant", "Signaling", "ORTC", "RTP", "Bytes", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "MediaTests", dependencies: ["TestSupport", "Media", "RTP", "Bytes"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "MediaTests", dependencies: ["TestSupport", "Media", "MediaFormat", "RTP", "Bytes"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "Media", "CVPX"]),
         .testTarget(name: "RecordingTests", dependencies: ["TestSupport", "Recording"]),
         .testTarget(name: "LoadReportTests", dependencies: ["LoadReport"]),

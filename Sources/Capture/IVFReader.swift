@@ -1,4 +1,5 @@
 import Media
+import MediaFormat
 
 /// An IVF file (the container libvpx and `ffmpeg -f ivf` write): a 32-byte header
 ///
@@ -11,10 +12,6 @@ import Media
 /// size) and kept as a range of the file's bytes; malformed input, and files with more frames
 /// than `ReplayLimits` allows, throw `ReplayFormatError`, never trap.
 public struct IVFReader: Sendable {
-    public enum Codec: String, Sendable, Equatable {
-        case vp8 = "VP80"
-        case vp9 = "VP90"
-    }
 
     public struct Frame: Sendable, Equatable {
         /// The frame as the encoder wrote it (for VP9 possibly a superframe: a hidden frame and
@@ -68,7 +65,8 @@ public struct IVFReader: Sendable {
     /// Frames larger than this are taken for garbage rather than video.
     public static let maxFrameSize = 16 << 20
 
-    public let codec: Codec
+    /// VP8 (fourcc VP80) or VP9 (VP90).
+    public let codec: MediaCodec
     /// The size the file header announces (key frames carry the real one).
     public let width: Int
     public let height: Int
@@ -91,7 +89,7 @@ public struct IVFReader: Sendable {
         guard headerSize >= 32 else { throw fail("IVF header size \(headerSize) is below 32") }
         guard headerSize <= bytes.count else { throw fail("IVF header size \(headerSize) runs past the end of the file (\(bytes.count) bytes)") }
         let fourcc = String(decoding: bytes[8..<12], as: UTF8.self)
-        guard let codec = Codec(rawValue: fourcc) else {
+        guard let codec: MediaCodec = fourcc == "VP80" ? .vp8 : fourcc == "VP90" ? .vp9 : nil else {
             throw fail("IVF codec \(fourcc.debugDescription) is not supported (VP80 or VP90)")
         }
         self.codec = codec
@@ -136,6 +134,7 @@ public struct IVFReader: Sendable {
                 switch codec {
                 case .vp8: try Self.classifyVP8(data, &frame)
                 case .vp9: try Self.classifyVP9(data, &frame, profile: &profile)
+                case .opus, .h264: break  // not in IVF: refused with the fourcc above
                 }
             } catch let error as ReplayFormatError {
                 throw fail("frame \(index): \(error.reason)")

@@ -1,6 +1,7 @@
 import Foundation
 import Media
 import Synchronization
+import MediaFormat
 
 /// A pre-encoded clip for `replay:PATH` sources, loaded once into memory: VP8 or VP9 in IVF,
 /// Opus in Ogg. Immutable and shared: every publisher of a process sends the same frames, and
@@ -10,7 +11,6 @@ import Synchronization
 /// `ReplayLimits.maxFrameCount` frames. Which frame each publisher sends when is
 /// `ReplaySchedule`'s business.
 public final class ReplayClip: Sendable {
-    public enum Kind: Sendable, Equatable { case audio, video }
 
     public struct Frame: Sendable, Equatable {
         public var data: [UInt8]
@@ -65,9 +65,9 @@ public final class ReplayClip: Sendable {
     public static let maxFileSize = ReplayLimits.maxFileSize
 
     public let path: String
-    public let kind: Kind
-    /// The RTP MIME type: video/VP8, video/VP9 or audio/opus.
-    public let codec: String
+    public let kind: MediaKind
+    /// VP8, VP9 or Opus.
+    public let codec: MediaCodec
     public let frames: Frames
     /// Video: the indices of the key frames, ascending; the first frame is one (frames before
     /// a file's first key frame are dropped). Audio: empty.
@@ -109,8 +109,8 @@ public final class ReplayClip: Sendable {
     }
 
     private struct Contents {
-        var kind: Kind
-        var codec: String
+        var kind: MediaKind
+        var codec: MediaCodec
         var frames: Frames
         var keyFrameIndices: [Int] = []
         var width = 0
@@ -141,7 +141,7 @@ public final class ReplayClip: Sendable {
             let entries = ogg.packets.entries.map {
                 Frames.Entry(start: $0.start, size: $0.size, duration: Double($0.samples) / 48000, width: 0, height: 0, isKeyFrame: false)
             }
-            contents = Contents(kind: .audio, codec: "audio/opus", frames: Frames(bytes: ogg.packets.bytes, entries: entries),
+            contents = Contents(kind: .audio, codec: .opus, frames: Frames(bytes: ogg.packets.bytes, entries: entries),
                                 channels: ogg.channels)
         } else {
             switch path.split(separator: "/").last?.split(separator: ".").last?.lowercased() {
@@ -213,7 +213,7 @@ public final class ReplayClip: Sendable {
             previousInterval = interval
             run = end
         }
-        return Contents(kind: .video, codec: ivf.codec == .vp8 ? "video/VP8" : "video/VP9", frames: Frames(bytes: all.bytes, entries: entries),
+        return Contents(kind: .video, codec: ivf.codec, frames: Frames(bytes: all.bytes, entries: entries),
                         keyFrameIndices: keys, width: Int(entries[0].width), height: Int(entries[0].height), vp9Profile: ivf.vp9Profile)
     }
 
@@ -221,8 +221,8 @@ public final class ReplayClip: Sendable {
     public var summary: String {
         let length = String(format: "%.2f s", duration)
         switch kind {
-        case .video: return "replay \(path) \(codec) \(width)x\(height), \(frames.count) frames (\(keyFrameIndices.count) key) in \(length), looping"
-        case .audio: return "replay \(path) \(codec) \(channels) channel\(channels == 1 ? "" : "s"), \(frames.count) packets in \(length), looping"
+        case .video: return "replay \(path) \(codec.mimeType) \(width)x\(height), \(frames.count) frames (\(keyFrameIndices.count) key) in \(length), looping"
+        case .audio: return "replay \(path) \(codec.mimeType) \(channels) channel\(channels == 1 ? "" : "s"), \(frames.count) packets in \(length), looping"
         }
     }
 

@@ -1,3 +1,4 @@
+import MediaFormat
 import RTP
 
 /// One outgoing RTP stream as the producer side keeps it (RFC 3550, RFC 4588, RFC 7741,
@@ -10,13 +11,13 @@ import RTP
 /// is a ring made once. VP8 and Opus packets cost no allocation here.
 /// Not thread-safe: the transport's event loop owns it.
 public final class OutboundStream {
-    public enum Codec: Sendable, Equatable { case opus, vp8, vp9 }
 
     public struct Configuration: Sendable {
         public var ssrc: UInt32
         public var payloadType: UInt8
         public var clockRate: Int
-        public var codec: Codec
+        /// Opus, VP8 or VP9 (nacho has no H264 encoder, so no H264 packetizer).
+        public var codec: MediaCodec
         public var rtx: (ssrc: UInt32, payloadType: UInt8)?
         public var mid: String?
         public var midExtensionId: UInt8?
@@ -30,7 +31,7 @@ public final class OutboundStream {
         /// VP8: TL0PICIDX and TID in every descriptor (simulcast layers).
         public var vp8LayerFields = false
 
-        public init(ssrc: UInt32, payloadType: UInt8, clockRate: Int, codec: Codec) {
+        public init(ssrc: UInt32, payloadType: UInt8, clockRate: Int, codec: MediaCodec) {
             self.ssrc = ssrc
             self.payloadType = payloadType
             self.clockRate = clockRate
@@ -96,6 +97,8 @@ public final class OutboundStream {
                 emit(payload: payload[...], descriptor: nil, timestamp: timestamp, marker: index == payloads.count - 1,
                      audioLevel: nil, transportSequence: &transportSequence, now: now, send)
             }
+        case .h264:
+            break  // never configured: SendEngine sends only what nacho encodes
         }
     }
 

@@ -81,7 +81,7 @@ enum MediaSetup {
             let clip = try opening(sourceURI) { try ReplayClip.shared(contentsOf: path) }
             guard clip.kind == .video else { throw MediaError.source("video source \(uri): \(clip.summary) is not video") }
             return .init(kind: .video, pipeline: SendPipeline(replay: clip, logger: logger), maxBitrate: bitrate, appData: "camera",
-                         codec: codec ?? clip.codec)
+                         codec: codec ?? clip.codec.mimeType)
         }
         let source = try opening(sourceURI) { try SourceFactory.video(sourceURI, width: width, height: height, fps: fps) }
         try source.start()

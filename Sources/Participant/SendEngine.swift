@@ -130,13 +130,8 @@ package final class SendEngine {
         guard index < parameters.encodings.count, let ssrc = parameters.encodings[index].ssrc,
               let codec = parameters.codecs.first else { return nil }
         let encoding = parameters.encodings[index]
-        let kind: OutboundStream.Codec
-        switch codec.mimeType.lowercased() {
-        case "audio/opus": kind = .opus
-        case "video/vp8": kind = .vp8
-        case "video/vp9": kind = .vp9
-        default: return nil
-        }
+        // What nacho encodes and packetizes: not H264.
+        guard let kind = MediaCodec(mimeType: codec.mimeType), kind != .h264 else { return nil }
         var configuration = OutboundStream.Configuration(ssrc: ssrc, payloadType: UInt8(clamping: codec.payloadType),
                                                          clockRate: codec.clockRate, codec: kind)
         if let rtxSSRC = encoding.rtx?.ssrc,

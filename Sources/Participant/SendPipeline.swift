@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Codecs
 import Media
+import MediaFormat
 import Synchronization
 
 /// Capture → encode on a thread of its own (never the cooperative pool, never the event
@@ -11,7 +12,6 @@ import Synchronization
 /// them coalesce into one key frame, and bitrate changes take the latest. The video codec is
 /// the one the router makes us use (`use(videoCodec:)`), chosen before producing.
 public final class SendPipeline: Sendable {
-    public enum Kind: Sendable, Equatable { case audio, video }
 
     /// One encoded frame, ready to packetize.
     public struct EncodedFrame: Sendable {
@@ -92,7 +92,7 @@ public final class SendPipeline: Sendable {
     /// Forced key frames come at most this often, however many streams ask.
     public static let keyFrameRequestInterval = 0.2
 
-    public let kind: Kind
+    public let kind: MediaKind
     public let sourceSummary: String
     private let machinery: Machinery
     private let logger: Logger
@@ -136,7 +136,7 @@ public final class SendPipeline: Sendable {
     /// encoder. Every attached stream gets the clip from its own start (a key frame) at its own
     /// pace; a key-frame request makes that stream skip to the clip's next key frame.
     public init(replay clip: ReplayClip, logger: Logger) {
-        kind = clip.kind == .video ? .video : .audio
+        kind = clip.kind
         sourceSummary = clip.summary
         self.logger = logger
         layerCount = 1
@@ -148,7 +148,7 @@ public final class SendPipeline: Sendable {
     }
 
     /// The codec a replay clip is in (its producer must use it); nil for live sources.
-    public var fixedCodec: String? { machinery.clip?.codec }
+    public var fixedCodec: String? { machinery.clip?.codec.mimeType }
 
     public init(audio source: any AudioSource, encoder: OpusEncoder, bitrate: Int, logger: Logger) {
         kind = .audio
@@ -168,8 +168,8 @@ public final class SendPipeline: Sendable {
     public func use(videoCodec mimeType: String) throws {
         guard kind == .video else { return }
         if let clip = machinery.clip {
-            guard clip.codec.lowercased() == mimeType.lowercased() else {
-                throw MediaError.codec("\(clip.summary) is \(clip.codec), the router takes \(mimeType)")
+            guard clip.codec == MediaCodec(mimeType: mimeType) else {
+                throw MediaError.codec("\(clip.summary) is \(clip.codec.mimeType), the router takes \(mimeType)")
             }
             return
         }

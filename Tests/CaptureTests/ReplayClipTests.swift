@@ -38,7 +38,7 @@ final class ReplayClipTests: XCTestCase {
 
         let clip = try ReplayClip(contentsOf: path)
         XCTAssertEqual(clip.kind, .video)
-        XCTAssertEqual(clip.codec, "video/VP8")
+        XCTAssertEqual(clip.codec, .vp8)
         XCTAssertEqual(clip.frames.count, 45)
         XCTAssertEqual(clip.keyFrameIndices, [0, 15, 30])
         XCTAssertEqual([clip.width, clip.height], [320, 240])
@@ -54,7 +54,7 @@ final class ReplayClipTests: XCTestCase {
     func testVP9IVF() throws {
         let path = try ReplayFixtures.clip("vp9.ivf")
         let clip = try ReplayClip(contentsOf: path)
-        XCTAssertEqual(clip.codec, "video/VP9")
+        XCTAssertEqual(clip.codec, .vp9)
         XCTAssertEqual(clip.vp9Profile, 0)
         XCTAssertEqual(clip.frames.count, try probeCount(path, stream: "v:0"), "ffprobe counts as many frames")
         XCTAssertEqual(clip.frames.count, 45)
@@ -90,7 +90,7 @@ final class ReplayClipTests: XCTestCase {
 
         let clip = try ReplayClip(contentsOf: path)
         XCTAssertEqual(clip.kind, .audio)
-        XCTAssertEqual(clip.codec, "audio/opus")
+        XCTAssertEqual(clip.codec, .opus)
         XCTAssertEqual(clip.channels, 1)
         XCTAssertEqual(clip.keyFrameIndices, [])
         XCTAssertEqual(clip.frames.count, ogg.packets.count)
@@ -183,7 +183,7 @@ final class ReplayClipTests: XCTestCase {
         try FileManager.default.removeItem(atPath: huge)
         // A lone frame lasts one tick, within reason; the file's own signature wins over its name.
         let lone = try ReplayClip(contentsOf: write("lone.ogg", ReplayBuilder.ivf([(0, ReplayBuilder.vp8KeyFrame())], rate: 30)))
-        XCTAssertEqual(lone.codec, "video/VP8")
+        XCTAssertEqual(lone.codec, .vp8)
         XCTAssertEqual(lone.duration, 1.0 / 30, accuracy: 1e-12)
         // Frames before the first key frame are dropped: nothing could decode them.
         let cut = try ReplayClip(parsing: ReplayBuilder.ivf([(0, ReplayBuilder.vp8InterFrame()), (1, ReplayBuilder.vp8KeyFrame(width: 64)),

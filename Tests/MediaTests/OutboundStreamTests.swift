@@ -1,9 +1,10 @@
 import Media
+import MediaFormat
 import RTP
 import XCTest
 
 final class OutboundStreamTests: XCTestCase {
-    private func stream(rtx: Bool, codec: OutboundStream.Codec = .vp8, maxPayloadSize: Int = 1100) -> OutboundStream {
+    private func stream(rtx: Bool, codec: MediaCodec = .vp8, maxPayloadSize: Int = 1100) -> OutboundStream {
         var configuration = OutboundStream.Configuration(ssrc: 1111, payloadType: 101, clockRate: 90000, codec: codec)
         if rtx { configuration.rtx = (2222, 102) }
         configuration.mid = "1"
