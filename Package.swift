@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "Codecs", dependencies: ["Media", "COpus", "CVPX"], swiftSettings: strict),
         .target(name: "Capture", dependencies: ["Media", "CALSA", "CV4L2", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
-        .target(name: "Recording", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .target(name: "Recording", dependencies: ["Media", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .target(name: "ORTC", swiftSettings: strict),
         // Reads `nacho bots` statistics (docs/STATS.md): aggregation, expectations, text/JSON/HTML
         // reports. Foundation only, so the report and the bots command share it without the media stack.
