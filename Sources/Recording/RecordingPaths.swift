@@ -62,7 +62,7 @@ final class RecordingPaths: @unchecked Sendable {
     /// of the original (`a_b.5d2f0a31`): two ids never share a name, and `.` marks the ones
     /// changed. The readable part is never empty, so a name never starts with `.`.
     static func safe(_ text: String) -> String {
-        let allowed = { (c: Character) in c.isLetter || c.isNumber || c == "-" || c == "_" }
+        let allowed = { (c: Character) in c == "-" || c == "_" || (c.isLetter || c.isNumber) && c.unicodeScalars.allSatisfy(isNameScalar) }
         if !text.isEmpty && text.utf8.count <= maxIDBytes && text.allSatisfy(allowed) { return text }
         let suffix = "." + String(format: "%08x", UInt32(truncatingIfNeeded: fnv1a(text)))
         var readable = ""
@@ -75,6 +75,17 @@ final class RecordingPaths: @unchecked Sendable {
             bytes += size
         }
         return (readable.isEmpty ? "_" : readable) + suffix
+    }
+
+    /// A scalar a letter or digit may be made of: letters, digits, combining marks. A Character
+    /// that is a letter may hold other scalars: a prepended letter (U+0D4E) joins whatever
+    /// follows it, `/` too, into one grapheme.
+    private static func isNameScalar(_ scalar: Unicode.Scalar) -> Bool {
+        let properties = scalar.properties
+        switch properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark: return true
+        default: return properties.isAlphabetic || properties.numericType != nil
+        }
     }
 
     /// FNV-1a 64 over UTF-8: stable across runs and platforms.

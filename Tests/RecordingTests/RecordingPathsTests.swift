@@ -45,6 +45,22 @@ final class RecordingPathsTests: XCTestCase {
         XCTAssertTrue(FileManager.default.createFile(atPath: claimed.path, contents: Data()), "the file system takes the name")
     }
 
+    /// U+0D4E is a letter that joins whatever follows it into one Character, `/` and `.`
+    /// included: such an id made a path into a folder that does not exist (or another one).
+    func testALetterThatSwallowsASlashMakesNoPath() throws {
+        XCTAssertFalse(RecordingPaths.safe("a\u{0}b").contains("\u{0}"))
+        for id in ["\u{0D4E}/x", "a\u{0D4E}/\u{0D4E}."] {
+            XCTAssertTrue(id.contains { $0.isLetter && $0.unicodeScalars.count > 1 }, "the premise: one letter with the slash in it")
+            let name = RecordingPaths.safe(id)
+            XCTAssertFalse(name.contains("/") || name.contains("\u{0}"), name)
+            XCTAssertTrue(name.hasSuffix("." + String(format: "%08x", UInt32(truncatingIfNeeded: RecordingPaths.fnv1a(id)))), name)
+        }
+        let dir = try temporaryDirectory()
+        let claimed = RecordingPaths(directory: dir, overwrite: false).claim(room: "r", member: "\u{0D4E}/x", started: date, index: 1)
+        XCTAssertEqual(URL(fileURLWithPath: claimed.path).deletingLastPathComponent().path, dir.path)
+        XCTAssertEqual(RecordingPaths.safe("e\u{301}t\u{E9}"), "e\u{301}t\u{E9}", "letters with marks stay as they are")
+    }
+
     /// Rotating files all day does not grow the names remembered.
     func testRememberedNamesAreBounded() throws {
         let dir = try temporaryDirectory()
