@@ -13,6 +13,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case jitter
     case rfc4571
     case webm
+    case h264
+    case h264ps
+    case vp9
+    case recorder
 
     public func run(_ data: [UInt8]) {
         switch self {
@@ -27,6 +31,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .jitter: JitterBufferHarness.run(data)
         case .rfc4571: RFC4571Harness.run(data)
         case .webm: WebMWriterHarness.run(data)
+        case .h264: H264Harness.run(data)
+        case .h264ps: H264ParameterSetHarness.run(data)
+        case .vp9: VP9Harness.run(data)
+        case .recorder: RecorderHarness.run(data)
         }
     }
 
@@ -38,6 +46,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         _ = ORTCHarness.device
         _ = RTCPHarness.senders
         _ = FuzzClock.epoch
+        _ = RecorderHarness.directory
     }
 }
 
@@ -52,11 +61,15 @@ extension FuzzTarget {
         case .ice: ICEHarness.seeds(fixtures)
         case .dtls: DTLSHarness.seeds(fixtures)
         case .rtcp: RTCPHarness.seeds(fixtures)
-        case .rtp: RTPReceiveHarness.seeds(fixtures)
+        case .rtp: RTPReceiveHarness.seeds(fixtures) + RTPReceiveHarness.videoCodecSeeds(fixtures)
         case .vp8: VP8Harness.seeds(fixtures)
         case .jitter: JitterBufferHarness.seeds(fixtures)
         case .rfc4571: RFC4571Harness.seeds(fixtures)
         case .webm: WebMWriterHarness.seeds(fixtures)
+        case .h264: H264Harness.seeds(fixtures)
+        case .h264ps: H264ParameterSetHarness.seeds(fixtures)
+        case .vp9: VP9Harness.seeds(fixtures)
+        case .recorder: RecorderHarness.seeds(fixtures)
         }
     }
 }

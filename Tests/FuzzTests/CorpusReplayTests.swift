@@ -43,9 +43,13 @@ final class CorpusReplayTests: XCTestCase {
     func testJitterBufferCorpus() throws { try replayCorpus(.jitter) }
     func testRFC4571Corpus() throws { try replayCorpus(.rfc4571) }
     func testWebMCorpus() throws { try replayCorpus(.webm) }
+    func testH264Corpus() throws { try replayCorpus(.h264) }
+    func testH264ParameterSetCorpus() throws { try replayCorpus(.h264ps) }
+    func testVP9Corpus() throws { try replayCorpus(.vp9) }
+    func testRecorderCorpus() throws { try replayCorpus(.recorder) }
 
     func testEveryTargetHasAReplayTest() {
-        let covered: [FuzzTarget] = [.socketio, .room, .ortc, .ice, .dtls, .rtcp, .rtp, .vp8, .jitter, .rfc4571, .webm]
+        let covered: [FuzzTarget] = [.socketio, .room, .ortc, .ice, .dtls, .rtcp, .rtp, .vp8, .jitter, .rfc4571, .webm, .h264, .h264ps, .vp9, .recorder]
         XCTAssertEqual(Set(covered), Set(FuzzTarget.allCases), "add a replay test for the new target")
     }
 
