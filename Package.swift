@@ -51,7 +51,8 @@ let package = Package(
         .target(name: "Codecs", dependencies: ["Media", "COpus", "CVPX"], swiftSettings: strict),
         .target(name: "Capture", dependencies: ["MediaFormat", "Media", "CALSA", "CV4L2", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
-        .target(name: "Recording", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .target(name: "Recording", dependencies: ["MediaFormat", "Media", .product(name: "Logging", package: "swift-log")],
+                swiftSettings: strict),
         .target(name: "ORTC", dependencies: ["MediaFormat"], swiftSettings: strict),
         // Reads `nacho bots` statistics (docs/STATS.md): aggregation, expectations, text/JSON/HTML
         // reports. Foundation only, so the report and the bots command share it without the media stack.
@@ -146,7 +147,7 @@ let package = Package(
         .target(
             name: "FuzzHarness",
             dependencies: ["Bytes", "RTP", "ICE", "DTLS", "Media", "ORTC", "SocketIO", "Signaling", "Transport", "Participant", "Recording",
-                           "Capture"],
+                           "Capture", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .executableTarget(name: "NachoFuzz", dependencies: ["FuzzHarness"], swiftSettings: strict),

@@ -19,6 +19,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case replay
     case y4m
     case wav
+    case h264
+    case h264ps
+    case vp9
+    case recorder
 
     public func run(_ data: [UInt8]) {
         switch self {
@@ -39,6 +43,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .replay: ReplayHarness.run(data)
         case .y4m: Y4MHarness.run(data)
         case .wav: WAVHarness.run(data)
+        case .h264: H264Harness.run(data)
+        case .h264ps: H264ParameterSetHarness.run(data)
+        case .vp9: VP9Harness.run(data)
+        case .recorder: RecorderHarness.run(data)
         }
     }
 
@@ -50,6 +58,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         _ = ORTCHarness.device
         _ = RTCPHarness.senders
         _ = FuzzClock.epoch
+        _ = RecorderHarness.directory
     }
 }
 
@@ -64,7 +73,7 @@ extension FuzzTarget {
         case .ice: ICEHarness.seeds(fixtures)
         case .dtls: DTLSHarness.seeds(fixtures)
         case .rtcp: RTCPHarness.seeds(fixtures)
-        case .rtp: RTPReceiveHarness.seeds(fixtures)
+        case .rtp: RTPReceiveHarness.seeds(fixtures) + RTPReceiveHarness.videoCodecSeeds(fixtures)
         case .vp8: VP8Harness.seeds(fixtures)
         case .jitter: JitterBufferHarness.seeds(fixtures)
         case .rfc4571: RFC4571Harness.seeds(fixtures)
@@ -75,6 +84,10 @@ extension FuzzTarget {
         case .replay: ReplayHarness.seeds(fixtures)
         case .y4m: Y4MHarness.seeds(fixtures)
         case .wav: WAVHarness.seeds(fixtures)
+        case .h264: H264Harness.seeds(fixtures)
+        case .h264ps: H264ParameterSetHarness.seeds(fixtures)
+        case .vp9: VP9Harness.seeds(fixtures)
+        case .recorder: RecorderHarness.seeds(fixtures)
         }
     }
 }

@@ -3,24 +3,28 @@ import RTP
 
 /// RTP datagrams into the receive path of one consumer, as `MediaReceiver` runs it: parse,
 /// then the consumer's `InboundStream` (reception statistics, RTX unwrap, ring jitter buffer,
-/// VP8 reassembly or whole Opus payloads); every so often its repair step (NACK list,
-/// key-frame requests) and a receiver report.
+/// VP8, VP9 or H264 reassembly or whole Opus payloads); every so often its repair step (NACK
+/// list, key-frame requests) and a receiver report.
 ///
-/// Input: a first byte (bit 0: audio, else video), then operations:
+/// Input: a first byte (bit 0: audio, else video; bits 1-2: the video codec, 0 VP8, 1 VP9,
+/// 2 H264, 3 VP8), then operations:
 ///   even  a datagram: the op byte / 2 is the arrival delay in ms, then a length-prefixed datagram
 ///   odd   the 20 ms repair timer
 /// Invariants: what parses re-serializes to the same packet and its header extension
 /// elements rebuild into the same elements; frames come out in RTP time order (serial
 /// arithmetic) except where one follows a gap given up, video only from a key frame on; NACK lists are bounded and never name a
-/// packet twice; counters stay consistent.
+/// packet twice; counters stay consistent; each codec's frames pass its harness's checks
+/// (H264 key frames carry an avcC that reads back).
 public enum RTPReceiveHarness {
     static let rtxPayloadType: UInt8 = 102
 
     public static func run(_ data: [UInt8]) {
         var input = FuzzInput(data)
-        let video = !input.bool()
+        let first = input.u8()
+        let video = first & 1 == 0
+        let codec: InboundStream.Codec = !video ? .opus : [.vp8, .vp9, .h264, .vp8][Int(first >> 1 & 3)]
         var configuration = InboundStream.Configuration(ssrc: 0x2222_2222, payloadType: video ? 101 : 100,
-                                                        clockRate: video ? 90000 : 48000, codec: video ? .vp8 : .opus)
+                                                        clockRate: video ? 90000 : 48000, codec: codec)
         configuration.rtx = (0x2222_2223, rtxPayloadType)
         let stream = InboundStream(configuration: configuration)
         var now = 1.0
@@ -34,7 +38,11 @@ public enum RTPReceiveHarness {
             if video {
                 if frame.isKeyFrame { sawKeyFrame = true }
                 require(sawKeyFrame, "a video frame before any key frame")
-                VP8Harness.check(data: frame.data, isKeyFrame: frame.isKeyFrame, width: frame.width, height: frame.height)
+                switch codec {
+                case .vp9: VP9Harness.check(data: frame.data, isKeyFrame: frame.isKeyFrame, width: frame.width, height: frame.height)
+                case .h264: checkH264(frame)
+                default: VP8Harness.check(data: frame.data, isKeyFrame: frame.isKeyFrame, width: frame.width, height: frame.height)
+                }
             }
         }
 
@@ -60,6 +68,24 @@ public enum RTPReceiveHarness {
             stream.receive(packet, size: datagram.count, arrival: now, onFrame: onFrame)
         }
         stream.finish(onFrame: onFrame)
+    }
+
+    /// An H264 frame: whole AVC samples; a key frame's size and avcC, which reads back.
+    private static func checkH264(_ frame: InboundStream.Frame) {
+        require(!frame.data.isEmpty, "empty H264 frame")
+        var offset = 0
+        while offset < frame.data.count {
+            require(offset + 4 <= frame.data.count, "a NAL unit length cut at \(offset)")
+            let length = frame.data[offset..<(offset + 4)].reduce(0) { $0 << 8 | Int($1) }
+            require(length > 0 && length <= frame.data.count - offset - 4, "NAL unit length \(length) at \(offset)")
+            offset += 4 + length
+        }
+        guard frame.isKeyFrame else { return require(frame.codecPrivate == nil && frame.width == nil, "a delta frame with key frame fields") }
+        guard let avcC = frame.codecPrivate, let configuration = try? AVCDecoderConfiguration(parsing: avcC[...]) else {
+            return require(false, "an H264 key frame without an avcC that parses")
+        }
+        H264ParameterSetHarness.checkRoundTrip(configuration)
+        require((frame.width ?? 0) > 0 && (frame.height ?? 0) > 0, "H264 key frame without a size")
     }
 
     private static func checkRoundTrip(_ packet: RTPPacket, _ datagram: [UInt8]) {

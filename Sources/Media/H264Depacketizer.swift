@@ -33,6 +33,13 @@ public struct H264Depacketizer: Sendable {
 
     /// A frame larger than this is dropped: without markers a stream could grow one forever.
     public static let maxFrameSize = 4 << 20
+    /// A parameter set larger than this is not learnt (and counted in `oversizeParameterSets`):
+    /// the tables hold 32 SPS and 256 PPS, and an FU-A unit may be 4 MiB. A real SPS is tens
+    /// of bytes and stays under 2 KiB even with every scaling list (12 lists of 64 deltas of up
+    /// to 17 bits) and VUI with HRD; a PPS is smaller unless it maps slice groups per macroblock
+    /// (FMO, which no WebRTC profile uses and ffmpeg cannot decode). 4 KiB keeps every real set
+    /// and bounds the tables at 288 × 4 KiB = 1.1 MiB, under the frame buffer's own cap.
+    public static let maxParameterSetSize = 4096
 
     private var data: [UInt8] = []
     private var nalUnitTypes: [UInt8] = []
@@ -49,8 +56,16 @@ public struct H264Depacketizer: Sendable {
     /// Payloads refused by `H264Payload(parsing:)` or inconsistent with the frame so far.
     public private(set) var malformedPackets = 0
     public private(set) var lastError: MalformedPacket?
+    /// SPS or PPS units above `maxParameterSetSize`, not learnt: slices that use them are
+    /// dropped as slices without parameter sets. For the receiver to report (not per packet).
+    public private(set) var oversizeParameterSets = 0
 
     public init() {}
+
+    /// Bytes of the parameter sets kept (at most 288 × `maxParameterSetSize`): for checks.
+    public var parameterSetBytes: Int {
+        spsByID.values.reduce(0) { $0 + $1.unit.count } + ppsByID.values.reduce(0) { $0 + $1.unit.count }
+    }
 
     /// Adds one packet; returns a frame when one is complete and decodable. When one packet
     /// completes two frames (the previous one had no marker), the second comes with the next
@@ -168,7 +183,13 @@ public struct H264Depacketizer: Sendable {
     /// breaks later: the unit itself is intact).
     private mutating func learnParameterSet(_ unit: ArraySlice<UInt8>) {
         guard let header = unit.first else { return }
-        switch header & 0x1F {
+        let type = header & 0x1F
+        guard type == H264NALUnit.sps || type == H264NALUnit.pps else { return }
+        guard unit.count <= Self.maxParameterSetSize else {
+            oversizeParameterSets += 1
+            return
+        }
+        switch type {
         case H264NALUnit.sps:
             if let parsed = try? H264SequenceParameterSet(parsing: unit) { spsByID[parsed.id] = (Array(unit), parsed) }
         case H264NALUnit.pps:

@@ -170,6 +170,10 @@ public final class InboundStream {
         vp8?.waitingForKeyFrame ?? vp9?.waitingForKeyFrame ?? h264?.waitingForKeyFrame ?? false
     }
 
+    /// H264: parameter sets refused for their size (`H264Depacketizer.maxParameterSetSize`),
+    /// for the owner to report; 0 for other codecs.
+    public var oversizeParameterSets: Int { h264?.oversizeParameterSets ?? 0 }
+
     /// One RTP packet of this stream's SSRC (media or RTX). `packet`'s payload is only read
     /// during the call; complete frames go to `onFrame` in order: in sequence order, and in
     /// RTP time order too. A frame older than the last one handed out (a confused or hostile

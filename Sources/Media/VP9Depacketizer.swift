@@ -175,9 +175,11 @@ public struct VP9Depacketizer: Sendable {
             let parts = layers.flatMap { layer in (VP9Superframe.frames(in: layer.data[...]) ?? [layer.data[...]]).map(Array.init) }
             frame.data = parts.count <= 8 ? VP9Superframe.build(parts) : layers.flatMap(\.data)
         }
-        // Size of the top layer: the SS says it; else its own header when explicit; key frames always.
+        // Size of the top layer: the SS says it (unless it says 0); else its own header when
+        // explicit; key frames always.
         let top = layers[layers.count - 1]
-        if let resolutions = structure?.resolutions, top.spatialID < resolutions.count {
+        if let resolutions = structure?.resolutions, top.spatialID < resolutions.count, resolutions[top.spatialID].width > 0,
+           resolutions[top.spatialID].height > 0 {
             frame.width = resolutions[top.spatialID].width
             frame.height = resolutions[top.spatialID].height
         } else if let topHeader = try? VP9FrameHeader(parsing: VP9Superframe.frames(in: top.data[...])?.last ?? top.data[...]),

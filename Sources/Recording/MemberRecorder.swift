@@ -15,6 +15,12 @@ import Logging
 ///   else it is added to the file's track list. If the list is full, a new file starts.
 /// - When the member's last track is removed (it left, or the receive session ended), the
 ///   file is finished; the next track starts a new file (`...-2.webm`).
+/// - H264: a track has one CodecPrivate (avcC), so a new picture format (`H264PictureFormat`:
+///   profile, level, chroma, bit depth, size) starts a new file, but only once the open file is
+///   `minFileAgeForFormatChange` old: a sender alternating formats at every key frame gets at
+///   most one file per that time, and until then the new format goes on in the open file.
+///   Other changes (a new PPS, a set seen before) never start a file. Every H264 key frame is
+///   written with its SPS and PPS in band, so a file decodes across any of these changes.
 /// - Timing (sender reports, arrival, mux order): `RecordingTimeline`.
 /// - A write error (a full disk) is reported once and recording goes on with the next
 ///   cluster; what could not be written is lost, what was written stays playable.
@@ -112,6 +118,10 @@ public final class MemberRecorder: @unchecked Sendable {
     private var writeFailing = false
     private var sizeAtFailure: Int64 = 0
     private var retryOpenAt: Double?
+    /// When the open file started (the recorder's clock).
+    private var fileOpenedAt = -Double.infinity
+    /// A new H264 format went on in the open file (logged once per file).
+    private var formatChangeDeferred = false
     private var paths: [String] = []
 
     /// How long frames wait for sender reports and key frames before the file starts anyway.
@@ -120,6 +130,10 @@ public final class MemberRecorder: @unchecked Sendable {
     static let maxHeldBytes = 8 << 20
     /// After a file could not be created, the next try waits this long (frames meanwhile are dropped).
     static let retryOpenDelay = 5.0
+    /// A new H264 picture format starts a new file only once the open one is this old (seconds).
+    /// A real sender changes format rarely (a camera switch, a simulcast layer); a hostile one
+    /// could otherwise make 30 to 100 files a second, until the disk or its inodes run out.
+    public static let minFileAgeForFormatChange = 30.0
     /// Bytes reserved in each file for tracks that join later.
     var tracksReserve = WebMWriter.defaultTracksReserve
 
@@ -200,8 +214,9 @@ public final class MemberRecorder: @unchecked Sendable {
     }
 
     /// One whole frame (a VP8, VP9 or H264 frame, or an Opus packet) of a track; `arrival` on
-    /// the recorder's clock. H264 key frames bring their avcC (`codecPrivate`); when it changes
-    /// (new parameter sets) the file ends and a new one starts, as a track has one CodecPrivate.
+    /// the recorder's clock. H264 key frames bring their avcC (`codecPrivate`); when its picture
+    /// format changes the file ends and a new one starts (not sooner than
+    /// `minFileAgeForFormatChange` after the file's start), as a track has one CodecPrivate.
     public func frame(track id: String, rtpTimestamp: UInt32, keyFrame: Bool, data: [UInt8], arrival: Double,
                       width: Int? = nil, height: Int? = nil, codecPrivate: [UInt8]? = nil) {
         queue.async { self.accept(id, rtpTimestamp, keyFrame, data, arrival, width, height, codecPrivate) }
@@ -235,6 +250,7 @@ public final class MemberRecorder: @unchecked Sendable {
     private func accept(_ id: String, _ rtp: UInt32, _ keyFrame: Bool, _ data: [UInt8], _ arrival: Double, _ width: Int?, _ height: Int?,
                         _ codecPrivate: [UInt8]?) {
         guard var track = tracks[id] else { return }
+        var data = data
         if let retry = retryOpenAt {
             guard clock() >= retry else { return }
             retryOpenAt = nil
@@ -243,14 +259,21 @@ public final class MemberRecorder: @unchecked Sendable {
             track.width = width
             track.height = height
         }
-        if track.format == .h264, keyFrame, let codecPrivate, codecPrivate != track.avcC {
-            let changed = track.avcC != nil && track.slot != nil
+        if track.format == .h264, keyFrame, let codecPrivate {
+            data = H264PictureFormat.withParameterSets(data, codecPrivate: codecPrivate)
             track.avcC = codecPrivate
             tracks[id] = track
-            if changed {
-                logger.notice("H264 parameter sets changed: starting a new file", metadata: ["member": "\(member)"])
-                endFile(rotating: true)
-                track = tracks[id] ?? track
+            if let number = track.slot, case .h264(_, _, let written)? = slots.first(where: { $0.number == number })?.codec,
+               H264PictureFormat.changes(from: written, to: codecPrivate) {
+                if clock() - fileOpenedAt >= Self.minFileAgeForFormatChange {
+                    logger.notice("H264 picture format changed: starting a new file", metadata: ["member": "\(member)"])
+                    endFile(rotating: true)
+                    track = tracks[id] ?? track
+                } else if !formatChangeDeferred {
+                    formatChangeDeferred = true
+                    logger.notice("H264 picture format changed soon after the file started: going on in this file",
+                                  metadata: ["member": "\(member)", "new file after": "\(Self.minFileAgeForFormatChange) s"])
+                }
             }
         }
         tracks[id] = track
@@ -309,6 +332,8 @@ public final class MemberRecorder: @unchecked Sendable {
             return
         }
         self.writer = writer
+        fileOpenedAt = clock()
+        formatChangeDeferred = false
         for slot in slots { tracks[slot.track!]?.slot = slot.number }
         timeline.startFile()
         for frame in held {

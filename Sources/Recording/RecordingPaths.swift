@@ -8,7 +8,16 @@ final class RecordingPaths: @unchecked Sendable {
     let directory: URL
     let overwrite: Bool
     private let lock = NSLock()
+    /// Paths handed out lately, and the order they were (oldest first), at most
+    /// `maxRemembered`. A name carries its start time to the second, so it can only come up
+    /// again within that second (or if the wall clock steps back): older names need not be
+    /// remembered, and a member whose files rotate all day does not grow this.
     private var claimed: Set<String> = []
+    private var claimOrder: [String] = []
+    static let maxRemembered = 1024
+
+    /// Paths remembered (tests).
+    var rememberedCount: Int { lock.withLock { claimed.count } }
 
     init(directory: URL, overwrite: Bool) {
         self.directory = directory
@@ -25,6 +34,8 @@ final class RecordingPaths: @unchecked Sendable {
                 let path = directory.appendingPathComponent(n > 1 ? "\(stem)-\(n).\(fileExtension)" : "\(stem).\(fileExtension)").path
                 if !claimed.contains(path) && (overwrite || !FileManager.default.fileExists(atPath: path)) {
                     claimed.insert(path)
+                    claimOrder.append(path)
+                    if claimOrder.count > Self.maxRemembered { claimed.remove(claimOrder.removeFirst()) }
                     return (path, n == max(1, index))
                 }
                 n += 1
@@ -40,14 +51,41 @@ final class RecordingPaths: @unchecked Sendable {
         return formatter.string(from: date)
     }
 
-    /// Ids come from the server: file names keep to letters, digits, `-` and `_`, at most 64
-    /// characters. An id that had to change (`a.b` → `a_b`) or be cut gets `.` and a hash of
-    /// the original (`a_b.5d2f0a31`): two ids never share a name, and `.` marks the ones changed.
+    /// Bytes (UTF-8) of an id in a file name. A name is `<room>-<member>-<yyyyMMdd-HHmmss>`,
+    /// `-n` (an Int: at most 20 bytes) and `.webm`: 64 + 1 + 64 + 1 + 15 + 20 + 5 = 170 bytes,
+    /// under the 255 of a file name (NAME_MAX) whatever the ids.
+    static let maxIDBytes = 64
+
+    /// Ids come from the server: file names keep to letters, digits, `-` and `_`, at most
+    /// `maxIDBytes` bytes (not characters: a letter may take 4 bytes, or thousands with
+    /// combining marks). An id that had to change (`a.b` → `a_b`) or be cut gets `.` and a hash
+    /// of the original (`a_b.5d2f0a31`): two ids never share a name, and `.` marks the ones
+    /// changed. The readable part is never empty, so a name never starts with `.`.
     static func safe(_ text: String) -> String {
-        let allowed = { (c: Character) in c.isLetter || c.isNumber || c == "-" || c == "_" }
-        if !text.isEmpty && text.count <= 64 && text.allSatisfy(allowed) { return text }
-        let readable = String(text.map { allowed($0) ? $0 : "_" }.prefix(55))
-        return readable + "." + String(format: "%08x", UInt32(truncatingIfNeeded: fnv1a(text)))
+        let allowed = { (c: Character) in c == "-" || c == "_" || (c.isLetter || c.isNumber) && c.unicodeScalars.allSatisfy(isNameScalar) }
+        if !text.isEmpty && text.utf8.count <= maxIDBytes && text.allSatisfy(allowed) { return text }
+        let suffix = "." + String(format: "%08x", UInt32(truncatingIfNeeded: fnv1a(text)))
+        var readable = ""
+        var bytes = 0
+        for character in text {
+            let kept: Character = allowed(character) ? character : "_"
+            let size = kept.utf8.count
+            guard bytes + size <= maxIDBytes - suffix.utf8.count else { break }
+            readable.append(kept)
+            bytes += size
+        }
+        return (readable.isEmpty ? "_" : readable) + suffix
+    }
+
+    /// A scalar a letter or digit may be made of: letters, digits, combining marks. A Character
+    /// that is a letter may hold other scalars: a prepended letter (U+0D4E) joins whatever
+    /// follows it, `/` too, into one grapheme.
+    private static func isNameScalar(_ scalar: Unicode.Scalar) -> Bool {
+        let properties = scalar.properties
+        switch properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark: return true
+        default: return properties.isAlphabetic || properties.numericType != nil
+        }
     }
 
     /// FNV-1a 64 over UTF-8: stable across runs and platforms.

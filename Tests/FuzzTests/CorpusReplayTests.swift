@@ -50,10 +50,14 @@ final class CorpusReplayTests: XCTestCase {
     func testReplayCorpus() throws { try replayCorpus(.replay) }
     func testY4MCorpus() throws { try replayCorpus(.y4m) }
     func testWAVCorpus() throws { try replayCorpus(.wav) }
+    func testH264Corpus() throws { try replayCorpus(.h264) }
+    func testH264ParameterSetCorpus() throws { try replayCorpus(.h264ps) }
+    func testVP9Corpus() throws { try replayCorpus(.vp9) }
+    func testRecorderCorpus() throws { try replayCorpus(.recorder) }
 
     func testEveryTargetHasAReplayTest() {
         let covered: [FuzzTarget] = [.socketio, .room, .ortc, .ice, .dtls, .rtcp, .rtp, .vp8, .jitter, .rfc4571, .webm, .receiver,
-                                     .ivf, .ogg, .replay, .y4m, .wav]
+                                     .ivf, .ogg, .replay, .y4m, .wav, .h264, .h264ps, .vp9, .recorder]
         XCTAssertEqual(Set(covered), Set(FuzzTarget.allCases), "add a replay test for the new target")
     }
 

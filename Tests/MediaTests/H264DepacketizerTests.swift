@@ -208,6 +208,31 @@ final class H264DepacketizerTests: XCTestCase {
         XCTAssertEqual(feed(&d, [Self.idr], timestamp: 6000).map(\.isKeyFrame), [true])
     }
 
+    /// An FU-A unit may be 4 MiB, and the tables hold 32 SPS and 256 PPS: a parameter set
+    /// above 4 KiB (real ones are tens of bytes) is not kept, and counted.
+    func testOversizeParameterSetsAreRefusedAndCounted() throws {
+        var d = H264Depacketizer()
+        let cap = H264Depacketizer.maxParameterSetSize
+        // What follows the fields the parsers read is not looked at: these parse.
+        let bigSPS = Self.sps + [UInt8](repeating: 0x5A, count: cap)
+        let bigPPS = Self.pps + [UInt8](repeating: 0x5A, count: cap)
+        XCTAssertNoThrow(try H264SequenceParameterSet(parsing: bigSPS[...]))
+        XCTAssertNoThrow(try H264PictureParameterSet(parsing: bigPPS[...]))
+        let refused = feed(&d, Self.fuA(bigSPS, parts: 4) + Self.fuA(bigPPS, parts: 4) + [Self.idr], timestamp: 0)
+        XCTAssertTrue(refused.isEmpty, "an IDR whose only parameter sets were refused is not decodable")
+        XCTAssertEqual(d.oversizeParameterSets, 2)
+        XCTAssertTrue(d.waitingForKeyFrame)
+        // A set of exactly the cap is kept.
+        let atCap = Array(bigSPS.prefix(cap))
+        let key = feed(&d, Self.fuA(atCap, parts: 4) + [Self.pps, Self.idr], timestamp: 3000)
+        XCTAssertEqual(key.map(\.isKeyFrame), [true])
+        XCTAssertEqual(key.first?.sps, atCap)
+        XCTAssertEqual(d.oversizeParameterSets, 2)
+        // A known set is not replaced by an oversize one of the same id.
+        XCTAssertEqual(feed(&d, [Self.stapA([bigPPS]), Self.idr], timestamp: 6000).first?.pps, Self.pps)
+        XCTAssertEqual(d.oversizeParameterSets, 3)
+    }
+
     /// The recorder starts a new file when the parameter sets change (new CodecPrivate).
     func testParameterSetChangeIsReported() throws {
         var d = H264Depacketizer()

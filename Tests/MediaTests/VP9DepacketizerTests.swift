@@ -214,6 +214,19 @@ final class VP9DepacketizerTests: XCTestCase {
         XCTAssertEqual(wrong.malformedPackets, 1)
     }
 
+    /// An SS may say 0x0 (any 16-bit value goes): a key picture then takes its size from its
+    /// frame header, as a recorder lists no video of size 0.
+    func testScalabilityStructureOfSizeZeroIsNotTheSize() throws {
+        let (key, _) = try capturedFrames()
+        for ss: [UInt8] in [[0x10, 0x00, 0x00, 0x00, 0x00], [0x10, 0x01, 0x40, 0x00, 0x00]] {
+            var d = VP9Depacketizer()
+            let frames = deliver(&d, packets(key, descriptor: { first, _ in [0x80 | (first ? 0x02 : 0), 0x05] + (first ? ss : []) }), timestamp: 0)
+            XCTAssertEqual(frames.map(\.isKeyFrame), [true])
+            XCTAssertEqual(frames.first?.width, 320, "\(ss)")
+            XCTAssertEqual(frames.first?.height, 240)
+        }
+    }
+
     func testFrameBoundariesAndLoss() throws {
         let (key, inter) = try capturedFrames()
         let plain: (Bool, Bool) -> [UInt8] = { _, _ in [0x00] }

@@ -56,14 +56,17 @@ final class MemberRecorderCodecTests: XCTestCase {
     }
 
     /// New SPS/PPS (a phone changed its encoder settings): a track has one CodecPrivate, so
-    /// the file ends and the next starts with the new one.
+    /// the file ends and the next starts with the new one, once the file is old enough (see
+    /// MemberRecorderH264FormatTests). This record's SPS does not parse: any other bytes are
+    /// a new format.
     func testNewParameterSetsStartANewFile() throws {
         let dir = try temporaryDirectory()
         let clock = ManualClock()
         let recorder = MemberRecorder(member: "m", room: "r", directory: dir, overwrite: false, logger: logger, clock: clock.function)
         recorder.addTrack(id: "a", kind: .audio, codec: .opus, clockRate: 48000)
         recorder.addTrack(id: "v", kind: .video, codec: .h264, clockRate: 90000)
-        let next = feed(recorder, clock, video: "v", audio: "a", from: 1000, seconds: 4, codecPrivate: avcC)
+        let next = feed(recorder, clock, video: "v", audio: "a", from: 1000, seconds: MemberRecorder.minFileAgeForFormatChange + 4,
+                        codecPrivate: avcC)
         var changed = avcC
         changed[3] = 0x28  // another level
         feed(recorder, clock, video: "v", audio: "a", from: next, seconds: 4, codecPrivate: changed)

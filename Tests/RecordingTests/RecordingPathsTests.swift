@@ -21,6 +21,61 @@ final class RecordingPathsTests: XCTestCase {
         XCTAssertFalse(RecordingPaths.safe("").isEmpty)
     }
 
+    /// A file name holds 255 bytes: ids are cut by bytes, not characters. 64 × "𝐀" is 64
+    /// letters and 256 bytes; one letter with thousands of combining marks is one character.
+    func testNamesFitAFileNameWhateverTheIdsBytes() throws {
+        let wide = String(repeating: "𝐀", count: 64)
+        let marked = "e" + String(repeating: "\u{301}", count: 5000)
+        let ascii = String(repeating: "r", count: 128)
+        for id in [wide, marked, ascii, wide + marked, "é" + String(repeating: "x", count: 63)] {
+            let name = RecordingPaths.safe(id)
+            XCTAssertLessThanOrEqual(name.utf8.count, RecordingPaths.maxIDBytes, "\(id.utf8.count) bytes → \(name)")
+            XCTAssertFalse(name.hasPrefix("."), name)
+        }
+        XCTAssertNotEqual(RecordingPaths.safe(wide), RecordingPaths.safe(wide + "𝐀"), "cut ids stay apart")
+        XCTAssertTrue(RecordingPaths.safe(wide).hasPrefix("𝐀𝐀"), "still readable")
+        XCTAssertEqual(RecordingPaths.safe(String(repeating: "𝐀", count: 16)), String(repeating: "𝐀", count: 16), "64 bytes: kept")
+
+        // The whole name, with the longest room and member, a high file number and .webm.
+        let dir = try temporaryDirectory()
+        let paths = RecordingPaths(directory: dir, overwrite: false)
+        let claimed = paths.claim(room: ascii + wide, member: wide + marked, started: date, index: Int.max - 1)
+        let name = URL(fileURLWithPath: claimed.path).lastPathComponent
+        XCTAssertLessThanOrEqual(name.utf8.count, 255, name)
+        XCTAssertTrue(FileManager.default.createFile(atPath: claimed.path, contents: Data()), "the file system takes the name")
+    }
+
+    /// U+0D4E is a letter that joins whatever follows it into one Character, `/` and `.`
+    /// included: such an id made a path into a folder that does not exist (or another one).
+    func testALetterThatSwallowsASlashMakesNoPath() throws {
+        XCTAssertFalse(RecordingPaths.safe("a\u{0}b").contains("\u{0}"))
+        for id in ["\u{0D4E}/x", "a\u{0D4E}/\u{0D4E}."] {
+            XCTAssertTrue(id.contains { $0.isLetter && $0.unicodeScalars.count > 1 }, "the premise: one letter with the slash in it")
+            let name = RecordingPaths.safe(id)
+            XCTAssertFalse(name.contains("/") || name.contains("\u{0}"), name)
+            XCTAssertTrue(name.hasSuffix("." + String(format: "%08x", UInt32(truncatingIfNeeded: RecordingPaths.fnv1a(id)))), name)
+        }
+        let dir = try temporaryDirectory()
+        let claimed = RecordingPaths(directory: dir, overwrite: false).claim(room: "r", member: "\u{0D4E}/x", started: date, index: 1)
+        XCTAssertEqual(URL(fileURLWithPath: claimed.path).deletingLastPathComponent().path, dir.path)
+        XCTAssertEqual(RecordingPaths.safe("e\u{301}t\u{E9}"), "e\u{301}t\u{E9}", "letters with marks stay as they are")
+    }
+
+    /// Rotating files all day does not grow the names remembered.
+    func testRememberedNamesAreBounded() throws {
+        let dir = try temporaryDirectory()
+        let paths = RecordingPaths(directory: dir, overwrite: true)
+        var recent: [String] = []
+        for n in 0..<(3 * RecordingPaths.maxRemembered) {
+            recent.append(paths.claim(room: "r", member: "m", started: date + Double(n), index: 1).path)
+        }
+        XCTAssertEqual(paths.rememberedCount, RecordingPaths.maxRemembered)
+        // The latest names are still never handed out twice.
+        let again = paths.claim(room: "r", member: "m", started: date + Double(3 * RecordingPaths.maxRemembered - 1), index: 1)
+        XCTAssertFalse(recent.contains(again.path))
+        XCTAssertFalse(again.preferred)
+    }
+
     func testExistingFileGetsTheNextFreeSuffixAndStaysUntouched() throws {
         let dir = try temporaryDirectory()
         let paths = RecordingPaths(directory: dir, overwrite: false)
