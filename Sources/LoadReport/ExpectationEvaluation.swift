@@ -36,7 +36,7 @@ extension Expectation {
             let more = join.notJoined.count > 20 ? ", and \(join.notJoined.count - 20) more" : ""
             line += "; not joined: " + shown.joined(separator: ", ") + more
         }
-        let silent = join.planned - join.joined - join.notJoined.count
+        let silent = join.planned.subtractingSaturated(join.joined).subtractingSaturated(join.notJoined.count)
         if silent > 0 { line += "; \(silent) without any statistics line (never started, or killed)" }
         return ExpectationOutcome(expectation: self, checked: 1,
                                   misses: [ExpectationMiss(bots: join.notJoined.map(\.bot), line: line)])

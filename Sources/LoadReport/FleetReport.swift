@@ -132,12 +132,12 @@ public struct FleetReport: Sendable {
                               ended: end != nil, passed: end?.passed)
         }
         join = JoinFigures(
-            planned: runs.reduce(0) { $0 + $1.planned },
-            joined: runs.reduce(0) { $0 + $1.joined },
+            planned: runs.saturatingSum(\.planned),
+            joined: runs.saturatingSum(\.joined),
             notJoined: self.bots.filter { !$0.joined },
             joinMsP50: Percentile.of(bots.compactMap(\.joinMs), 0.5),
             joinMsP95: Percentile.of(bots.compactMap(\.joinMs), 0.95),
-            reconnections: bots.reduce(0) { $0 + ($1.reconnections ?? 0) })
+            reconnections: bots.saturatingSum { $0.reconnections ?? 0 })
 
         // Subscribers: every bot that received, and every subscriber that joined but got nothing.
         var receivers: [BotKey: [TrackTotals]] = [:]

@@ -6,7 +6,8 @@ import Foundation
 /// cannot be opened at all is an error. Lines are taken from their first `{`, so logs gathered
 /// with a prefix (`kubectl logs --prefix`, `--timestamps`, `docker compose logs`) read as they
 /// are. Lines without any `{` (log output mixed into the same stream, e.g. stderr in
-/// `kubectl logs`) are counted, and reported once per file rather than once per line.
+/// `kubectl logs`) are counted, and reported once per file rather than once per line. A figure
+/// out of its range (`FigureBounds`) is clamped and reported with its line.
 public enum StatsReader {
     /// Reads every file in order; `-` is standard input.
     public static func read(paths: [String]) throws(StatsReadError) -> StatsInput {
@@ -54,7 +55,9 @@ public enum StatsReader {
             }
             do {
                 if let record = try StatsRecord.decode(line[brace...], with: decoder) {
-                    input.records.append(record)
+                    let (bounded, warnings) = record.bounded()
+                    input.records.append(bounded)
+                    input.problems += warnings.map { StatsProblem(source: source, line: lineNumber, message: $0) }
                 }
             } catch {
                 input.problems.append(StatsProblem(source: source, line: lineNumber, message: describe(error)))
