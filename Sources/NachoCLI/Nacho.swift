@@ -53,7 +53,8 @@ public enum Nacho {
     }
 }
 
-/// Logging goes to stderr, so stdout stays machine-readable.
+/// Logging goes to stderr, so stdout stays machine-readable, with control characters escaped
+/// (`EscapingLogHandler`), so that text a server sent cannot start a line of its own.
 enum LoggingSetup {
     nonisolated(unsafe) private static var done = false
     private static let lock = NSLock()
@@ -62,7 +63,7 @@ enum LoggingSetup {
         lock.lock()
         if !done {
             LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
+                var handler = EscapingLogHandler(wrapping: StreamLogHandler.standardError(label: label, metadataProvider: nil))
                 handler.logLevel = level
                 return handler
             }
