@@ -136,7 +136,8 @@ let package = Package(
         // ordinary build it replays inputs. Corpora: Tests/FuzzCorpora.
         .target(
             name: "FuzzHarness",
-            dependencies: ["Bytes", "RTP", "ICE", "DTLS", "Media", "ORTC", "SocketIO", "Signaling", "Transport", "Participant", "Recording"],
+            dependencies: ["Bytes", "RTP", "ICE", "DTLS", "Media", "ORTC", "SocketIO", "Signaling", "Transport", "Participant", "Recording",
+                           "LoadReport"],
             swiftSettings: strict
         ),
         .executableTarget(name: "NachoFuzz", dependencies: ["FuzzHarness"], swiftSettings: strict),

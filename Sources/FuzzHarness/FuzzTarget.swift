@@ -13,6 +13,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case jitter
     case rfc4571
     case webm
+    case stats
 
     public func run(_ data: [UInt8]) {
         switch self {
@@ -27,6 +28,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .jitter: JitterBufferHarness.run(data)
         case .rfc4571: RFC4571Harness.run(data)
         case .webm: WebMWriterHarness.run(data)
+        case .stats: StatsReportHarness.run(data)
         }
     }
 
@@ -57,6 +59,7 @@ extension FuzzTarget {
         case .jitter: JitterBufferHarness.seeds(fixtures)
         case .rfc4571: RFC4571Harness.seeds(fixtures)
         case .webm: WebMWriterHarness.seeds(fixtures)
+        case .stats: StatsReportHarness.seeds(fixtures)
         }
     }
 }

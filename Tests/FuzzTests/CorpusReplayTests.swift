@@ -43,9 +43,10 @@ final class CorpusReplayTests: XCTestCase {
     func testJitterBufferCorpus() throws { try replayCorpus(.jitter) }
     func testRFC4571Corpus() throws { try replayCorpus(.rfc4571) }
     func testWebMCorpus() throws { try replayCorpus(.webm) }
+    func testStatsReportCorpus() throws { try replayCorpus(.stats) }
 
     func testEveryTargetHasAReplayTest() {
-        let covered: [FuzzTarget] = [.socketio, .room, .ortc, .ice, .dtls, .rtcp, .rtp, .vp8, .jitter, .rfc4571, .webm]
+        let covered: [FuzzTarget] = [.socketio, .room, .ortc, .ice, .dtls, .rtcp, .rtp, .vp8, .jitter, .rfc4571, .webm, .stats]
         XCTAssertEqual(Set(covered), Set(FuzzTarget.allCases), "add a replay test for the new target")
     }
 
