@@ -136,6 +136,25 @@ final class HostileStatsTests: XCTestCase {
         XCTAssertTrue(totals["published"]?["bitrate"] is NSNull, "\(totals)")
     }
 
+    /// A file naming a run per bot (20,000 of each, under 2 MB) took a search of every bot per
+    /// run, and of every published track per subscriber for tracks=all: minutes, not seconds.
+    func testTwentyThousandRunsAreReportedInLinearTime() throws {
+        let records: [StatsRecord] = (0..<20_000).map { n in
+            n.isMultiple(of: 2)
+                ? .summary(SummaryLine(run: "r\(n)", bot: "\(n)", role: "subscriber", joined: true))
+                : .track(TrackLine(run: "r\(n)", bot: "\(n)", role: "video_publisher",
+                                   figures: TrackFigures(direction: .send, kind: "video", track: "p\(n)", packets: 1)))
+        }
+        let started = Date()
+        let report = FleetReport(records: records)
+        let outcomes = Expectations.evaluate(try Expectations.parse(["tracks=all", "joined=all"]), against: report)
+        let seconds = Date().timeIntervalSince(started)
+        XCTAssertEqual(report.runs.count, 20_000)
+        XCTAssertEqual(report.bots.filter { $0.role == "video_publisher" }.count, 10_000)
+        XCTAssertEqual(outcomes.first?.checked, 10_000)
+        XCTAssertLessThan(seconds, 10, "a generous bound for a debug build on a busy machine; quadratic took minutes")
+    }
+
     /// XML 1.0 has no U+FFFF, and "\r\n" (one Character) must not hide a control character.
     func testHTMLTextKeepsToXMLCharacters() {
         XCTAssertEqual(HTMLText.escape("a\u{FFFF}b\u{1}\u{301}c\r\n<"), "a b \u{301}c\r\n&lt;")
