@@ -57,7 +57,14 @@ public enum StatsReportHarness {
         }
     }
 
+    /// By bytes: `components(separatedBy:)` took a fifth of each run.
     private static func occurrences(_ needle: String, in text: String) -> Int {
-        text.components(separatedBy: needle).count - 1
+        let needle = Array(needle.utf8), bytes = Array(text.utf8)
+        guard let first = needle.first, bytes.count >= needle.count else { return 0 }
+        var count = 0
+        for start in 0...(bytes.count - needle.count) where bytes[start] == first && bytes[start..<(start + needle.count)].elementsEqual(needle) {
+            count += 1
+        }
+        return count
     }
 }
