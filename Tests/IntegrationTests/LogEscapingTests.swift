@@ -46,6 +46,13 @@ final class LogEscapingTests: XCTestCase {
         }
     }
 
+    /// The error a run ends with can quote the server: one `nacho: error:` line per line of the
+    /// message, escaped.
+    func testErrorLinesAreEscaped() {
+        XCTAssertEqual(NachoCLI.Nacho.errorLines("no camera\nedge join: server refused: full\r\u{1b}[2J"),
+                       "nacho: error: no camera\nnacho: error: edge join: server refused: full\\r\\u{1b}[2J\n")
+    }
+
     func testPlainTextIsUnchanged() {
         let text = "consume refused: producer 7bb5605f — ü 🎥 \\n stays"
         XCTAssertEqual(LogText.escaped(text), text)
