@@ -135,7 +135,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["TestSupport", .product(name: "NIOCore", package: "swift-nio"),
+            dependencies: ["TestSupport", "NachoCLI", .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio")],
             exclude: ["README.md"]
         ),
@@ -147,7 +147,7 @@ let package = Package(
         .target(
             name: "FuzzHarness",
             dependencies: ["Bytes", "RTP", "ICE", "DTLS", "Media", "ORTC", "SocketIO", "Signaling", "Transport", "Participant", "Recording",
-                           "Capture", .product(name: "Logging", package: "swift-log")],
+                           "Capture", "LoadReport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .executableTarget(name: "NachoFuzz", dependencies: ["FuzzHarness"], swiftSettings: strict),

@@ -23,6 +23,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case h264ps
     case vp9
     case recorder
+    case stats
 
     public func run(_ data: [UInt8]) {
         switch self {
@@ -47,6 +48,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .h264ps: H264ParameterSetHarness.run(data)
         case .vp9: VP9Harness.run(data)
         case .recorder: RecorderHarness.run(data)
+        case .stats: StatsReportHarness.run(data)
         }
     }
 
@@ -88,6 +90,7 @@ extension FuzzTarget {
         case .h264ps: H264ParameterSetHarness.seeds(fixtures)
         case .vp9: VP9Harness.seeds(fixtures)
         case .recorder: RecorderHarness.seeds(fixtures)
+        case .stats: StatsReportHarness.seeds(fixtures)
         }
     }
 }

@@ -8,9 +8,11 @@ struct ChartScale {
     var decimals: Int
 
     /// From 0 to at least `maximum`, about `count` ticks; `whole` for counts (steps of at
-    /// least 1).
+    /// least 1). A maximum too small to tell from 0 (a denormal's tenth is 0, and its log -inf)
+    /// gets the axis of 1; one too large is cut at 10^18 (values past the axis are drawn at its
+    /// edge), so steps and decimals stay small whole numbers.
     init(upTo maximum: Double, count: Int = 5, whole: Bool = false) {
-        let top = maximum.isFinite && maximum > 0 ? maximum : 1
+        let top = maximum.isFinite && maximum >= 1e-6 ? min(maximum, 1e18) : 1
         let rough = top / Double(count)
         let exponent = floor(log10(rough))
         let power = pow(10, exponent)

@@ -36,7 +36,7 @@ extension Expectation {
             let more = join.notJoined.count > 20 ? ", and \(join.notJoined.count - 20) more" : ""
             line += "; not joined: " + shown.joined(separator: ", ") + more
         }
-        let silent = join.planned - join.joined - join.notJoined.count
+        let silent = join.planned.subtractingSaturated(join.joined).subtractingSaturated(join.notJoined.count)
         if silent > 0 { line += "; \(silent) without any statistics line (never started, or killed)" }
         return ExpectationOutcome(expectation: self, checked: 1,
                                   misses: [ExpectationMiss(bots: join.notJoined.map(\.bot), line: line)])
@@ -72,6 +72,16 @@ extension Expectation {
     private func evaluateSubscribers(_ report: FleetReport) -> ExpectationOutcome {
         guard !report.subscribers.isEmpty else { return nothing("no subscribers in the statistics") }
         let roomOfRun = Dictionary(report.runs.map { ($0.run, $0.room) }, uniquingKeysWith: { first, _ in first })
+        // The tracks published per room, once per room rather than once per subscriber.
+        var publishedByRoom: [String?: Set<String>] = [:]
+        func published(in room: String?) -> Set<String> {
+            if let known = publishedByRoom[room] { return known }
+            let tracks = Set(report.published.filter {
+                (roomOfRun[$0.run] ?? nil) == room && (kind == nil || $0.figures.kind == kind)
+            }.map { "\($0.bot) \($0.figures.kind)" })
+            publishedByRoom[room] = tracks
+            return tracks
+        }
         var misses: [ExpectationMiss] = []
         for whole in report.subscribers {
             let subscriber = whole.only(kind: kind)
@@ -85,10 +95,7 @@ extension Expectation {
             switch threshold {
             case .value(let n): limit = n
             case .all, .percentOfPlanned:
-                let room = roomOfRun[subscriber.run] ?? nil
-                let available = Set(report.published.filter {
-                    (roomOfRun[$0.run] ?? nil) == room && (kind == nil || $0.figures.kind == kind)
-                }.map { "\($0.bot) \($0.figures.kind)" })
+                let available = published(in: roomOfRun[subscriber.run] ?? nil)
                 publishedInRoom = available
                 limit = Double(available.count)
                 shown = { "tracks \(FigureFormat.number($0)) of \(available.count)" }

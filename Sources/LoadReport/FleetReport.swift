@@ -104,7 +104,13 @@ public struct FleetReport: Sendable {
         published = totals.filter { $0.figures.direction == .send }.sorted(by: Self.trackOrder)
         received = totals.filter { $0.figures.direction == .receive }.sorted(by: Self.trackOrder)
 
-        // Bots and their joins.
+        // Bots and their joins. Each bot's role from its track lines, found in one pass: a file
+        // can name tens of thousands of bots and tracks, and a search per bot would be quadratic.
+        var trackRoles: [BotKey: String] = [:]
+        for key in trackOrder {
+            let bot = BotKey(run: key.run, bot: key.bot)
+            if trackRoles[bot] == nil, let role = samples[key]?.last(where: { $0.role != nil })?.role { trackRoles[bot] = role }
+        }
         var bots: [BotFigures] = []
         for key in botOrder {
             if let s = summaries[key] {
@@ -112,18 +118,17 @@ public struct FleetReport: Sendable {
                                        joinMs: s.joinMs, reconnections: s.reconnections, error: s.error, hasSummary: true))
             } else {
                 // Only track lines: it was in the room, or it would have had no tracks.
-                let role = trackOrder.lazy.filter { $0.run == key.run && $0.bot == key.bot }
-                    .compactMap { samples[$0]?.last(where: { $0.role != nil })?.role }.first
-                bots.append(BotFigures(run: key.run, bot: key.bot, role: role, joined: true, hasSummary: false))
+                bots.append(BotFigures(run: key.run, bot: key.bot, role: trackRoles[key], joined: true, hasSummary: false))
             }
         }
         self.bots = bots.sorted { Self.memberOrder($0.bot, $0.run, $1.bot, $1.run) }
 
         // Runs: planned from the end line, else the plan, and never fewer than the bots seen.
+        let botsOfRun = Dictionary(grouping: bots, by: \.run)
         runs = runOrder.map { run in
             let line = runLines[run]
             let end = endLines[run]
-            let mine = bots.filter { $0.run == run }
+            let mine = botsOfRun[run] ?? []
             let planned = max(end?.bots ?? line?.plan?.bots ?? 0, mine.count)
             var joined = mine.filter(\.joined).count
             if !mine.contains(where: \.hasSummary), let reported = end?.joined { joined = max(joined, reported) }
@@ -132,12 +137,12 @@ public struct FleetReport: Sendable {
                               ended: end != nil, passed: end?.passed)
         }
         join = JoinFigures(
-            planned: runs.reduce(0) { $0 + $1.planned },
-            joined: runs.reduce(0) { $0 + $1.joined },
+            planned: runs.saturatingSum(\.planned),
+            joined: runs.saturatingSum(\.joined),
             notJoined: self.bots.filter { !$0.joined },
             joinMsP50: Percentile.of(bots.compactMap(\.joinMs), 0.5),
             joinMsP95: Percentile.of(bots.compactMap(\.joinMs), 0.95),
-            reconnections: bots.reduce(0) { $0 + ($1.reconnections ?? 0) })
+            reconnections: bots.saturatingSum { $0.reconnections ?? 0 })
 
         // Subscribers: every bot that received, and every subscriber that joined but got nothing.
         var receivers: [BotKey: [TrackTotals]] = [:]

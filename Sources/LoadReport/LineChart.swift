@@ -61,7 +61,7 @@ struct LineChart {
         }
         let yScale = ChartScale(upTo: values.max() ?? 1, whole: unit == "count")
         let xScale = ChartScale(upTo: max(times.max() ?? 1, 1), count: 8)
-        func x(_ t: Double) -> Double { Self.left + max(0, t) / xScale.maximum * plotW }
+        func x(_ t: Double) -> Double { Self.left + min(max(0, t), xScale.maximum) / xScale.maximum * plotW }
         func y(_ v: Double) -> Double { Self.top + plotH - min(max(v, 0), yScale.maximum) / yScale.maximum * plotH }
 
         out += "<g class=\"grid\">\n"
@@ -127,8 +127,8 @@ struct LineChart {
         var bins: [Int: [Double]] = [:]
         for line in series {
             for point in line.points {
-                guard let value = point.value, value.isFinite, point.t.isFinite else { continue }
-                bins[Int(point.t.rounded(.down)), default: []].append(value)
+                guard let value = point.value, value.isFinite, let second = Int(flooring: point.t) else { continue }
+                bins[second, default: []].append(value)
             }
         }
         let seconds = bins.keys.sorted()

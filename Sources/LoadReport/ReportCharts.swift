@@ -79,12 +79,13 @@ enum ReportCharts {
             guard let group = grouped[key] else { return nil }
             var bins: [Int: SubscriberBin] = [:]
             for point in group.tracks.flatMap(\.points) {
-                let second = Int(point.t.rounded(.down))
+                // A time no Int holds (an absurd `elapsed_s`) has no second to go in.
+                guard let second = Int(flooring: point.t) else { continue }
                 var bin = bins[second] ?? SubscriberBin(t: Double(second))
                 bin.bitrate += point.bitrate ?? 0
-                bin.packets += point.packets
-                bin.lost += point.packetsLost
-                bin.freezes += point.freezes
+                bin.packets = bin.packets.addingSaturated(point.packets)
+                bin.lost = bin.lost.addingSaturated(point.packetsLost)
+                bin.freezes = bin.freezes.addingSaturated(point.freezes)
                 // The worst track of the second: p95s do not add up.
                 if let p95 = point.delayMsP95 { bin.delayMsP95 = max(bin.delayMsP95 ?? p95, p95) }
                 bins[second] = bin

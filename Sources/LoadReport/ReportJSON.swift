@@ -22,11 +22,18 @@ public enum ReportJSON {
         init(_ name: String) { stringValue = name }
     }
 
-    /// Writes `fields` (nil values as null) into `encoder`'s object.
+    /// Writes `fields` (nil values as null) into `encoder`'s object. A number that is not finite
+    /// (a sum of absurd bitrates) is null too: JSONEncoder refuses it, and the whole report with it.
     private static func write(_ fields: [(String, (any Encodable)?)], to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
         for (name, value) in fields {
-            if let value { try c.encode(value, forKey: Key(name)) } else { try c.encodeNil(forKey: Key(name)) }
+            if let number = value as? Double, !number.isFinite {
+                try c.encodeNil(forKey: Key(name))
+            } else if let value {
+                try c.encode(value, forKey: Key(name))
+            } else {
+                try c.encodeNil(forKey: Key(name))
+            }
         }
     }
 

@@ -77,6 +77,6 @@ public struct RunPlan: Codable, Sendable, Equatable {
     /// Bots planned in this process, nil when the plan names none of the three counts.
     public var bots: Int? {
         let counts = [videoPublishers, audioPublishers, subscribers].compactMap { $0 }
-        return counts.isEmpty ? nil : counts.reduce(0, +)
+        return counts.isEmpty ? nil : counts.saturatingSum { $0 }
     }
 }

@@ -3,10 +3,14 @@ import Foundation
 /// Reads JSON-lines statistics files (docs/STATS.md), from many runs and machines at once.
 ///
 /// A malformed line is reported with its file and line number and skipped; only a file that
-/// cannot be opened at all is an error. Lines are taken from their first `{`, so logs gathered
-/// with a prefix (`kubectl logs --prefix`, `--timestamps`, `docker compose logs`) read as they
-/// are. Lines without any `{` (log output mixed into the same stream, e.g. stderr in
-/// `kubectl logs`) are counted, and reported once per file rather than once per line.
+/// cannot be opened at all is an error. A statistics line is one JSON object of a known `type`
+/// from its first `{` to its end, with nothing before it or only what log collectors add
+/// (`LogCollectorPrefix`: `kubectl logs --prefix`, `--timestamps`, `docker compose logs`), so
+/// such logs read as they are. Every other line is skipped: log output mixed into the same
+/// stream (stderr in `kubectl logs`), which may quote a server's text holding a forged
+/// record, and lines of a type this reader does not know. Skipped lines are counted and
+/// reported once per file and kind, naming the first, rather than once per line. A figure out
+/// of its range (`FigureBounds`) is clamped and reported with its line.
 public enum StatsReader {
     /// Reads every file in order; `-` is standard input.
     public static func read(paths: [String]) throws(StatsReadError) -> StatsInput {
@@ -36,8 +40,7 @@ public enum StatsReader {
     public static func parse(_ data: Data, source: String) -> StatsInput {
         var input = StatsInput()
         let decoder = JSONDecoder()
-        var notJSON = 0
-        var firstNotJSON = 0
+        var skipped = SkippedLines()
         let lines = [UInt8](data).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         for (offset, raw) in lines.enumerated() {
             let lineNumber = offset + 1
@@ -48,24 +51,26 @@ public enum StatsReader {
             let line = raw[lower..<upper]
             guard !line.isEmpty else { continue }
             guard let brace = line.firstIndex(of: UInt8(ascii: "{")) else {
-                if notJSON == 0 { firstNotJSON = lineNumber }
-                notJSON += 1
+                skipped.note(.noObject, line: lineNumber)
+                continue
+            }
+            guard LogCollectorPrefix.isRecognised(line[..<brace]) else {
+                skipped.note(.logLine, line: lineNumber)
                 continue
             }
             do {
-                if let record = try StatsRecord.decode(line[brace...], with: decoder) {
-                    input.records.append(record)
+                guard let record = try StatsRecord.decode(line[brace...], with: decoder) else {
+                    skipped.note(.unknownType, line: lineNumber)
+                    continue
                 }
+                let (bounded, warnings) = record.bounded()
+                input.records.append(bounded)
+                input.problems += warnings.map { StatsProblem(source: source, line: lineNumber, message: $0) }
             } catch {
                 input.problems.append(StatsProblem(source: source, line: lineNumber, message: describe(error)))
             }
         }
-        if notJSON > 0 {
-            let lines = notJSON == 1 ? "1 line" : "\(notJSON) lines"
-            input.problems.append(StatsProblem(
-                source: source, line: nil,
-                message: "\(lines) without a JSON object skipped (log output?), the first at line \(firstNotJSON)"))
-        }
+        input.problems += skipped.problems(source: source)
         return input
     }
 

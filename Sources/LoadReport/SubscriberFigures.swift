@@ -27,10 +27,10 @@ public struct SubscriberFigures: Sendable, Equatable {
         self.tracks = tracks
         let figures = tracks.map(\.figures)
         bitrate = figures.reduce(0) { $0 + ($1.bitrate ?? 0) }
-        packets = figures.reduce(0) { $0 + $1.packets }
-        packetsLost = figures.reduce(0) { $0 + $1.packetsLost }
+        packets = figures.saturatingSum(\.packets)
+        packetsLost = figures.saturatingSum(\.packetsLost)
         loss = TrackAggregation.lossRatio(direction: .receive, lost: packetsLost, packets: packets)
-        freezes = figures.reduce(0) { $0 + $1.freezes }
+        freezes = figures.saturatingSum(\.freezes)
         freezeMs = figures.reduce(0) { $0 + ($1.freezeMs ?? 0) }
         delayMsP50 = Percentile.weighted(figures.compactMap { f in f.delayMsP50.map { ($0, TrackAggregation.weight(f)) } }, 0.5)
         delayMsP95 = Percentile.weighted(figures.compactMap { f in f.delayMsP95.map { ($0, TrackAggregation.weight(f)) } }, 0.95)

@@ -12,12 +12,12 @@ public struct PublishedTotals: Sendable, Equatable {
     public init(_ published: [TrackTotals]) {
         let figures = published.map(\.figures)
         tracks = figures.count
-        packets = figures.reduce(0) { $0 + $1.packets }
-        packetsLost = figures.reduce(0) { $0 + $1.packetsLost }
+        packets = figures.saturatingSum(\.packets)
+        packetsLost = figures.saturatingSum(\.packetsLost)
         bitrate = figures.reduce(0) { $0 + ($1.bitrate ?? 0) }
         loss = TrackAggregation.lossRatio(direction: .send, lost: packetsLost, packets: packets)
-        nacks = figures.reduce(0) { $0 + $1.nacks }
-        plis = figures.reduce(0) { $0 + $1.plis }
+        nacks = figures.saturatingSum(\.nacks)
+        plis = figures.saturatingSum(\.plis)
     }
 
 }
@@ -37,12 +37,12 @@ public struct SubscriberTotals: Sendable, Equatable {
 
     public init(_ subscribers: [SubscriberFigures]) {
         self.subscribers = subscribers.count
-        tracks = subscribers.reduce(0) { $0 + $1.tracks.count }
-        packets = subscribers.reduce(0) { $0 + $1.packets }
-        packetsLost = subscribers.reduce(0) { $0 + $1.packetsLost }
+        tracks = subscribers.saturatingSum(\.tracks.count)
+        packets = subscribers.saturatingSum(\.packets)
+        packetsLost = subscribers.saturatingSum(\.packetsLost)
         bitrate = subscribers.reduce(0) { $0 + $1.bitrate }
         loss = TrackAggregation.lossRatio(direction: .receive, lost: packetsLost, packets: packets)
-        freezes = subscribers.reduce(0) { $0 + $1.freezes }
+        freezes = subscribers.saturatingSum(\.freezes)
         let figures = subscribers.flatMap(\.tracks).map(\.figures)
         delayMsP50 = Percentile.weighted(figures.compactMap { f in f.delayMsP50.map { ($0, TrackAggregation.weight(f)) } }, 0.5)
         delayMsP95 = Percentile.weighted(figures.compactMap { f in f.delayMsP95.map { ($0, TrackAggregation.weight(f)) } }, 0.95)

@@ -47,16 +47,16 @@ enum TrackAggregation {
         let intervals = samples.compactMap(\.intervalS)
         let duration = intervals.reduce(0, +)
         total.intervalS = intervals.isEmpty ? nil : duration
-        total.packets = samples.reduce(0) { $0 + $1.packets }
-        total.bytes = samples.reduce(0) { $0 + $1.bytes }
-        total.packetsLost = samples.reduce(0) { $0 + $1.packetsLost }
-        total.nacks = samples.reduce(0) { $0 + $1.nacks }
-        total.plis = samples.reduce(0) { $0 + $1.plis }
-        total.firs = samples.reduce(0) { $0 + $1.firs }
-        total.retransmissions = samples.reduce(0) { $0 + $1.retransmissions }
-        total.frames = samples.reduce(0) { $0 + $1.frames }
-        total.keyFrames = samples.reduce(0) { $0 + $1.keyFrames }
-        total.freezes = samples.reduce(0) { $0 + $1.freezes }
+        total.packets = samples.saturatingSum(\.packets)
+        total.bytes = samples.saturatingSum(\.bytes)
+        total.packetsLost = samples.saturatingSum(\.packetsLost)
+        total.nacks = samples.saturatingSum(\.nacks)
+        total.plis = samples.saturatingSum(\.plis)
+        total.firs = samples.saturatingSum(\.firs)
+        total.retransmissions = samples.saturatingSum(\.retransmissions)
+        total.frames = samples.saturatingSum(\.frames)
+        total.keyFrames = samples.saturatingSum(\.keyFrames)
+        total.freezes = samples.saturatingSum(\.freezes)
         let freezeMs = samples.compactMap(\.freezeMs)
         total.freezeMs = freezeMs.isEmpty ? nil : freezeMs.reduce(0, +)
         // The mean bitrate over the time covered: each interval's bitrate weighted by its length.
@@ -98,8 +98,9 @@ enum TrackAggregation {
     static func lossRatio(direction: TrackDirection, lost: Int, packets: Int) -> Double? {
         switch direction {
         case .receive:
-            let expected = packets + max(lost, 0)
-            return expected > 0 ? Double(max(lost, 0)) / Double(expected) : nil
+            // In Double: received + lost may pass Int.max in a hostile file.
+            let expected = Double(max(packets, 0)) + Double(max(lost, 0))
+            return expected > 0 ? Double(max(lost, 0)) / expected : nil
         case .send:
             return packets > 0 ? min(1, Double(max(lost, 0)) / Double(packets)) : nil
         }

@@ -32,13 +32,11 @@ public enum Nacho {
             }
             exit(NachoExitCode.ok.rawValue)
         } catch let failure as NachoFailure {
-            // One line per problem (e.g. one per missing device).
-            let lines = failure.message.split(separator: "\n").map { "nacho: error: \($0)\n" }.joined()
-            FileHandle.standardError.write(Data(lines.utf8))
+            FileHandle.standardError.write(Data(errorLines(failure.message).utf8))
             exit(failure.code.rawValue)
         } catch let error as RoomError {
             let failure = NachoFailure(error)
-            FileHandle.standardError.write(Data("nacho: error: \(failure.message)\n".utf8))
+            FileHandle.standardError.write(Data(errorLines(failure.message).utf8))
             exit(failure.code.rawValue)
         } catch {
             // Usage errors: one line like every other failure (the usage summary is in --help).
@@ -53,7 +51,17 @@ public enum Nacho {
     }
 }
 
-/// Logging goes to stderr, so stdout stays machine-readable.
+extension Nacho {
+    /// `nacho: error:` lines for a failure: one per line of its message (one per problem, e.g.
+    /// per missing device), each escaped like a log line (`LogText`), since a message can quote
+    /// a server's error text.
+    static func errorLines(_ message: String) -> String {
+        message.split(separator: "\n").map { "nacho: error: \(LogText.escaped(String($0)))\n" }.joined()
+    }
+}
+
+/// Logging goes to stderr, so stdout stays machine-readable, with control characters escaped
+/// (`EscapingLogHandler`), so that text a server sent cannot start a line of its own.
 enum LoggingSetup {
     nonisolated(unsafe) private static var done = false
     private static let lock = NSLock()
@@ -62,7 +70,7 @@ enum LoggingSetup {
         lock.lock()
         if !done {
             LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
+                var handler = EscapingLogHandler(wrapping: StreamLogHandler.standardError(label: label, metadataProvider: nil))
                 handler.logLevel = level
                 return handler
             }

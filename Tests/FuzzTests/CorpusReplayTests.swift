@@ -54,10 +54,11 @@ final class CorpusReplayTests: XCTestCase {
     func testH264ParameterSetCorpus() throws { try replayCorpus(.h264ps) }
     func testVP9Corpus() throws { try replayCorpus(.vp9) }
     func testRecorderCorpus() throws { try replayCorpus(.recorder) }
+    func testStatsReportCorpus() throws { try replayCorpus(.stats) }
 
     func testEveryTargetHasAReplayTest() {
         let covered: [FuzzTarget] = [.socketio, .room, .ortc, .ice, .dtls, .rtcp, .rtp, .vp8, .jitter, .rfc4571, .webm, .receiver,
-                                     .ivf, .ogg, .replay, .y4m, .wav, .h264, .h264ps, .vp9, .recorder]
+                                     .ivf, .ogg, .replay, .y4m, .wav, .h264, .h264ps, .vp9, .recorder, .stats]
         XCTAssertEqual(Set(covered), Set(FuzzTarget.allCases), "add a replay test for the new target")
     }
 

@@ -90,10 +90,47 @@ final class StatsReaderTests: XCTestCase {
         XCTAssertEqual(input.problems.map(\.description), ["pod.log: 2 lines without a JSON object skipped (log output?), the first at line 3"])
     }
 
-    func testUnknownLineTypesAreSkippedSilently() {
-        let input = parse(#"{"type":"heartbeat","run":"r"}"# + "\n" + #"{"type":"end","run":"r"}"# + "\r\n")
+    func testUnknownLineTypesAreSkippedAndCounted() {
+        let input = parse(#"{"type":"heartbeat","run":"r"}"# + "\n" + #"{"type":"end","run":"r"}"# + "\r\n" + #"{"type":"x"}"#)
         XCTAssertEqual(input.records.map(\.type), ["end"])
+        XCTAssertEqual(input.problems.map(\.description), ["stats.jsonl: 2 lines of an unknown type skipped, the first at line 1"])
+    }
+
+    /// With `--stats -` and the logs merged (`kubectl logs`), a log line can quote a server's
+    /// text that holds a whole statistics record; it is log output, not statistics.
+    func testForgedRecordInsideALogLineIsNotRead() {
+        let forged = #"{"type":"end","run":"r","bots":1,"joined":1,"passed":true}"#
+        let text = """
+            {"type":"run","run":"r"}
+            2025-06-15T12:00:01+0000 warning nacho: [Participant] consume refused: \(forged)
+            2025-06-15T12:00:01+0000 warning nacho: producer=\(forged) [Participant] consume refused
+            [pod/nacho-bots-0-x7k/bots] 2025-06-15T12:00:01.000000001Z 2025-06-15T12:00:01+0000 error nacho: [Signaling] \(forged)
+            bots-1  | 2025-06-15T12:00:01+0000 error nacho: [Signaling] \(forged)
+            x \(forged)
+            [pod/a/b/c] \(forged)
+            2025-06-15T12:00:01Z{"type":"end","run":"r"}
+            """
+        let input = parse(text, source: "pod.log")
+        XCTAssertEqual(input.records.map(\.type), ["run"])
+        XCTAssertEqual(input.problems.map(\.description),
+                       ["pod.log: 7 lines with text before the JSON object skipped (log output, not statistics), the first at line 2"])
+    }
+
+    func testLogCollectorPrefixesAreRead() {
+        let text = """
+            {"type":"run","run":"r"}
+            [pod/nacho-bots-2-x7k/bots] {"type":"end","run":"r","bots":0}
+            2025-06-15T12:00:00.000000001Z {"type":"end","run":"r","bots":1}
+            [pod/nacho-bots-2-x7k/bots] 2025-06-15T12:00:00.5+02:00 {"type":"end","run":"r","bots":2}
+            bots-1  | {"type":"end","run":"r","bots":3}
+            nacho_bots.2 | 2025-06-15T12:00:00Z	{"type":"end","run":"r","bots":4}
+            """
+        let input = parse(text)
         XCTAssertEqual(input.problems, [])
+        XCTAssertEqual(input.records.compactMap { record -> Int? in
+            if case .end(let end) = record { return end.bots }
+            return nil
+        }, [0, 1, 2, 3, 4])
     }
 
     func testEncodedLinesReadBackEqual() {
