@@ -203,6 +203,12 @@ public final class MediaReceiver: Sendable {
                                                      "lost so far": "\(worst.report.cumulativeLost)"])
         }
         if !compound.isEmpty { transport.sendRTCP(compound) }
+        for warning in loop.engine.takeWarnings() {
+            logger.warning("dropped H264 parameter sets larger than a real one can be", metadata: [
+                "member": "\(warning.owner)", "consumer": "\(warning.consumerId)", "count": "\(warning.oversizeParameterSets)",
+                "limit": "\(H264Depacketizer.maxParameterSetSize) bytes",
+            ])
+        }
     }
 }
 

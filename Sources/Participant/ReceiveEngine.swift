@@ -23,6 +23,8 @@ package final class ReceiveEngine {
         let codec: String
         let stream: InboundStream
         let recorder: MemberRecorder?
+        /// Oversize H264 parameter sets already warned about.
+        var oversizeWarned = 0
 
         init(id: String, producerId: String, owner: String, kind: MediaKind, codec: String, stream: InboundStream,
              recorder: MemberRecorder?) {
@@ -196,6 +198,25 @@ package final class ReceiveEngine {
 
     /// The next compound to send, oldest first.
     package func nextOutgoing() -> [RTCPPacket]? { outbox.isEmpty ? nil : outbox.removeFirst() }
+
+    /// A stream that sent something nacho refused, for the log (counted, at most once a report).
+    package struct Warning: Equatable, Sendable {
+        package var owner: String
+        package var consumerId: String
+        /// H264 parameter sets over `H264Depacketizer.maxParameterSetSize`, dropped since the last warning.
+        package var oversizeParameterSets: Int
+    }
+
+    /// Streams that dropped oversize H264 parameter sets since the last call.
+    package func takeWarnings() -> [Warning] {
+        var warnings: [Warning] = []
+        for consumer in consumers where consumer.stream.oversizeParameterSets > consumer.oversizeWarned {
+            warnings.append(Warning(owner: consumer.owner, consumerId: consumer.id,
+                                    oversizeParameterSets: consumer.stream.oversizeParameterSets - consumer.oversizeWarned))
+            consumer.oversizeWarned = consumer.stream.oversizeParameterSets
+        }
+        return warnings
+    }
 
     /// The receiver reports (once a second): one compound for every live stream that has
     /// something to report, and the reception report of the stream losing the most.

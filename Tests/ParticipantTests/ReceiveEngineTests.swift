@@ -113,4 +113,28 @@ final class ReceiveEngineTests: XCTestCase {
         engine.setPaused(consumerId: "a", false, now: 1)
         XCTAssertEqual(drain(engine).count, 1)
     }
+
+    /// Issue 14: an H264 sender's oversize parameter sets are dropped and warned about, counted,
+    /// once per report, not per packet.
+    func testOversizeH264ParameterSetsAreWarnedAboutOnce() {
+        let engine = ReceiveEngine(localSSRC: 1, cname: "test")
+        var options = Self.consumer(id: "h", producer: "P", ssrc: 700)
+        options.rtpParameters.codecs[0] = RtpCodecParameters(mimeType: "video/H264", payloadType: 101, clockRate: 90000,
+                                                             parameters: ["packetization-mode": .int(1)])
+        engine.add(options, owner: "7", paused: false, recorder: nil, now: 0)
+        // Three 5,000-byte SPS units, each in five FU-A fragments (RFC 6184 §5.8), as a peer
+        // would have to send them: no real SPS is near that size.
+        var sequence: UInt16 = 0
+        for unit in 0..<3 {
+            for fragment in 0..<5 {
+                let header: UInt8 = (fragment == 0 ? 0x80 : 0) | (fragment == 4 ? 0x40 : 0) | 7
+                let payload = [0x7C, header] + [UInt8](repeating: 0x42, count: 1000)
+                engine.receive(RTPPacket(payloadType: 101, sequenceNumber: sequence, timestamp: UInt32(unit) * 3000, ssrc: 700,
+                                         marker: fragment == 4, payload: payload[...]), size: payload.count + 12, now: 0.1)
+                sequence += 1
+            }
+        }
+        XCTAssertEqual(engine.takeWarnings(), [.init(owner: "7", consumerId: "h", oversizeParameterSets: 3)])
+        XCTAssertEqual(engine.takeWarnings(), [], "warned once for what was counted")
+    }
 }
