@@ -41,9 +41,20 @@ final class CodecParserRobustnessTests: XCTestCase {
             _ = try? H264SequenceParameterSet(parsing: input[...])
             _ = try? H264PictureParameterSet(parsing: input[...])
             _ = try? AVCDecoderConfiguration(parsing: input[...])
-            _ = depacketizer.add(input[...], timestamp: UInt32(index / 3), marker: random.next() % 3 == 0,
-                                 discontinuity: random.next() % 50 == 0)
+            if let frame = depacketizer.add(input[...], timestamp: UInt32(index / 3), marker: random.next() % 3 == 0,
+                                            discontinuity: random.next() % 50 == 0) {
+                XCTAssertFalse(frame.data.isEmpty, "an empty frame came out")
+                XCTAssertEqual(frame.nalUnitTypes.isEmpty, false, "a frame without NAL units")
+            }
+            // The growth the comment above promises is bounded: the parameter-set tables (at most
+            // 32 SPS + 256 PPS ids of at most maxParameterSetSize each).
+            XCTAssertLessThanOrEqual(depacketizer.parameterSetBytes, 288 * H264Depacketizer.maxParameterSetSize)
         }
+        // Every input was taken or counted, never silently swallowed by a trap-free no-op:
+        // mutated real packets make frames and malformed inputs are counted.
+        XCTAssertGreaterThan(depacketizer.malformedPackets, 0, "mutations were refused and counted")
+        XCTAssertGreaterThan(depacketizer.framesDropped + depacketizer.malformedPackets, Self.iterations / 100)
+        XCTAssertGreaterThan(depacketizer.parameterSetBytes, 0, "real SPS/PPS seeds were learnt")
     }
 
     func testVP9() throws {
@@ -62,8 +73,12 @@ final class CodecParserRobustnessTests: XCTestCase {
             if let frames = VP9Superframe.frames(in: input[...]) {
                 XCTAssertLessThan(frames.reduce(0) { $0 + $1.count }, input.count)
             }
-            _ = depacketizer.add(input[...], timestamp: UInt32(index / 3), marker: random.next() % 3 == 0,
-                                 discontinuity: random.next() % 50 == 0)
+            if let frame = depacketizer.add(input[...], timestamp: UInt32(index / 3), marker: random.next() % 3 == 0,
+                                            discontinuity: random.next() % 50 == 0) {
+                XCTAssertFalse(frame.data.isEmpty, "an empty frame came out")
+                XCTAssertGreaterThan(frame.spatialLayers, 0)
+            }
         }
+        XCTAssertGreaterThan(depacketizer.framesDropped, Self.iterations / 100, "broken frames were dropped and counted")
     }
 }
