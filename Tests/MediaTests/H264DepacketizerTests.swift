@@ -309,9 +309,9 @@ final class H264DepacketizerTests: XCTestCase {
             let units = try XCTUnwrap(Self.units(frame.data), "well-formed AVC samples")
             for unit in units { annexB += [0, 0, 0, 1] + unit }
         }
-        let file = try ExternalTool.temporaryFile("h264-replay.h264", annexB)
+        let file = try FFmpegDecoder.temporaryFile("h264-replay.h264", annexB)
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let decoded = try ExternalTool.decode(file, format: "h264")
+        let decoded = try FFmpegDecoder.decode(file, format: "h264")
         XCTAssertEqual(decoded.errors, "", "ffmpeg decodes the reassembled frames without a message")
         XCTAssertEqual(decoded.frames, frames.count)
 
@@ -321,9 +321,9 @@ final class H264DepacketizerTests: XCTestCase {
         let avcC = try AVCDecoderConfiguration(sps: XCTUnwrap(first.sps), pps: XCTUnwrap(first.pps)).bytes
         let mkv = MatroskaSketch.file(docType: "matroska", codecID: "V_MPEG4/ISO/AVC", codecPrivate: avcC, width: 320, height: 240,
                                       frames: frames.map { (Int(($0.timestamp &- first.timestamp) / 90), $0.isKeyFrame, $0.data) })
-        let mkvFile = try ExternalTool.temporaryFile("h264-replay.mkv", mkv)
+        let mkvFile = try FFmpegDecoder.temporaryFile("h264-replay.mkv", mkv)
         defer { try? FileManager.default.removeItem(atPath: mkvFile) }
-        let fromMatroska = try ExternalTool.decode(mkvFile, format: "matroska")
+        let fromMatroska = try FFmpegDecoder.decode(mkvFile, format: "matroska")
         XCTAssertEqual(fromMatroska.errors, "")
         XCTAssertEqual(fromMatroska.frames, frames.count)
     }

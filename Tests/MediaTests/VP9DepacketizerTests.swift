@@ -87,18 +87,18 @@ final class VP9DepacketizerTests: XCTestCase {
 
         let base = frames.first?.timestamp ?? 0
         let ivf = Self.ivf(frames.map { (Int64($0.timestamp &- base), $0.data) }, width: 320, height: 240)
-        let file = try ExternalTool.temporaryFile("vp9-replay.ivf", ivf)
+        let file = try FFmpegDecoder.temporaryFile("vp9-replay.ivf", ivf)
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let decoded = try ExternalTool.decode(file, format: "ivf")
+        let decoded = try FFmpegDecoder.decode(file, format: "ivf")
         XCTAssertEqual(decoded.errors, "")
         XCTAssertEqual(decoded.frames, frames.count)
 
         // As the recorder will store them: WebM V_VP9, one block per picture.
         let webm = MatroskaSketch.file(docType: "webm", codecID: "V_VP9", codecPrivate: nil, width: 320, height: 240,
                                        frames: frames.map { (Int(($0.timestamp &- base) / 90), $0.isKeyFrame, $0.data) })
-        let webmFile = try ExternalTool.temporaryFile("vp9-replay.webm", webm)
+        let webmFile = try FFmpegDecoder.temporaryFile("vp9-replay.webm", webm)
         defer { try? FileManager.default.removeItem(atPath: webmFile) }
-        let fromWebM = try ExternalTool.decode(webmFile, format: "webm")
+        let fromWebM = try FFmpegDecoder.decode(webmFile, format: "webm")
         XCTAssertEqual(fromWebM.errors, "")
         XCTAssertEqual(fromWebM.frames, frames.count)
     }

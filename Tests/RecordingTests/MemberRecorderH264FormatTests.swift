@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 @testable import Recording
+import TestSupport
 import XCTest
 
 /// A sender that changes its H264 parameter sets at every key frame must not make a file per
@@ -123,7 +124,7 @@ final class MemberRecorderH264FormatTests: XCTestCase {
             let out = dir.appendingPathComponent("\(width).h264").path
             let made = try ExternalReaders.run(ffmpeg, ["-v", "error", "-f", "lavfi", "-i", "testsrc=size=\(width)x\(height):rate=30",
                                                         "-frames:v", "1", "-c:v", "libx264", "-threads", "1", "-f", "h264", out])
-            guard made.status == 0 else { throw XCTSkip("ffmpeg cannot encode H264 here: \(made.err)") }
+            guard made.status == 0 else { throw TestEnvironment.missing("ffmpeg cannot encode H264 here: \(made.err)") }
             let units = Self.annexB([UInt8](try Data(contentsOf: URL(fileURLWithPath: out))))
             let sps = try XCTUnwrap(units.first { $0.first.map { $0 & 0x1F == 7 } ?? false })
             let pps = try XCTUnwrap(units.first { $0.first.map { $0 & 0x1F == 8 } ?? false })

@@ -1,5 +1,6 @@
 import Foundation
 @testable import Recording
+import TestSupport
 import XCTest
 
 /// A clock the test moves by hand (seconds, like the caller's arrival times).
@@ -192,36 +193,13 @@ struct MKVFile {
     }
 }
 
-/// ffprobe and mkvinfo, skipped when not installed.
+/// ffprobe and mkvinfo (TestSupport finds and runs them).
 enum ExternalReaders {
-    static func tool(_ name: String) throws -> String {
-        for dir in ["/usr/bin", "/usr/local/bin"] where FileManager.default.isExecutableFile(atPath: "\(dir)/\(name)") {
-            return "\(dir)/\(name)"
-        }
-        throw XCTSkip("\(name) is not installed (Scripts/bootstrap installs it)")
-    }
+    static func tool(_ name: String) throws -> String { try ExternalTool.path(name) }
 
     static func run(_ tool: String, _ arguments: [String]) throws -> (status: Int32, out: Data, err: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // stdout is read on another thread (a full pipe would block the tool); the group's
-        // wait orders that write before this read.
-        nonisolated(unsafe) var outData = Data()
-        let reading = DispatchGroup()
-        reading.enter()
-        DispatchQueue.global().async {
-            outData = out.fileHandleForReading.readDataToEndOfFile()
-            reading.leave()
-        }
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        reading.wait()
-        return (process.terminationStatus, outData, String(decoding: errData, as: UTF8.self))
+        let result = try ExternalTool.run(tool, arguments)
+        return (result.status, result.stdout, result.stderr)
     }
 
     struct Packets {

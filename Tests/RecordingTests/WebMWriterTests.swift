@@ -1,5 +1,6 @@
 import Foundation
 @testable import Recording
+import TestSupport
 import XCTest
 
 final class WebMWriterTests: XCTestCase {
@@ -32,7 +33,7 @@ final class WebMWriterTests: XCTestCase {
     }
 
     func testFullDiskIsReported() throws {
-        guard FileManager.default.fileExists(atPath: "/dev/full") else { throw XCTSkip("no /dev/full") }
+        guard FileManager.default.fileExists(atPath: "/dev/full") else { throw TestEnvironment.missing("no /dev/full") }
         XCTAssertThrowsError(try WebMWriter(path: "/dev/full", tracks: [.init(number: 1, codec: .opus(channels: 2))], title: "t", overwrite: true)) {
             XCTAssertEqual($0 as? RecordingError, .writeFailed("/dev/full", "the disk is full"))
         }
