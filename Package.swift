@@ -146,7 +146,7 @@ let package = Package(
         // ordinary build it replays inputs. Corpora: Tests/FuzzCorpora.
         .target(
             name: "FuzzHarness",
-            dependencies: ["Bytes", "RTP", "ICE", "DTLS", "Media", "ORTC", "SocketIO", "Signaling", "Transport", "Participant", "Recording",
+            dependencies: ["Bytes", "RTP", "ICE", "DTLS", "Media", "MediaFormat", "ORTC", "SocketIO", "Signaling", "Transport", "Participant", "Recording",
                            "Capture", "LoadReport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),

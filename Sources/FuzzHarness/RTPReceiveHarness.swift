@@ -1,4 +1,5 @@
 import Media
+import MediaFormat
 import RTP
 
 /// RTP datagrams into the receive path of one consumer, as `MediaReceiver` runs it: parse,
@@ -22,7 +23,7 @@ public enum RTPReceiveHarness {
         var input = FuzzInput(data)
         let first = input.u8()
         let video = first & 1 == 0
-        let codec: InboundStream.Codec = !video ? .opus : [.vp8, .vp9, .h264, .vp8][Int(first >> 1 & 3)]
+        let codec: MediaCodec = !video ? .opus : [.vp8, .vp9, .h264, .vp8][Int(first >> 1 & 3)]
         var configuration = InboundStream.Configuration(ssrc: 0x2222_2222, payloadType: video ? 101 : 100,
                                                         clockRate: video ? 90000 : 48000, codec: codec)
         configuration.rtx = (0x2222_2223, rtxPayloadType)

@@ -1,3 +1,4 @@
+import MediaFormat
 import RTP
 
 /// One received RTP stream (a consumer's media SSRC and its RTX SSRC): reception statistics,
@@ -13,30 +14,12 @@ import RTP
 /// for the whole span up front cost 384 kB per video stream: 0.3 to 0.5 MB per received
 /// track in a bot room, 2 GB for 128 bots.
 public final class InboundStream {
-    public enum Codec: Sendable, Equatable {
-        case opus, vp8, vp9, h264
-        /// Anything else: counted and reported, not reassembled.
-        case other
-
-        /// The codec of a mediasoup `mimeType` (`video/VP8`, `audio/opus`, ...).
-        public init(mimeType: String) {
-            switch mimeType.lowercased() {
-            case "audio/opus": self = .opus
-            case "video/vp8": self = .vp8
-            case "video/vp9": self = .vp9
-            case "video/h264": self = .h264
-            default: self = .other
-            }
-        }
-
-        public var isVideo: Bool { self == .vp8 || self == .vp9 || self == .h264 }
-    }
-
     public struct Configuration: Sendable {
         public var ssrc: UInt32
         public var payloadType: UInt8
         public var clockRate: Int
-        public var codec: Codec
+        /// nil for a codec nacho does not know: counted and reported, not reassembled.
+        public var codec: MediaCodec?
         /// RFC 4588: the retransmission stream's SSRC and payload type.
         public var rtx: (ssrc: UInt32, payloadType: UInt8)?
         /// The codec lists `nack`: gaps are NACKed.
@@ -46,7 +29,7 @@ public final class InboundStream {
         /// Packets the ring holds (sequence numbers spanned).
         public var capacity: Int
 
-        public init(ssrc: UInt32, payloadType: UInt8, clockRate: Int, codec: Codec, rtx: (ssrc: UInt32, payloadType: UInt8)? = nil,
+        public init(ssrc: UInt32, payloadType: UInt8, clockRate: Int, codec: MediaCodec?, rtx: (ssrc: UInt32, payloadType: UInt8)? = nil,
                     nack: Bool = true) {
             self.ssrc = ssrc
             self.payloadType = payloadType
@@ -54,9 +37,9 @@ public final class InboundStream {
             self.codec = codec
             self.rtx = rtx
             self.nack = nack
-            maxWait = codec.isVideo ? 0.3 : 0.08
+            maxWait = codec?.isVideo == true ? 0.3 : 0.08
             // Video: ~2.5 s at 100 packets/s, far beyond the NACK window; audio: 0.6 s.
-            capacity = codec.isVideo ? 256 : 32
+            capacity = codec?.isVideo == true ? 256 : 32
         }
     }
 
@@ -153,11 +136,11 @@ public final class InboundStream {
         case .vp8: vp8 = VP8Depacketizer()
         case .vp9: vp9 = VP9Depacketizer()
         case .h264: h264 = H264Depacketizer()
-        case .opus, .other: break
+        case .opus, nil: break
         }
     }
 
-    public var isVideo: Bool { configuration.codec.isVideo }
+    public var isVideo: Bool { configuration.codec?.isVideo == true }
 
     /// Blocks in the slab (each `slotSize` bytes): how much packet memory the stream holds.
     public var payloadBlocks: Int { payloads.count / Self.slotSize }
@@ -274,7 +257,7 @@ public final class InboundStream {
             frame.followsGap = followsGap
             onFrame(frame)
             return
-        case .other:
+        case nil:
             counters.frames += 1
             return
         }

@@ -103,8 +103,8 @@ public final class MediaReceiver: Sendable {
         guard let codec = consumer.rtpParameters.codecs.first else { return }
         let recorder = recorders?(owner)
         if let recorder {
-            if let format = MemberRecorder.Codec(mimeType: codec.mimeType) {
-                recorder.addTrack(id: consumer.id, kind: consumer.kind == .video ? .video : .audio, codec: format,
+            if let format = MediaCodec(mimeType: codec.mimeType) {
+                recorder.addTrack(id: consumer.id, kind: consumer.kind, codec: format,
                                   clockRate: codec.clockRate)
                 if paused { recorder.setPaused(track: consumer.id, true) }
             } else {

@@ -96,7 +96,7 @@ package final class ReceiveEngine {
               let codec = options.rtpParameters.codecs.first else { return nil }
         var configuration = InboundStream.Configuration(
             ssrc: ssrc, payloadType: UInt8(clamping: codec.payloadType), clockRate: codec.clockRate,
-            codec: InboundStream.Codec(mimeType: codec.mimeType), nack: codec.rtcpFeedback.contains(.nack))
+            codec: MediaCodec(mimeType: codec.mimeType), nack: codec.rtcpFeedback.contains(.nack))
         if let rtxSSRC = encoding.rtx?.ssrc,
            let rtx = options.rtpParameters.codecs.first(where: { $0.isRtx && $0.parameters["apt"]?.intValue == codec.payloadType }) {
             configuration.rtx = (rtxSSRC, UInt8(clamping: rtx.payloadType))

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Logging
+import MediaFormat
 
 /// Records one remote member: its live audio and video tracks on one timeline, one WebM file
 /// at a time. Work happens on a queue of its own, never on the network event loop.
@@ -25,23 +26,8 @@ import Logging
 /// - A write error (a full disk) is reported once and recording goes on with the next
 ///   cluster; what could not be written is lost, what was written stays playable.
 public final class MemberRecorder: @unchecked Sendable {
-    public enum Kind: Sendable { case audio, video }
-
-    /// What a track carries. VP8, VP9 and Opus make WebM files; a member with H264 gets a
-    /// Matroska file (`.mkv`), as WebM takes no H264.
-    public enum Codec: Sendable, Equatable {
-        case opus, vp8, vp9, h264
-
-        public init?(mimeType: String) {
-            switch mimeType.lowercased() {
-            case "audio/opus": self = .opus
-            case "video/vp8": self = .vp8
-            case "video/vp9": self = .vp9
-            case "video/h264": self = .h264
-            default: return nil
-            }
-        }
-    }
+    // What a track carries (`MediaCodec`): VP8, VP9 and Opus make WebM files; a member with
+    // H264 gets a Matroska file (`.mkv`), as WebM takes no H264.
 
     public struct Status: Sendable {
         public var member: String
@@ -54,8 +40,8 @@ public final class MemberRecorder: @unchecked Sendable {
 
     private struct Track {
         var id: String
-        var kind: Kind
-        var format: Codec
+        var kind: MediaKind
+        var format: MediaCodec
         var clockRate: Int
         var channels: Int
         var paused = false
@@ -164,7 +150,7 @@ public final class MemberRecorder: @unchecked Sendable {
     }
 
     /// - Parameter codec: nil for VP8 video or Opus audio.
-    public func addTrack(id: String, kind: Kind, codec: Codec? = nil, clockRate: Int, channels: Int = 2) {
+    public func addTrack(id: String, kind: MediaKind, codec: MediaCodec? = nil, clockRate: Int, channels: Int = 2) {
         let format = codec ?? (kind == .video ? .vp8 : .opus)
         queue.async {
             guard self.tracks[id] == nil else { return }
