@@ -48,7 +48,7 @@ let package = Package(
         // Pure RTP media logic (packetizers, depacketizers, jitter buffer, statistics, streams);
         // the codec wrappers that link libopus and libvpx live apart in Codecs.
         .target(name: "Media", dependencies: ["MediaFormat", "RTP", "Bytes"], swiftSettings: strict),
-        .target(name: "Codecs", dependencies: ["Media", "COpus", "CVPX"], swiftSettings: strict),
+        .target(name: "Codecs", dependencies: ["MediaFormat", "Media", "COpus", "CVPX"], swiftSettings: strict),
         .target(name: "Capture", dependencies: ["MediaFormat", "Media", "CALSA", "CV4L2", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
         .target(name: "Recording", dependencies: ["MediaFormat", "Media", .product(name: "Logging", package: "swift-log")],

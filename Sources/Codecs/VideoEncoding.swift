@@ -1,4 +1,5 @@
 import Media
+import MediaFormat
 
 /// What a send pipeline needs of a video encoder (VP8, VP9).
 public protocol VideoEncoding: AnyObject {
@@ -18,11 +19,11 @@ extension LibvpxEncoder {
 }
 
 extension VP8Encoder: VideoEncoding {
-    public var mimeType: String { "video/VP8" }
+    public var mimeType: String { MimeType.vp8 }
 }
 
 extension VP9Encoder: VideoEncoding {
-    public var mimeType: String { "video/VP9" }
+    public var mimeType: String { MimeType.vp9 }
 }
 
 /// How a video encoder is set up, whatever the codec the router makes us use.
@@ -43,10 +44,10 @@ public struct VideoEncoderSettings: Sendable, Equatable {
 
     /// An encoder for `mimeType` (video/VP8 or video/VP9).
     public func makeEncoder(mimeType: String) throws -> any VideoEncoding {
-        switch mimeType.lowercased() {
-        case "video/vp8":
+        switch MediaCodec(mimeType: mimeType) {
+        case .vp8:
             return try VP8Encoder(width: width, height: height, fps: fps, bitrate: bitrate, keyFrameInterval: keyFrameInterval)
-        case "video/vp9":
+        case .vp9:
             return try VP9Encoder(width: width, height: height, fps: fps, bitrate: bitrate, keyFrameInterval: keyFrameInterval)
         default:
             throw MediaError.codec("nacho cannot encode \(mimeType)")

@@ -95,8 +95,8 @@ enum MediaSetup {
     /// `vp8`, `vp9` (or `video/VP9`) as a MIME type.
     static func videoCodec(_ name: String) throws -> String {
         switch name.lowercased() {
-        case "vp8", "video/vp8": return "video/VP8"
-        case "vp9", "video/vp9": return "video/VP9"
+        case "vp8", "video/vp8": return MimeType.vp8
+        case "vp9", "video/vp9": return MimeType.vp9
         default: throw MediaError.codec("video codec \(name.debugDescription): nacho sends vp8 or vp9")
         }
     }

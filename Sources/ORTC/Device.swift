@@ -51,7 +51,7 @@ public struct Device: Sendable {
             }
             throw ORTCError.cannotSend("the router offers no \(preferred) nacho can send")
         }
-        for mime in kind == .video ? ["video/vp8", "video/vp9"] : [] {
+        for mime in kind == .video ? [MimeType.vp8.lowercased(), MimeType.vp9.lowercased()] : [] {
             if let codec = candidates.first(where: { $0.mimeType.lowercased() == mime }) { return codec }
         }
         guard let codec = candidates.first else {
@@ -106,8 +106,8 @@ public struct Device: Sendable {
     /// does). Only VP8: mediasoup accepts simulcast for VP8 and H264, and nacho encodes VP8.
     public func sendingSimulcastRtpParameters(layers: [SimulcastLayer], cname: String, mid: String?,
                                               codec preferred: String? = nil) throws -> RtpParameters {
-        let codec = try sendCodec(kind: .video, preferred: preferred ?? "video/VP8")
-        guard codec.mimeType.lowercased() == "video/vp8" else {
+        let codec = try sendCodec(kind: .video, preferred: preferred ?? MimeType.vp8)
+        guard MediaCodec(mimeType: codec.mimeType) == .vp8 else {
             throw ORTCError.cannotSend("simulcast is VP8 only in nacho (mediasoup takes VP8 or H264; \(codec.mimeType) would be SVC)")
         }
         guard layers.count >= 2 else { throw ORTCError.cannotSend("simulcast needs at least 2 layers, got \(layers.count)") }

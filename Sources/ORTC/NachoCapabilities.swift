@@ -8,19 +8,19 @@
 /// never produces H264 even when the router offers only that).
 public enum NachoCapabilities {
     public static let opus = RtpCodecCapability(
-        kind: .audio, mimeType: "audio/opus", clockRate: 48000, channels: 2,
+        kind: .audio, mimeType: MimeType.opus, clockRate: 48000, channels: 2,
         parameters: ["useinbandfec": .int(1), "minptime": .int(10)],
         rtcpFeedback: [.transportCC])
 
     static let videoFeedback: [RtcpFeedback] = [.nack, .pli, .fir, .remb, .transportCC]
 
-    public static let vp8 = RtpCodecCapability(kind: .video, mimeType: "video/VP8", clockRate: 90000, rtcpFeedback: videoFeedback)
+    public static let vp8 = RtpCodecCapability(kind: .video, mimeType: MimeType.vp8, clockRate: 90000, rtcpFeedback: videoFeedback)
 
     /// VP9 profile 0 (8-bit 4:2:0) and 2 (10/12-bit 4:2:0), matched by `profile-id` (RFC 9628 §6).
     public static let vp9Profile0 = RtpCodecCapability(
-        kind: .video, mimeType: "video/VP9", clockRate: 90000, parameters: ["profile-id": .int(0)], rtcpFeedback: videoFeedback)
+        kind: .video, mimeType: MimeType.vp9, clockRate: 90000, parameters: ["profile-id": .int(0)], rtcpFeedback: videoFeedback)
     public static let vp9Profile2 = RtpCodecCapability(
-        kind: .video, mimeType: "video/VP9", clockRate: 90000, parameters: ["profile-id": .int(2)], rtcpFeedback: videoFeedback)
+        kind: .video, mimeType: MimeType.vp9, clockRate: 90000, parameters: ["profile-id": .int(2)], rtcpFeedback: videoFeedback)
 
     /// The H264 profiles phones and browsers offer: constrained baseline, baseline, main and
     /// high (the level is only a ceiling: with level-asymmetry-allowed the router's is taken).
@@ -28,7 +28,7 @@ public enum NachoCapabilities {
     /// single NAL, STAP-A, FU-A) is what WebRTC endpoints use.
     public static let h264ProfileLevelIds = ["42e01f", "42001f", "4d001f", "640032"]
     public static let h264: [RtpCodecCapability] = h264ProfileLevelIds.map {
-        RtpCodecCapability(kind: .video, mimeType: "video/H264", clockRate: 90000,
+        RtpCodecCapability(kind: .video, mimeType: MimeType.h264, clockRate: 90000,
                            parameters: ["packetization-mode": .int(1), "profile-level-id": .string($0),
                                         "level-asymmetry-allowed": .int(1)],
                            rtcpFeedback: videoFeedback)
@@ -54,16 +54,16 @@ public enum NachoCapabilities {
     public static let receiveFeedback: Set<RtcpFeedback> = [.nack, .pli, .fir]
 
     /// MIME types (lower case) nacho depacketizes and records to WebM: all it offers.
-    public static let receivableMimeTypes: Set<String> = ["audio/opus", "video/vp8", "video/vp9", "video/h264"]
+    public static let receivableMimeTypes: Set<String> = Set(MediaCodec.allCases.map { $0.mimeType.lowercased() })
     public static let recordableMimeTypes: Set<String> = receivableMimeTypes
     /// MIME types nacho has an encoder for (VP9: profile 0 only, see `canSend`).
-    public static let sendableMimeTypes: Set<String> = ["audio/opus", "video/vp8", "video/vp9"]
+    public static let sendableMimeTypes: Set<String> = Set([MediaCodec.opus, .vp8, .vp9].map { $0.mimeType.lowercased() })
 
     /// Whether nacho can encode a negotiated codec: Opus, VP8, VP9 profile 0. Never H264.
     public static func canSend(mimeType: String, parameters: [String: CodecParameterValue]) -> Bool {
         let mime = mimeType.lowercased()
         guard sendableMimeTypes.contains(mime) else { return false }
-        if mime == "video/vp9" { return (parameters["profile-id"] ?? .int(0)) == .int(0) }
+        if MediaCodec(mimeType: mime) == .vp9 { return (parameters["profile-id"] ?? .int(0)) == .int(0) }
         return true
     }
 

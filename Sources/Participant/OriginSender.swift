@@ -90,7 +90,7 @@ public struct OriginSender: Sendable {
                 // The codec the router takes (VP8 if it has it, else VP9; or the one asked for).
                 let codec = try device.sendCodec(kind: producer.kind, preferred: producer.codec ?? producer.pipeline.fixedCodec)
                 try producer.pipeline.use(videoCodec: codec.mimeType)
-                if producer.pipeline.layerCount > 1 && codec.mimeType.lowercased() == "video/vp8" {
+                if producer.pipeline.layerCount > 1 && MediaCodec(mimeType: codec.mimeType) == .vp8 {
                     // Simulcast: an SSRC and an RTX SSRC per layer, smallest first.
                     let layers = zip(producer.pipeline.simulcastFactors, producer.pipeline.layerBitrates).enumerated().map { layer, pair in
                         SimulcastLayer(ssrc: ssrc &+ UInt32(2 * layer), rtxSsrc: ssrc &+ UInt32(2 * layer + 1),

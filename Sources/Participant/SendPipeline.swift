@@ -123,7 +123,7 @@ public final class SendPipeline: Sendable {
             layers.append(layer)
             scalers.append(scaler)
         }
-        let encoders = try layers.map { try $0.makeEncoder(mimeType: "video/VP8") }
+        let encoders = try layers.map { try $0.makeEncoder(mimeType: MimeType.vp8) }
         layerCount = layers.count
         machinery = Machinery(videoSource: source, audioSource: nil, audioEncoder: nil, videoSettings: layers, scalers: scalers)
         var shared = Shared(layers: layers.count)
