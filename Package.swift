@@ -94,7 +94,7 @@ let package = Package(
             swiftSettings: strict
         ),
         // Load tests: a room of bots in one process, their statistics.
-        .target(name: "LoadTest", dependencies: ["Participant", "Signaling", .product(name: "Logging", package: "swift-log")],
+        .target(name: "LoadTest", dependencies: ["Participant", "Signaling", "LoadReport", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
         .target(
             name: "NachoCLI",
@@ -125,7 +125,7 @@ let package = Package(
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "Media", "CVPX"]),
         .testTarget(name: "RecordingTests", dependencies: ["TestSupport", "Recording"]),
         .testTarget(name: "LoadReportTests", dependencies: ["LoadReport"]),
-        .testTarget(name: "LoadTestTests", dependencies: ["LoadTest", "Participant", "ORTC"]),
+        .testTarget(name: "LoadTestTests", dependencies: ["LoadTest", "LoadReport", "Participant", "ORTC"]),
         .testTarget(name: "CaptureTests", dependencies: ["TestSupport", "Capture", "Media"]),
         .testTarget(name: "RTPTests", dependencies: ["RTP", "Bytes"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "ORTC", "SocketIO"], resources: [.copy("Fixtures")]),

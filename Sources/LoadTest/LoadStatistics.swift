@@ -1,36 +1,22 @@
+import LoadReport
 import Participant
 /// What a load test reports per bot and track (docs/STATS.md): the figures of each interval
 /// (about a second) from the bots' cumulative track figures, and the totals of the run.
 /// Pure: snapshots and times in, records out.
 public struct LoadStatistics: Sendable {
-    /// One track of one bot over an interval (or over the whole run, for summaries).
+    /// One track of one bot over an interval (or over the whole run, for summaries): the
+    /// figures exactly as a statistics line carries them (`LoadReport.TrackFigures`, the one
+    /// type that both writes and reads them), and whose they are.
+    @dynamicMemberLookup
     public struct Record: Sendable, Equatable {
         public var bot: String
         public var role: Bot.Role
-        public var direction: TrackStats.Direction
-        public var kind: String
-        public var codec: String
-        public var track: String
-        public var peer: String?
-        public var elapsedSeconds: Double
-        public var intervalSeconds: Double
-        public var packets = 0
-        public var bytes = 0
-        public var bitrate = 0
-        public var packetsLost = 0
-        public var loss = 0.0
-        public var jitterMs: Double?
-        public var rttMs: Double?
-        public var nacks = 0
-        public var plis = 0
-        public var firs = 0
-        public var retransmissions = 0
-        public var frames = 0
-        public var keyFrames = 0
-        public var freezes = 0
-        public var freezeMs = 0.0
-        public var delayP50Ms: Double?
-        public var delayP95Ms: Double?
+        public var figures: TrackFigures
+
+        public subscript<T>(dynamicMember path: WritableKeyPath<TrackFigures, T>) -> T {
+            get { figures[keyPath: path] }
+            set { figures[keyPath: path] = newValue }
+        }
     }
 
     /// Delays in milliseconds: 1 ms buckets to 2 s, then 10 ms buckets to 20 s.
@@ -105,12 +91,13 @@ public struct LoadStatistics: Sendable {
             let before = previous[key]
             let since = before?.at ?? joinedAt
             let interval = max(now - since, 0.001)
-            var record = Record(bot: bot, role: role, direction: stats.direction, kind: stats.kind.rawValue, codec: stats.codec,
-                                track: stats.track, peer: stats.peer, elapsedSeconds: now - joinedAt, intervalSeconds: interval)
+            var record = Record(bot: bot, role: role, figures: TrackFigures(
+                direction: stats.direction == .send ? .send : .receive, kind: stats.kind.rawValue, codec: stats.codec,
+                track: stats.track, peer: stats.peer, elapsedS: now - joinedAt, intervalS: interval))
             let old = before?.stats
             record.packets = stats.packets - (old?.packets ?? 0)
             record.bytes = stats.bytes - (old?.bytes ?? 0)
-            record.bitrate = Int(Double(record.bytes * 8) / interval)
+            record.bitrate = (Double(record.bytes) * 8 / interval).rounded()
             record.packetsLost = max(0, stats.packetsLost - (old?.packetsLost ?? 0))
             let expected = stats.packetsExpected - (old?.packetsExpected ?? 0)
             record.loss = expected > 0 ? min(1, Double(record.packetsLost) / Double(expected)) : 0
@@ -126,8 +113,8 @@ public struct LoadStatistics: Sendable {
             record.freezeMs = (stats.freezeSeconds - (old?.freezeSeconds ?? 0)) * 1000
             var histogram = DelayHistogram()
             for delay in stats.delays { histogram.add(delay * 1000) }
-            record.delayP50Ms = histogram.percentile(0.5)
-            record.delayP95Ms = histogram.percentile(0.95)
+            record.delayMsP50 = histogram.percentile(0.5)
+            record.delayMsP95 = histogram.percentile(0.95)
             // An ended track reports no more: only its small total stays.
             previous[key] = stats.ended ? nil : Previous(stats: stats, at: now)
             accumulate(key, record, stats: stats, delays: stats.delays, now: now, since: since)
@@ -162,8 +149,8 @@ public struct LoadStatistics: Sendable {
         if total.histogram != nil {
             for delay in delays { total.histogram?.add(delay * 1000) }
             if stats.ended, let histogram = total.histogram {
-                total.record.delayP50Ms = histogram.percentile(0.5)
-                total.record.delayP95Ms = histogram.percentile(0.95)
+                total.record.delayMsP50 = histogram.percentile(0.5)
+                total.record.delayMsP95 = histogram.percentile(0.95)
                 total.histogram = nil
             }
         }
@@ -180,12 +167,12 @@ public struct LoadStatistics: Sendable {
             guard let total = totals[key] else { return nil }
             var record = total.record
             let duration = max(total.lastSeen - total.firstSeen, 0.001)
-            record.elapsedSeconds = duration
-            record.intervalSeconds = duration
-            record.bitrate = Int(Double(record.bytes * 8) / duration)
+            record.elapsedS = duration
+            record.intervalS = duration
+            record.bitrate = (Double(record.bytes) * 8 / duration).rounded()
             if let histogram = total.histogram {
-                record.delayP50Ms = histogram.percentile(0.5)
-                record.delayP95Ms = histogram.percentile(0.95)
+                record.delayMsP50 = histogram.percentile(0.5)
+                record.delayMsP95 = histogram.percentile(0.95)
             }
             return record
         }

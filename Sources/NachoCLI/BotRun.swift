@@ -113,20 +113,24 @@ struct BotRun {
         }
     }
 
-    /// A record as the statistics schema names its fields (docs/STATS.md).
+    /// A record as the statistics schema names its fields (docs/STATS.md): `TrackFigures`'
+    /// own encoding, whose reader `nacho report` uses, with the bot and its role; figures to
+    /// a thousandth.
     static func json(_ record: LoadStatistics.Record) -> [String: JSONValue] {
-        func number(_ value: Double?) -> JSONValue { value.map { .double(($0 * 1000).rounded() / 1000) } ?? .null }
-        return [
-            "bot": .string(record.bot), "role": .string(record.role.rawValue), "direction": .string(record.direction.rawValue),
-            "kind": .string(record.kind), "codec": .string(record.codec), "track": .string(record.track),
-            "peer": record.peer.map { .string($0) } ?? .null, "elapsed_s": number(record.elapsedSeconds),
-            "interval_s": number(record.intervalSeconds), "packets": .int(record.packets), "bytes": .int(record.bytes),
-            "bitrate": .int(record.bitrate), "packets_lost": .int(record.packetsLost), "loss": number(record.loss),
-            "jitter_ms": number(record.jitterMs), "rtt_ms": number(record.rttMs), "nacks": .int(record.nacks),
-            "plis": .int(record.plis), "firs": .int(record.firs), "retransmissions": .int(record.retransmissions),
-            "frames": .int(record.frames), "key_frames": .int(record.keyFrames), "freezes": .int(record.freezes),
-            "freeze_ms": number(record.freezeMs), "delay_ms_p50": number(record.delayP50Ms), "delay_ms_p95": number(record.delayP95Ms),
-        ]
+        var figures = record.figures
+        func rounded(_ value: Double?) -> Double? { value.map { ($0 * 1000).rounded() / 1000 } }
+        figures.elapsedS = rounded(figures.elapsedS)
+        figures.intervalS = rounded(figures.intervalS)
+        figures.loss = rounded(figures.loss)
+        figures.jitterMs = rounded(figures.jitterMs)
+        figures.rttMs = rounded(figures.rttMs)
+        figures.freezeMs = rounded(figures.freezeMs)
+        figures.delayMsP50 = rounded(figures.delayMsP50)
+        figures.delayMsP95 = rounded(figures.delayMsP95)
+        var fields = (try? JSONValue(encoding: figures))?.objectValue ?? [:]
+        fields["bot"] = .string(record.bot)
+        fields["role"] = .string(record.role.rawValue)
+        return fields
     }
 }
 

@@ -33,8 +33,8 @@ final class LoadStatisticsTests: XCTestCase {
         XCTAssertEqual(summary.count, 200)
         XCTAssertEqual(summary.first?.packets, 20)
         // The percentiles of the whole track (40, 50, 60 ms) were kept when it ended.
-        XCTAssertEqual(summary.first?.delayP50Ms, 50.5)
-        XCTAssertEqual(summary.first?.delayP95Ms, 60.5)
+        XCTAssertEqual(summary.first?.delayMsP50, 50.5)
+        XCTAssertEqual(summary.first?.delayMsP95, 60.5)
     }
 
     func testLiveTracksKeepTheirHistogramUntilTheSummary() {
@@ -43,6 +43,6 @@ final class LoadStatisticsTests: XCTestCase {
         _ = statistics.record(bot: "1", role: .subscriber, tracks: [stats("a", packets: 9, delays: [0.030])], now: 2, joinedAt: 0)
         XCTAssertEqual(statistics.liveTracks, 1)
         XCTAssertEqual(statistics.histograms, 1)
-        XCTAssertEqual(statistics.summary(bot: "1").first?.delayP95Ms, 30.5)
+        XCTAssertEqual(statistics.summary(bot: "1").first?.delayMsP95, 30.5)
     }
 }
