@@ -34,25 +34,10 @@ enum ReplayFixtures {
 
     static func tool(_ name: String) throws -> String { try ExternalTool.path(name) }
 
-    /// Runs a tool to completion, its output in files (no pipe can fill up and block it).
+    /// Runs a tool to completion (TestSupport).
     static func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try tool(name))
-        process.arguments = arguments
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("nacho-replay-tool-\(getpid())-\(UUID().uuidString)")
-        let outURL = base.appendingPathExtension("out"), errURL = base.appendingPathExtension("err")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        defer {
-            try? FileManager.default.removeItem(at: outURL)
-            try? FileManager.default.removeItem(at: errURL)
-        }
-        process.standardOutput = try FileHandle(forWritingTo: outURL)
-        process.standardError = try FileHandle(forWritingTo: errURL)
-        try process.run()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
-                String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+        let result = try ExternalTool.run(name, arguments)
+        return (result.status, String(decoding: result.stdout, as: UTF8.self), result.stderr)
     }
 
     static func bytes(_ path: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) }
