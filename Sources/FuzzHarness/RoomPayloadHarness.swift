@@ -17,7 +17,7 @@ public enum RoomPayloadHarness {
         require(value.summary.count <= 80, "summary of \(value.summary.count) characters")
         if let answer = try? JoinAnswer(parsing: value) {
             require(answer.peers.count <= JoinAnswer.maxPeers, "\(answer.peers.count) peers")
-            for peer in answer.peers { requireIdentifier(peer.memberNo, "member_no") }
+            for peer in answer.peers { requireIdentifier(peer.memberNo, "member_no", allowEmpty: true) }
             if let room = answer.roomId { requireIdentifier(room, "room_id", allowEmpty: true) }
             var written: [String: JSONValue] = ["peers": .array(answer.peers.map { peer in
                 var object: [String: JSONValue] = ["member_no": .string(peer.memberNo)]

@@ -1,46 +1,46 @@
-import Synchronization
+import Foundation
 
 /// Ends a participant's stay: a deadline, Ctrl-C, or the owner deciding so. Any number of
 /// waiters; once fired it stays fired. A cancelled waiter returns at once.
-public final class StopSignal: Sendable {
-    private struct State {
-        var fired = false
-        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
-        var nextWaiter = 0
-    }
-
-    private let state = Mutex(State())
+/// Unchecked because of its fields; sound because each is read and written under `lock`
+/// only. An NSLock, not `Synchronization.Mutex`: on Linux ThreadSanitizer does not see Mutex
+/// (futex) ordering and reports every contended use as a race, and this lock is contended.
+public final class StopSignal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var fired = false
+    private var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    private var nextWaiter = 0
 
     public init() {}
 
     public func fire() {
-        let toResume: [CheckedContinuation<Void, Never>] = state.withLock { state in
-            guard !state.fired else { return [] }
-            state.fired = true
-            defer { state.waiters.removeAll() }
-            return Array(state.waiters.values)
+        let toResume: [CheckedContinuation<Void, Never>] = lock.withLock {
+            guard !fired else { return [] }
+            fired = true
+            defer { waiters.removeAll() }
+            return Array(waiters.values)
         }
         for waiter in toResume { waiter.resume() }
     }
 
-    public var isFired: Bool { state.withLock { $0.fired } }
+    public var isFired: Bool { lock.withLock { fired } }
 
     public func wait() async {
-        let id = state.withLock { state -> Int in
-            state.nextWaiter += 1
-            return state.nextWaiter
+        let id = lock.withLock { () -> Int in
+            nextWaiter += 1
+            return nextWaiter
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { state -> Bool in
-                    if state.fired || Task.isCancelled { return true }
-                    state.waiters[id] = continuation
+                let resumeNow = lock.withLock { () -> Bool in
+                    if fired || Task.isCancelled { return true }
+                    waiters[id] = continuation
                     return false
                 }
                 if resumeNow { continuation.resume() }
             }
         } onCancel: {
-            let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
+            let waiter = lock.withLock { waiters.removeValue(forKey: id) }
             waiter?.resume()
         }
     }
