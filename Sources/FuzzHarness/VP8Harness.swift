@@ -14,33 +14,43 @@ public enum VP8Harness {
         var input = FuzzInput(data)
         var depacketizer = VP8Depacketizer()
         var timestamp: UInt32 = 90000
-        // The reference: what the packets of the frame in progress carry.
+        // The reference: what the packets of the frame in progress carry. A frame starts at
+        // the first packet of a new timestamp whose descriptor reads; a packet whose
+        // descriptor does not read breaks the frame in progress (none: it is ignored).
         var expected: [UInt8] = []
         var expectedTimestamp: UInt32?
         var startedPartitionZero = false
+        var broken = false
         while !input.isAtEnd {
             let flags = input.u8()
             if flags & 4 != 0 { timestamp &+= 3000 }
             let payload = input.chunk()
             let marker = flags & 1 != 0, discontinuity = flags & 2 != 0
             let descriptor = VP8Depacketizer.descriptor(payload[...])
-            if discontinuity || expectedTimestamp != timestamp {
-                expected = []
-                expectedTimestamp = timestamp
-                startedPartitionZero = descriptor.map { $0.startOfPartition && $0.partitionIndex == 0 } ?? false
+            if discontinuity { expectedTimestamp = nil }
+            if let descriptor {
+                if expectedTimestamp != timestamp {
+                    expected = []
+                    expectedTimestamp = timestamp
+                    startedPartitionZero = descriptor.startOfPartition && descriptor.partitionIndex == 0
+                    broken = false
+                }
+                expected += payload.dropFirst(descriptor.headerSize)
+            } else if expectedTimestamp != nil {
+                broken = true
             }
-            if let descriptor { expected += payload.dropFirst(descriptor.headerSize) }
             let frame = depacketizer.add(payload[...], timestamp: timestamp, marker: marker, discontinuity: discontinuity)
             if let frame {
                 check(frame)
                 require(!depacketizer.waitingForKeyFrame, "a frame came out while waiting for a key frame")
                 require(frame.timestamp == timestamp, "frame timestamp \(frame.timestamp), packet \(timestamp)")
-                require(marker, "a frame came out without the marker")
+                require(marker && descriptor != nil, "a frame came out without a readable packet with the marker")
                 require(startedPartitionZero, "a frame whose first packet did not start partition 0")
+                require(!broken, "a frame with an unreadable packet came out")
                 require(frame.data == expected, "frame of \(frame.data.count) bytes, its packets carried \(expected.count)")
                 require(frame.isKeyFrame == (frame.data[0] & 1 == 0), "key-frame flag differs from the frame tag")
             }
-            if marker { expectedTimestamp = nil }
+            if marker && descriptor != nil { expectedTimestamp = nil }
         }
     }
 
