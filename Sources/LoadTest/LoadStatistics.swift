@@ -27,18 +27,26 @@ public struct LoadStatistics: Sendable {
 
         public init() {}
 
+        /// Samples at or past the last bucket (20 s): counted, never given a value.
+        public private(set) var outOfRange = 0
+
         public mutating func add(_ milliseconds: Double) {
             guard milliseconds.isFinite else { return }
             let ms = max(0, milliseconds)
+            // Compared before any Int conversion: a hostile sender report can make a delay
+            // of 1e300 ms, which Int() would trap on.
             if ms < 2000 {
                 fine[Int(ms)] += 1
-            } else {
+            } else if ms < 20_000 {
                 coarse[min(Int((ms - 2000) / 10), coarse.count - 1)] += 1
+            } else {
+                outOfRange += 1
             }
             count += 1
         }
 
-        /// The delay below which `fraction` of the samples lie, nil without samples.
+        /// The delay below which `fraction` of the samples lie; nil without samples, and nil
+        /// when that rank lies past the histogram's range (unknown, not its 20 s bound).
         public func percentile(_ fraction: Double) -> Double? {
             guard count > 0 else { return nil }
             let rank = max(1, Int((fraction * Double(count)).rounded(.up)))
@@ -51,7 +59,7 @@ public struct LoadStatistics: Sendable {
                 seen += n
                 if seen >= rank { return 2000 + Double(index) * 10 + 5 }
             }
-            return 20_000
+            return nil
         }
     }
 

@@ -46,3 +46,20 @@ final class LoadStatisticsTests: XCTestCase {
         XCTAssertEqual(statistics.summary(bot: "1").first?.delayMsP95, 30.5)
     }
 }
+
+final class DelayHistogramTests: XCTestCase {
+    /// A delay past the histogram's 20 s is out of range: a percentile that falls there is
+    /// unknown (nil), not the bound printed as a measurement; a 1e300 ms delay (a hostile
+    /// sender report) is counted, not converted to Int.
+    func testDelaysPastTheRangeAreUnknownNotTheBound() {
+        var histogram = LoadStatistics.DelayHistogram()
+        for _ in 0..<3 { histogram.add(40) }
+        for delay in [25_000.0, 1e300] { histogram.add(delay) }
+        XCTAssertEqual(histogram.count, 5)
+        XCTAssertEqual(histogram.outOfRange, 2)
+        XCTAssertEqual(histogram.percentile(0.5), 40.5)
+        XCTAssertNil(histogram.percentile(0.95), "the 95th percentile lies past 20 s")
+        histogram.add(.infinity)
+        XCTAssertEqual(histogram.count, 5, "not finite: not a sample")
+    }
+}
