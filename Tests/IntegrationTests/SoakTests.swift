@@ -41,7 +41,7 @@ final class SoakTests: XCTestCase {
         let recorded = try files(in: dir)
         print("SoakTests: \(churns) churns, \(recorded.count) files; RSS kB by time (s): "
               + samples.map { "\(Int($0.t)):\($0.rss)" }.joined(separator: " "))
-        XCTAssertGreaterThanOrEqual(recorded.count, 2 * churns / 2, "a file per member and rejoin (most of them)")
+        XCTAssertGreaterThanOrEqual(recorded.count, churns, "two members rejoining at each churn: at least one file per churn")
         // Flat: the peak after the first 20 s is within a generous margin of the peak at 20 s.
         let early = try XCTUnwrap(samples.last { $0.t <= 20 }?.peak, "no sample in the first 20 s")
         let late = try XCTUnwrap(samples.last?.peak)
