@@ -47,7 +47,7 @@ public struct RtpCodecCapability: Sendable, Hashable, Codable {
         rtcpFeedback = try c.decodeIfPresent([RtcpFeedback].self, forKey: .rtcpFeedback) ?? []
     }
 
-    public var isRtx: Bool { mimeType.lowercased().hasSuffix("/rtx") }
+    public var isRtx: Bool { MimeType.isRtx(mimeType) }
 }
 
 /// The direction a header extension may be used in, from the capability owner's view.

@@ -58,7 +58,7 @@ public struct RtpCodecParameters: Sendable, Hashable, Codable {
         rtcpFeedback = try c.decodeIfPresent([RtcpFeedback].self, forKey: .rtcpFeedback) ?? []
     }
 
-    public var isRtx: Bool { mimeType.lowercased().hasSuffix("/rtx") }
+    public var isRtx: Bool { MimeType.isRtx(mimeType) }
     public var kind: MediaKind? { MediaKind(mimeType: mimeType) }
 }
 

@@ -79,7 +79,7 @@ public enum Validation {
         case .video:
             channels = nil
         }
-        if mimeType.lowercased().hasSuffix("/rtx") {
+        if MimeType.isRtx(mimeType) {
             guard let apt = parameters["apt"] else {
                 throw ORTCError.invalid("\(path): missing apt parameter in RTX codec")
             }

@@ -149,12 +149,6 @@ public final class MediaReceiver: Sendable {
         (try? await eventLoop.submit { [self] in state.value.engine.totals() }.get()) ?? []
     }
 
-    /// How many consumers the engine holds live and as closed summaries (tests, soak figures).
-    public func consumerCounts() async -> (live: Int, ended: Int) {
-        (try? await eventLoop.submit { [self] in (state.value.engine.liveConsumers, state.value.engine.endedConsumers) }.get())
-            ?? (0, 0)
-    }
-
     // MARK: - Event loop
 
     private static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
