@@ -2,7 +2,7 @@ import Foundation
 import LoadReport
 
 /// Bytes as a statistics file (docs/STATS.md) through what `nacho report` does with it:
-/// `StatsReader.parse`, `FleetReport`, the expectations, and the text, JSON and HTML reports.
+/// `StatsReader.parse`, `FleetFigures`, the expectations, and the text, JSON and HTML reports.
 /// The file can come from anywhere (a fleet's merged logs, a hand-edited or hostile file).
 ///
 /// Input: the file's bytes.
@@ -34,7 +34,7 @@ public enum StatsReportHarness {
                     "\(line) reads back as \(again.records), problems \(again.problems)")
         }
 
-        let report = FleetReport(records: input.records)
+        let report = FleetFigures(records: input.records)
         let outcomes = Expectations.evaluate(expectations, against: report)
         require(outcomes.count == expectations.count, "\(outcomes.count) outcomes for \(expectations.count) expectations")
 

@@ -3,7 +3,7 @@ extension Expectation {
     /// not measured (no packets, no delay: sender and receiver without a shared clock) is a
     /// miss, and so is an expectation that finds nothing to check: a threshold that checked
     /// nothing must not pass a load test that did not run.
-    public func evaluate(_ report: FleetReport) -> ExpectationOutcome {
+    public func evaluate(_ report: FleetFigures) -> ExpectationOutcome {
         switch metric.level {
         case .fleet: return evaluateJoined(report)
         case .track: return evaluateTracks(report)
@@ -19,7 +19,7 @@ extension Expectation {
         ExpectationOutcome(expectation: self, checked: 0, misses: [ExpectationMiss(bots: [], line: "expectation \(text) missed: \(what)")])
     }
 
-    private func evaluateJoined(_ report: FleetReport) -> ExpectationOutcome {
+    private func evaluateJoined(_ report: FleetFigures) -> ExpectationOutcome {
         let join = report.join
         guard join.planned > 0 else { return nothing("no bots in the statistics") }
         let joined = Double(join.joined), planned = Double(join.planned)
@@ -42,7 +42,7 @@ extension Expectation {
                                   misses: [ExpectationMiss(bots: join.notJoined.map(\.bot), line: line)])
     }
 
-    private func evaluateTracks(_ report: FleetReport) -> ExpectationOutcome {
+    private func evaluateTracks(_ report: FleetFigures) -> ExpectationOutcome {
         let pool = metric == .jitter ? report.received : report.published + report.received
         let tracks = pool.filter { kind == nil || $0.figures.kind == kind }
         guard !tracks.isEmpty else { return nothing("no \(kind.map { $0 + " " } ?? "")tracks in the statistics") }
@@ -69,7 +69,7 @@ extension Expectation {
         return ExpectationOutcome(expectation: self, checked: tracks.count, misses: misses)
     }
 
-    private func evaluateSubscribers(_ report: FleetReport) -> ExpectationOutcome {
+    private func evaluateSubscribers(_ report: FleetFigures) -> ExpectationOutcome {
         guard !report.subscribers.isEmpty else { return nothing("no subscribers in the statistics") }
         let roomOfRun = Dictionary(report.runs.map { ($0.run, $0.room) }, uniquingKeysWith: { first, _ in first })
         // The tracks published per room, once per room rather than once per subscriber.
@@ -138,7 +138,7 @@ public enum Expectations {
     }
 
     /// Every expectation against the report, in the order given.
-    public static func evaluate(_ expectations: [Expectation], against report: FleetReport) -> [ExpectationOutcome] {
+    public static func evaluate(_ expectations: [Expectation], against report: FleetFigures) -> [ExpectationOutcome] {
         expectations.map { $0.evaluate(report) }
     }
 }

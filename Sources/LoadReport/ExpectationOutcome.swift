@@ -32,7 +32,7 @@ public struct ExpectationOutcome: Sendable, Equatable {
 
     /// The bots that missed it, each once, in member order.
     public var missedBots: [String] {
-        Array(Set(misses.flatMap(\.bots))).sorted { FleetReport.memberOrder($0, "", $1, "") }
+        Array(Set(misses.flatMap(\.bots))).sorted { FleetFigures.memberOrder($0, "", $1, "") }
     }
 
     /// One line for a met expectation (`expectation loss<2% met: 12 tracks`); the misses'

@@ -1,7 +1,7 @@
 /// The charts of the HTML report: what each shows and how its lines are made from the
 /// per-track series.
 enum ReportCharts {
-    static func all(_ report: FleetReport) -> [(section: String, charts: [LineChart])] {
+    static func all(_ report: FleetFigures) -> [(section: String, charts: [LineChart])] {
         let sent = report.series.filter { $0.direction == .send }
         let received = report.series.filter { $0.direction == .receive }
         let bySubscriber = subscriberSeries(received)

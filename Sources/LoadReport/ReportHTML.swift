@@ -6,7 +6,7 @@ import Foundation
 /// own entities), so tools can parse it; it declares no XML namespace, which HTML does not
 /// need for inline SVG and which keeps every URL out of the file.
 public enum ReportHTML {
-    public static func render(_ report: FleetReport, outcomes: [ExpectationOutcome] = [], problems: [StatsProblem] = []) -> String {
+    public static func render(_ report: FleetFigures, outcomes: [ExpectationOutcome] = [], problems: [StatsProblem] = []) -> String {
         let rooms = report.rooms
         let title = "nacho load report" + (rooms.isEmpty ? "" : ", room " + rooms.joined(separator: ", "))
         var out = """
@@ -65,7 +65,7 @@ public enum ReportHTML {
         return out + "</body>\n</html>\n"
     }
 
-    static func headline(_ report: FleetReport) -> String {
+    static func headline(_ report: FleetFigures) -> String {
         let join = report.join
         var parts = ["\(report.runs.count) run\(report.runs.count == 1 ? "" : "s")",
                      "\(join.joined) of \(join.planned) bots joined",

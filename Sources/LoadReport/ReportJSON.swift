@@ -5,7 +5,7 @@ import Foundation
 /// totals), the subscribers, the totals, the expectations and the lines that were skipped.
 /// Figures that were not measured are null, never left out.
 public enum ReportJSON {
-    public static func render(_ report: FleetReport, outcomes: [ExpectationOutcome] = [], problems: [StatsProblem] = []) -> String {
+    public static func render(_ report: FleetFigures, outcomes: [ExpectationOutcome] = [], problems: [StatsProblem] = []) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let document = Document(report: report, outcomes: outcomes, problems: problems)
@@ -38,7 +38,7 @@ public enum ReportJSON {
     }
 
     private struct Document: Encodable {
-        var report: FleetReport
+        var report: FleetFigures
         var outcomes: [ExpectationOutcome]
         var problems: [StatsProblem]
 

@@ -1,7 +1,7 @@
 /// The plain-text report: a heading with the joins, then a table of published tracks and one
 /// of subscribers, each with a total row, then the bots that did not join.
 public enum ReportText {
-    public static func render(_ report: FleetReport) -> String {
+    public static func render(_ report: FleetFigures) -> String {
         var out: [String] = []
         let rooms = report.rooms
         out.append("Load report" + (rooms.isEmpty ? "" : ", room " + rooms.joined(separator: ", ")))
@@ -36,7 +36,7 @@ public enum ReportText {
         return out.joined(separator: "\n") + "\n"
     }
 
-    static func publishedTable(_ report: FleetReport) -> TextTable {
+    static func publishedTable(_ report: FleetFigures) -> TextTable {
         var table = TextTable([("BOT", .left), ("KIND", .left), ("CODEC", .left), ("TRACK", .left), ("DURATION", .right),
                                ("PACKETS", .right), ("BITRATE", .right), ("LOSS", .right), ("NACKS", .right), ("PLIS", .right)])
         for track in report.published {
@@ -50,7 +50,7 @@ public enum ReportText {
         return table
     }
 
-    static func subscriberTable(_ report: FleetReport) -> TextTable {
+    static func subscriberTable(_ report: FleetFigures) -> TextTable {
         var table = TextTable([("BOT", .left), ("TRACKS", .right), ("PACKETS", .right), ("BITRATE IN", .right), ("LOSS", .right),
                                ("FREEZES", .right), ("DELAY P50", .right), ("DELAY P95", .right)])
         for s in report.subscribers {

@@ -5,7 +5,7 @@ public enum TrackDirection: String, Codable, Sendable, Hashable {
 }
 
 /// The figures of one track, as in a `track` line (one interval) or in a `summary` line's
-/// `tracks` (totals over the run); also what `FleetReport` computes per track.
+/// `tracks` (totals over the run); also what `FleetFigures` computes per track.
 ///
 /// Readers are tolerant (docs/STATS.md: fields are only ever added): the identity fields
 /// (`direction`, `kind`, `track`) are required, counters missing from a line read as 0, and

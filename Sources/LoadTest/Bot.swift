@@ -35,14 +35,14 @@ public final class Bot: Sendable {
 
     public let member: String
     public let role: Role
-    public let probe = MediaProbe()
+    public let trackStats = TrackStatsRegistry()
     private let tracker: JoinTracker
-    private let run: @Sendable (MediaProbe, any AttemptObserver, StopSignal) async throws -> Void
+    private let run: @Sendable (TrackStatsRegistry, any AttemptObserver, StopSignal) async throws -> Void
 
     /// - Parameter run: runs the participant half (an `EdgeReceiver` or `OriginSender` set up
-    ///   with the probe and observer given) until the stop signal.
+    ///   with the track registry and observer given) until the stop signal.
     public init(member: String, role: Role,
-                run: @escaping @Sendable (MediaProbe, any AttemptObserver, StopSignal) async throws -> Void) {
+                run: @escaping @Sendable (TrackStatsRegistry, any AttemptObserver, StopSignal) async throws -> Void) {
         self.member = member
         self.role = role
         self.tracker = JoinTracker()
@@ -55,14 +55,14 @@ public final class Bot: Sendable {
     /// load test reports a bot that could not join, it does not stop the others).
     public func participate(until stop: StopSignal) async {
         do {
-            try await run(probe, tracker, stop)
+            try await run(trackStats, tracker, stop)
         } catch {
             tracker.failed(attempt: -1, error: error)
         }
     }
 
     /// Live figures of the bot's tracks (cumulative; delay samples since the last call).
-    public func tracks() async -> [TrackStats] { await probe.snapshot() }
+    public func tracks() async -> [TrackStats] { await trackStats.snapshot() }
 }
 
 /// Counts a bot's attempts, sessions and its first join.

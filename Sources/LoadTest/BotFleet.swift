@@ -28,14 +28,14 @@ public struct BotFleet: Sendable {
     }
 
     public func run(until stop: StopSignal, report: @escaping @Sendable ([LoadStatistics.Record]) -> Void) async -> [Outcome] {
-        let statistics = StatisticsBox()
+        let statistics = SharedLoadStatistics()
         let started = ContinuousClock.now
         await withTaskGroup(of: Void.self) { group in
             for (index, bot) in bots.enumerated() {
                 group.addTask {
                     // Paced joins: bot n starts n / rate seconds in.
                     let delay = Self.joinDelay(index: index, joinsPerSecond: joinsPerSecond)
-                    if delay > .zero { try? await RoomSupervisor.runUntilStopped(stop, grace: { .zero }) {
+                    if delay > .zero { try? await stop.runUntilFired(grace: { .zero }) {
                         try await Task.sleep(until: started + delay, clock: .continuous)
                     } }
                     guard !stop.isFired else { return }
@@ -47,7 +47,7 @@ public struct BotFleet: Sendable {
                 while !stop.isFired {
                     tick += .seconds(1)
                     let next = tick
-                    try? await RoomSupervisor.runUntilStopped(stop, grace: { .zero }) {
+                    try? await stop.runUntilFired(grace: { .zero }) {
                         try await Task.sleep(until: next, clock: .continuous)
                     }
                     // At stop: the last interval, before the bots take their media away.
@@ -72,7 +72,7 @@ public struct BotFleet: Sendable {
     }
 
     /// One interval of every bot that has joined.
-    private func sample(_ statistics: StatisticsBox, started: ContinuousClock.Instant) async -> [LoadStatistics.Record] {
+    private func sample(_ statistics: SharedLoadStatistics, started: ContinuousClock.Instant) async -> [LoadStatistics.Record] {
         var records: [LoadStatistics.Record] = []
         for bot in bots {
             let joining = bot.joining
@@ -92,6 +92,6 @@ public struct BotFleet: Sendable {
 }
 
 /// The run's statistics, shared by the sampling task and the end.
-private final class StatisticsBox: Sendable {
+private final class SharedLoadStatistics: Sendable {
     let shared = Mutex(LoadStatistics())
 }

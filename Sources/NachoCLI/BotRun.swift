@@ -50,25 +50,25 @@ struct BotRun {
         let bots = plan.members.map { member -> Bot in
             var botLogger = logger
             botLogger[metadataKey: "bot"] = "\(member.member)"
-            let seat = ParticipantSeat(
+            let participant = ParticipantConfiguration(
                 roomId: settings.room, memberNo: member.member, certificate: certificate,
                 transportConfiguration: settings.transportConfiguration(forceTcp: false),
                 cname: "nacho-bot-\(member.member)-\(UInt32.random(in: 0...UInt32.max))", logger: botLogger,
                 supervision: supervision)
             switch member.role {
             case .subscriber:
-                return Bot(member: member.member, role: member.role) { probe, observer, stop in
-                    var receiver = EdgeReceiver(seat: seat, session: settings.session(.edge), joinType: settings.edgeJoinType)
-                    receiver.probe = probe
+                return Bot(member: member.member, role: member.role) { trackStats, observer, stop in
+                    var receiver = EdgeReceiver(participant: participant, session: settings.session(.edge), joinType: settings.edgeJoinType)
+                    receiver.trackStats = trackStats
                     receiver.observer = observer
                     _ = try await receiver.run(until: stop)
                 }
             case .videoPublisher, .audioPublisher:
                 let producer = member.role == .videoPublisher ? video : audio
-                return Bot(member: member.member, role: member.role) { probe, observer, stop in
-                    var sender = OriginSender(seat: seat, session: settings.session(.origin), joinType: settings.originJoinType,
+                return Bot(member: member.member, role: member.role) { trackStats, observer, stop in
+                    var sender = OriginSender(participant: participant, session: settings.session(.origin), joinType: settings.originJoinType,
                                               producers: producer.map { [$0] } ?? [])
-                    sender.probe = probe
+                    sender.trackStats = trackStats
                     sender.observer = observer
                     _ = try await sender.run(until: stop)
                 }

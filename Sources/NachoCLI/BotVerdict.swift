@@ -5,7 +5,7 @@ import Participant
 /// The end of a bots run: the figures aggregated as `nacho report` does (from the summary
 /// lines the run wrote), the `--expect` thresholds checked, the tables or JSON to print.
 struct BotVerdict {
-    var report: FleetReport
+    var report: FleetFigures
     var outcomes: [ExpectationOutcome]
 
     var passed: Bool { outcomes.allSatisfy(\.met) }
@@ -13,7 +13,7 @@ struct BotVerdict {
     /// - Parameter lines: the run's `run` and `summary` lines (JSON), as written.
     init(expectations: [Expectation], lines: [String]) {
         let input = StatsReader.parse(Data(lines.joined(separator: "\n").utf8), source: "this run")
-        report = FleetReport(records: input.records)
+        report = FleetFigures(records: input.records)
         outcomes = Expectations.evaluate(expectations, against: report)
     }
 

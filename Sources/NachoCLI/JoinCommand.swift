@@ -47,11 +47,11 @@ public struct JoinCommand: AsyncParsableCommand {
         if let book {
             recorders = { member in book.recorder(for: member) }
         }
-        let seat = try ParticipantSetup.seat(settings: settings, forceTcp: forceTcp, logger: logger, command: "join")
+        let participant = try ParticipantSetup.participant(settings: settings, forceTcp: forceTcp, logger: logger, command: "join")
         let stop = ParticipantSetup.stopSignal(duration: media.duration, lastWords: { book?.finishAll() })
-        let receiver = EdgeReceiver(seat: seat, session: settings.session(.edge), joinType: settings.edgeJoinType,
+        let receiver = EdgeReceiver(participant: participant, session: settings.session(.edge), joinType: settings.edgeJoinType,
                                     recorders: recorders)
-        let sender = OriginSender(seat: seat, session: settings.session(.origin), joinType: settings.originJoinType,
+        let sender = OriginSender(participant: participant, session: settings.session(.origin), joinType: settings.originJoinType,
                                   producers: producers)
         for producer in producers { producer.pipeline.start() }
         defer { for producer in producers { producer.pipeline.stop() } }

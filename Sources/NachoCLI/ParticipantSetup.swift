@@ -4,16 +4,16 @@ import Logging
 import Participant
 
 /// What `join` and `record` (and every command that takes part in a room) set up the same way:
-/// the DTLS certificate, the seat, and the stop signal wired to signals and `--duration`.
+/// the DTLS certificate, the participant configuration, and the stop signal wired to signals and `--duration`.
 enum ParticipantSetup {
-    static func seat(settings: ResolvedSettings, forceTcp: Bool, logger: Logger, command: String) throws -> ParticipantSeat {
+    static func participant(settings: ResolvedSettings, forceTcp: Bool, logger: Logger, command: String) throws -> ParticipantConfiguration {
         let certificate: DTLSCertificate
         do {
             certificate = try DTLSCertificate.generate()
         } catch {
             throw NachoFailure(.mediaFailure, "\(command): cannot create the DTLS certificate: \(error)")
         }
-        return ParticipantSeat(
+        return ParticipantConfiguration(
             roomId: settings.room, memberNo: settings.member, certificate: certificate,
             transportConfiguration: settings.transportConfiguration(forceTcp: forceTcp),
             cname: "nacho-\(settings.member)-\(UInt32.random(in: 0...UInt32.max))", logger: logger,

@@ -52,9 +52,9 @@ public struct RecordCommand: AsyncParsableCommand {
         let logger = LoggingSetup.bootstrap(level: server.resolvedLogLevel())
         let settings = try server.resolve()
         let book = try RecorderBook(directory: out, room: settings.room, overwrite: overwrite, logger: logger)
-        let seat = try ParticipantSetup.seat(settings: settings, forceTcp: forceTcp, logger: logger, command: "record")
+        let participant = try ParticipantSetup.participant(settings: settings, forceTcp: forceTcp, logger: logger, command: "record")
         let stop = ParticipantSetup.stopSignal(duration: duration, lastWords: { book.finishAll() })
-        var receiver = EdgeReceiver(seat: seat, session: settings.session(.edge), joinType: settings.edgeJoinType,
+        var receiver = EdgeReceiver(participant: participant, session: settings.session(.edge), joinType: settings.edgeJoinType,
                                     onlyMembers: only.isEmpty ? nil : Set(only), recorders: { member in book.recorder(for: member) })
         let progress = ReceiveProgress()
         receiver.progress = progress

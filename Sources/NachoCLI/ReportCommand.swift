@@ -57,7 +57,7 @@ public struct ReportCommand: ParsableCommand {
         let more = input.problems.count > 20 ? "nacho: warning: and \(input.problems.count - 20) more skipped lines\n" : ""
         FileHandle.standardError.write(Data((shown + more).utf8))
 
-        let report = FleetReport(records: input.records)
+        let report = FleetFigures(records: input.records)
         guard !report.isEmpty else {
             throw NachoFailure(.usage, "no statistics lines in \(files.joined(separator: ", "))")
         }

@@ -11,7 +11,7 @@ import Transport
 /// transport re-runs the whole sequence with a new transport; what was received is kept
 /// across sessions.
 public struct EdgeReceiver: Sendable {
-    public var seat: ParticipantSeat
+    public var participant: ParticipantConfiguration
     public var session: RoomSession.Configuration
     /// The `type` sent with `join` (default `consumer`).
     public var joinType: String
@@ -22,13 +22,13 @@ public struct EdgeReceiver: Sendable {
     /// Live totals for a status display.
     public var progress: ReceiveProgress?
     /// Where load tests read the live figures of what is received.
-    public var probe: MediaProbe?
+    public var trackStats: TrackStatsRegistry?
     /// Told about each session's joins and failures (load-test statistics).
     public var observer: (any AttemptObserver)?
 
-    public init(seat: ParticipantSeat, session: RoomSession.Configuration, joinType: String, onlyMembers: Set<String>? = nil,
+    public init(participant: ParticipantConfiguration, session: RoomSession.Configuration, joinType: String, onlyMembers: Set<String>? = nil,
                 recorders: (@Sendable (String) -> Recording.MemberRecorder?)? = nil) {
-        self.seat = seat
+        self.participant = participant
         self.session = session
         self.joinType = joinType
         self.onlyMembers = onlyMembers
@@ -59,16 +59,15 @@ public struct EdgeReceiver: Sendable {
     public func run(until stop: StopSignal) async throws -> Outcome {
         let collected = TotalsRegistry<MediaReceiver.ConsumerTotals>(key: \.consumerId)
         let skipped = TotalsRegistry<SkippedProducer>(key: \.producerId)
-        let reconnections = try await RoomSupervisor.run(configuration: session, policy: seat.supervision, stop: stop,
-                                                         logger: seat.logger, observer: observer) { room, supervised in
-            let entrance = try await RoomEntrance.enter(room, roomId: seat.roomId, memberNo: seat.memberNo, joinType: joinType,
-                                                        logger: seat.logger)
-            try await seat.withTransport(
-                in: room, attempt: supervised, producing: false,
+        let supervisor = RoomSupervisor(policy: participant.supervision, stop: stop, logger: participant.logger, observer: observer)
+        let reconnections = try await supervisor.run(session) { room, supervised in
+            let entrance = try await RoomEntrance.enter(room, roomId: participant.roomId, memberNo: participant.memberNo, joinType: joinType,
+                                                        logger: participant.logger)
+            try await TransportLifetime(participant: participant, room: room, attempt: supervised, producing: false).run(
                 media: { transport in
-                    let receiver = MediaReceiver(transport: transport, cname: seat.cname, logger: seat.logger, recorders: recorders,
+                    let receiver = MediaReceiver(transport: transport, cname: participant.cname, logger: participant.logger, recorders: recorders,
                                                  progress: progress)
-                    probe?.register(receiver)
+                    trackStats?.register(receiver)
                     return receiver
                 },
                 stay: { transport, receiver in
@@ -77,7 +76,7 @@ public struct EdgeReceiver: Sendable {
                 },
                 finish: { receiver in
                     await collected.add(await receiver.totals())
-                    await probe?.retire(receiver)
+                    await trackStats?.retire(receiver)
                 },
                 leave: { try? await room.exitRoom() })
         }
@@ -115,7 +114,7 @@ public struct EdgeReceiver: Sendable {
             try await room.stay(with: transport, until: stop) { event in
                 switch event {
                 case .newProducers(let list):
-                    for producer in list where producer.memberNo != seat.memberNo {
+                    for producer in list where producer.memberNo != participant.memberNo {
                         if let only = onlyMembers, !only.contains(producer.owner ?? "") { continue }
                         switch table.claim(producer.producerId) {
                         case .new: announce.yield(producer)
@@ -126,14 +125,14 @@ public struct EdgeReceiver: Sendable {
                         }
                     }
                 case .consumerClosed(let id):
-                    seat.logger.notice("consumer closed by the server", metadata: ["consumer": "\(id)"])
+                    participant.logger.notice("consumer closed by the server", metadata: ["consumer": "\(id)"])
                     table.closed(consumerId: id)
                     receiver.close(consumerId: id)
                 case .consumerPaused(let id):
-                    seat.logger.notice("producer paused", metadata: ["consumer": "\(id)"])
+                    participant.logger.notice("producer paused", metadata: ["consumer": "\(id)"])
                     receiver.setPaused(consumerId: id, true)
                 case .consumerResumed(let id):
-                    seat.logger.notice("producer resumed", metadata: ["consumer": "\(id)"])
+                    participant.logger.notice("producer resumed", metadata: ["consumer": "\(id)"])
                     receiver.setPaused(consumerId: id, false)
                 case .disconnected:
                     break  // handled by RoomSession.stay
@@ -159,10 +158,10 @@ public struct EdgeReceiver: Sendable {
         } catch {
             // A dead link ends the session anyway (stay reports it); anything else is
             // this producer's problem only.
-            if Task.isCancelled || (error as? RoomError).map(RoomSupervisor.isLinkFailure) == true { return }
+            if Task.isCancelled || (error as? RoomError)?.isLinkFailure == true { return }
             // What the server said is clipped: it is logged and kept for the whole run.
             let reason = ServerText.clipped("\(error)")
-            seat.logger.warning("skipping a producer that cannot be consumed", metadata: [
+            participant.logger.warning("skipping a producer that cannot be consumed", metadata: [
                 "member": "\(owner)", "kind": "\(producer.kind?.rawValue ?? "?")", "producer": "\(producer.producerId)",
                 "reason": "\(reason)",
             ])
@@ -173,15 +172,15 @@ public struct EdgeReceiver: Sendable {
         table.bind(producerId: producer.producerId, consumerId: consumer.id)
         let paused = consumer.producerPaused ?? false
         receiver.add(consumer, owner: owner, paused: paused)
-        seat.logger.notice("consuming", metadata: ["member": "\(owner)", "kind": "\(consumer.kind)",
+        participant.logger.notice("consuming", metadata: ["member": "\(owner)", "kind": "\(consumer.kind)",
                                                    "producer": "\(producer.producerId)", "paused": "\(paused)"])
         // Servers differ: some need resume, some start consumers unpaused and never answer it.
         // Media may already flow; a failing resume is worth a warning, not the session.
         do {
             try await room.resume(consumerId: consumer.id)
         } catch {
-            if Task.isCancelled || (error as? RoomError).map(RoomSupervisor.isLinkFailure) == true { return }
-            seat.logger.warning("resume failed; receiving anyway", metadata: [
+            if Task.isCancelled || (error as? RoomError)?.isLinkFailure == true { return }
+            participant.logger.warning("resume failed; receiving anyway", metadata: [
                 "member": "\(owner)", "kind": "\(consumer.kind)", "consumer": "\(consumer.id)", "error": "\(error)",
             ])
         }

@@ -27,18 +27,18 @@ public struct OriginSender: Sendable {
         }
     }
 
-    public var seat: ParticipantSeat
+    public var participant: ParticipantConfiguration
     public var session: RoomSession.Configuration
     /// The `type` sent with `join` (default `producer`).
     public var joinType: String
     public var producers: [Producer]
     /// Where load tests read the live figures of what is sent.
-    public var probe: MediaProbe?
+    public var trackStats: TrackStatsRegistry?
     /// Told about each session's joins and failures (load-test statistics).
     public var observer: (any AttemptObserver)?
 
-    public init(seat: ParticipantSeat, session: RoomSession.Configuration, joinType: String, producers: [Producer]) {
-        self.seat = seat
+    public init(participant: ParticipantConfiguration, session: RoomSession.Configuration, joinType: String, producers: [Producer]) {
+        self.participant = participant
         self.session = session
         self.joinType = joinType
         self.producers = producers
@@ -51,16 +51,15 @@ public struct OriginSender: Sendable {
 
     public func run(until stop: StopSignal) async throws -> Outcome {
         let collected = TotalsRegistry<MediaSender.ProducerTotals>(key: \.producerId)
-        let reconnections = try await RoomSupervisor.run(configuration: session, policy: seat.supervision, stop: stop,
-                                                         logger: seat.logger, observer: observer) { room, supervised in
-            let entrance = try await RoomEntrance.enter(room, roomId: seat.roomId, memberNo: seat.memberNo, joinType: joinType,
-                                                        logger: seat.logger)
+        let supervisor = RoomSupervisor(policy: participant.supervision, stop: stop, logger: participant.logger, observer: observer)
+        let reconnections = try await supervisor.run(session) { room, supervised in
+            let entrance = try await RoomEntrance.enter(room, roomId: participant.roomId, memberNo: participant.memberNo, joinType: joinType,
+                                                        logger: participant.logger)
             let producerIds = ProducerIds()
-            try await seat.withTransport(
-                in: room, attempt: supervised, producing: true,
+            try await TransportLifetime(participant: participant, room: room, attempt: supervised, producing: true).run(
                 media: { transport in
-                    let sender = MediaSender(transport: transport, cname: seat.cname, logger: seat.logger)
-                    probe?.register(sender)
+                    let sender = MediaSender(transport: transport, cname: participant.cname, logger: participant.logger)
+                    trackStats?.register(sender)
                     return sender
                 },
                 stay: { transport, sender in
@@ -69,7 +68,7 @@ public struct OriginSender: Sendable {
                 },
                 finish: { sender in
                     await collected.add(await sender.totals())
-                    await probe?.retire(sender)
+                    await trackStats?.retire(sender)
                 },
                 leave: {
                     // Leave in order: close each producer, then the room.
@@ -96,12 +95,12 @@ public struct OriginSender: Sendable {
                         SimulcastLayer(ssrc: ssrc &+ UInt32(2 * layer), rtxSsrc: ssrc &+ UInt32(2 * layer + 1),
                                        scaleResolutionDownBy: Double(pair.0), maxBitrate: pair.1)
                     }
-                    parameters = try device.sendingSimulcastRtpParameters(layers: layers, cname: seat.cname, mid: String(index),
+                    parameters = try device.sendingSimulcastRtpParameters(layers: layers, cname: participant.cname, mid: String(index),
                                                                           codec: codec.mimeType)
                 } else {
                     parameters = try device.sendingRtpParameters(
                         kind: producer.kind, ssrc: ssrc, rtxSsrc: producer.kind == .video ? ssrc &+ 1 : nil,
-                        cname: seat.cname, mid: String(index), codec: codec.mimeType)
+                        cname: participant.cname, mid: String(index), codec: codec.mimeType)
                 }
             } catch let error as ORTCError {
                 throw ParticipantError.media("origin produce: \(error)")
@@ -113,7 +112,7 @@ public struct OriginSender: Sendable {
             producerIds.append(id)
             sender.add(producerId: id, kind: producer.kind, parameters: parameters, pipeline: producer.pipeline,
                        maxBitrate: producer.maxBitrate)
-            seat.logger.notice("producing", metadata: ["kind": "\(producer.kind)", "producer": "\(id)",
+            participant.logger.notice("producing", metadata: ["kind": "\(producer.kind)", "producer": "\(id)",
                                                       "codec": "\(parameters.codecs.first?.mimeType ?? "?")",
                                                       "source": "\(producer.pipeline.sourceSummary)"])
         }

@@ -45,8 +45,8 @@ struct ReconnectState {
         }
         guard let failure, !stopped else { return .done }
         let retryable = everInRoom
-            ? RoomSupervisor.isRetryable(failure)
-            : retryFirstSession && !RoomSupervisor.isDeviceFailure(failure)
+            ? Self.isRetryable(failure)
+            : retryFirstSession && !Self.isDeviceFailure(failure)
         let failures: Int
         switch phase {
         case .reconnecting(let count): failures = count
@@ -55,5 +55,36 @@ struct ReconnectState {
         guard retryable, failures < maxAttempts else { return .giveUp }
         phase = .reconnecting(failures: failures + 1)
         return .retry(after: backoff.next(), attempt: failures + 1)
+    }
+}
+
+extension ReconnectState {
+    /// A device, codec or negotiation failure: the same next time.
+    static func isDeviceFailure(_ error: any Error) -> Bool {
+        if case ParticipantError.media = error { return true }
+        return false
+    }
+
+    /// Failures of the link or of the network path, as opposed to answers the server gave.
+    static func isRetryable(_ error: any Error) -> Bool {
+        switch error {
+        case let error as RoomError:
+            switch error {
+            case .unreachable, .connectionLost, .timeout: return true
+            default: return false
+            }
+        case ParticipantError.transport: return true
+        default: return false
+        }
+    }
+}
+
+extension RoomError {
+    /// The signaling link itself failed (as opposed to an answer the server gave).
+    var isLinkFailure: Bool {
+        switch self {
+        case .unreachable, .connectionLost: return true
+        default: return false
+        }
     }
 }

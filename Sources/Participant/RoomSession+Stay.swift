@@ -20,7 +20,7 @@ extension RoomSession {
             }
             group.addTask {
                 for await event in transport.events {
-                    if case .failed(let error) = event { throw ParticipantSeat.participantError(error, role: role) }
+                    if case .failed(let error) = event { throw ParticipantError(error, role: role) }
                 }
             }
             if let watch { group.addTask { try await watch() } }

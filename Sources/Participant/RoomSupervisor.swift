@@ -15,7 +15,20 @@ import Synchronization
 /// `stop` ends everything quickly: a session still setting up (connecting, joining, gathering,
 /// in the DTLS handshake) is cancelled at once; an established one gets `policy.shutdownGrace`
 /// to leave in order (finish recordings, `exitRoom`), then whatever still waits is cancelled.
-public enum RoomSupervisor {
+public struct RoomSupervisor: Sendable {
+    public var policy: Policy
+    public var stop: StopSignal
+    public var logger: Logger
+    /// Told of every attempt (load tests count joins, retries and reconnections).
+    public var observer: (any AttemptObserver)?
+
+    public init(policy: Policy = Policy(), stop: StopSignal, logger: Logger, observer: (any AttemptObserver)? = nil) {
+        self.policy = policy
+        self.stop = stop
+        self.logger = logger
+        self.observer = observer
+    }
+
     public struct Policy: Sendable {
         /// Reconnections allowed in a row without an established session in between.
         public var maxAttempts: Int
@@ -67,9 +80,8 @@ public enum RoomSupervisor {
     ///   fired, throws when the link or the transport failed.
     /// - Returns: how many times it reconnected.
     @discardableResult
-    public static func run(configuration: RoomSession.Configuration, policy: Policy = Policy(), stop: StopSignal,
-                           logger: Logger, observer: (any AttemptObserver)? = nil,
-                           body: @escaping @Sendable (RoomSession, Attempt) async throws -> Void) async throws -> Int {
+    public func run(_ configuration: RoomSession.Configuration,
+                    body: @escaping @Sendable (RoomSession, Attempt) async throws -> Void) async throws -> Int {
         let role = configuration.role.rawValue
         var state = ReconnectState(policy: policy)
         var outageStarted: ContinuousClock.Instant?
@@ -80,7 +92,7 @@ public enum RoomSupervisor {
             observer?.started(attempt: number)
             var failure: (any Error)?
             do {
-                try await runUntilStopped(stop, grace: { attempt.wasEstablished ? policy.shutdownGrace : .zero }) {
+                try await stop.runUntilFired(grace: { attempt.wasEstablished ? policy.shutdownGrace : .zero }) {
                     try await policy.connect(room)
                     try await body(room, attempt)
                 }
@@ -90,7 +102,7 @@ public enum RoomSupervisor {
             await room.close()
             if attempt.wasEstablished, let started = outageStarted {
                 outageStarted = nil
-                logger.warning("back in the room", metadata: ["server": "\(role)", "outage": "\(format(.now - started))"])
+                logger.warning("back in the room", metadata: ["server": "\(role)", "outage": "\(Self.format(.now - started))"])
             }
             let stopped = stop.isFired  // a failure while leaving is not worth reporting
             if let failure, !stopped { observer?.failed(attempt: number, error: failure) }
@@ -103,71 +115,19 @@ public enum RoomSupervisor {
             case .retry(let delay, let failures):
                 if attempt.wasEstablished { outageStarted = .now }
                 logger.warning("connection lost, reconnecting", metadata: [
-                    "server": "\(role)", "reason": "\(failure.map { "\($0)" } ?? "?")", "in": "\(format(delay))",
+                    "server": "\(role)", "reason": "\(failure.map { "\($0)" } ?? "?")", "in": "\(Self.format(delay))",
                     "attempt": "\(failures)/\(policy.maxAttempts)",
                 ])
                 let sleep = policy.sleep
-                try? await runUntilStopped(stop, grace: { .zero }) { try await sleep(delay) }
+                try? await stop.runUntilFired(grace: { .zero }) { try await sleep(delay) }
                 number += 1
             }
         }
         return number
     }
 
-    /// Runs `body`; once `stop` fires it gets `grace()` to return, then it is cancelled.
-    public static func runUntilStopped(_ stop: StopSignal, grace: @escaping @Sendable () -> Duration,
-                                _ body: @escaping @Sendable () async throws -> Void) async throws {
-        try await withThrowingTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                try await body()
-                return true
-            }
-            group.addTask {
-                await stop.wait()
-                let grace = grace()
-                if grace > .zero { try await Task.sleep(for: grace) }
-                return false
-            }
-            defer { group.cancelAll() }
-            // The body's result (or error) wins; the watchdog only cancels it.
-            while let finished = try await group.next() {
-                if finished { return }
-                group.cancelAll()
-            }
-        }
-    }
-
-    /// A device, codec or negotiation failure: the same next time.
-    static func isDeviceFailure(_ error: any Error) -> Bool {
-        if case ParticipantError.media = error { return true }
-        return false
-    }
-
-    /// Failures of the link or of the network path, as opposed to answers the server gave.
-    static func isRetryable(_ error: any Error) -> Bool {
-        switch error {
-        case let error as RoomError:
-            switch error {
-            case .unreachable, .connectionLost, .timeout: return true
-            default: return false
-            }
-        case ParticipantError.transport: return true
-        default: return false
-        }
-    }
-
     private static func format(_ duration: Duration) -> String {
         String(format: "%.1f s", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
-    }
-}
-
-extension RoomSupervisor {
-    /// The signaling link itself failed (as opposed to an answer the server gave).
-    static func isLinkFailure(_ error: RoomError) -> Bool {
-        switch error {
-        case .unreachable, .connectionLost: return true
-        default: return false
-        }
     }
 }
 

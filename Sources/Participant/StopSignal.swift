@@ -45,3 +45,28 @@ public final class StopSignal: @unchecked Sendable {
         }
     }
 }
+
+extension StopSignal {
+    /// Runs `body`; once this signal fires it gets `grace()` to return, then it is cancelled.
+    public func runUntilFired(grace: @escaping @Sendable () -> Duration,
+                              _ body: @escaping @Sendable () async throws -> Void) async throws {
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await body()
+                return true
+            }
+            group.addTask {
+                await self.wait()
+                let grace = grace()
+                if grace > .zero { try await Task.sleep(for: grace) }
+                return false
+            }
+            defer { group.cancelAll() }
+            // The body's result (or error) wins; the watchdog only cancels it.
+            while let finished = try await group.next() {
+                if finished { return }
+                group.cancelAll()
+            }
+        }
+    }
+}

@@ -3,7 +3,7 @@ import XCTest
 
 final class ExpectationEvaluationTests: XCTestCase {
     /// A room where 1004 loses 3.4 % of both tracks, 1005 freezes twice, 1003's delay is high.
-    private var troubled: FleetReport {
+    private var troubled: FleetFigures {
         var fixture = StatsFixture()
         fixture.loss = ["1004": 0.034]
         fixture.freezes = ["1005": 2]
@@ -11,7 +11,7 @@ final class ExpectationEvaluationTests: XCTestCase {
         return fixture.report
     }
 
-    private func misses(_ expression: String, _ report: FleetReport) throws -> [String] {
+    private func misses(_ expression: String, _ report: FleetFigures) throws -> [String] {
         try Expectation(parsing: expression).evaluate(report).misses.map(\.line)
     }
 
@@ -91,7 +91,7 @@ final class ExpectationEvaluationTests: XCTestCase {
         records.insert(.summary(SummaryLine(run: "run-a", bot: "1006", role: "subscriber", joined: false, joinAttempts: 4,
                                             error: "edge join: server refused: room is full")), at: records.count - 1)
         records[records.count - 1] = .end(EndLine(run: "run-a", bots: 8, joined: 5))
-        let report = FleetReport(records: records)
+        let report = FleetFigures(records: records)
         let expectations = ["joined=all", "joined>=6", "joined>=70%", "joined>=62.5%", "joined>=60%"]
         let results = try expectations.map { try Expectation(parsing: $0).evaluate(report) }
         XCTAssertEqual(results.map(\.met), [false, false, false, true, true])
@@ -119,10 +119,10 @@ final class ExpectationEvaluationTests: XCTestCase {
             default: return record
             }
         }
-        let report = FleetReport(records: records)
+        let report = FleetFigures(records: records)
         XCTAssertEqual(try misses("delay_p95<400ms", report), ["expectation delay_p95<400ms missed: bot 1003: delay_p95 not measured"])
 
-        let empty = FleetReport(records: [])
+        let empty = FleetFigures(records: [])
         XCTAssertEqual(try misses("joined=all", empty), ["expectation joined=all missed: no bots in the statistics"])
         XCTAssertEqual(try misses("loss<2%", empty), ["expectation loss<2% missed: no tracks in the statistics"])
         XCTAssertEqual(try misses("video.loss<2%", empty), ["expectation video.loss<2% missed: no video tracks in the statistics"])
@@ -146,7 +146,7 @@ final class ExpectationEvaluationTests: XCTestCase {
             }
             return .summary(line)
         }
-        let report = FleetReport(records: records)
+        let report = FleetFigures(records: records)
         XCTAssertEqual(try misses("tracks=all", report), ["expectation tracks=all missed: bot 1003: tracks 1 of 2"])
         XCTAssertEqual(try misses("video.tracks=all", report), [])
     }
@@ -159,7 +159,7 @@ final class ExpectationEvaluationTests: XCTestCase {
             line.tracks = line.tracks.map { var t = $0; if t.kind == "audio" { t.packets = 0; t.packetsLost = 0; t.loss = nil }; return t }
             return .summary(line)
         }
-        let report = FleetReport(records: records)
+        let report = FleetFigures(records: records)
         XCTAssertEqual(try misses("packets>0", report), ["expectation packets>0 missed: bot 1003 receive audio from 1002: packets 0"])
         XCTAssertEqual(try misses("loss<2%", report), ["expectation loss<2% missed: bot 1003 receive audio from 1002: loss not measured"])
     }

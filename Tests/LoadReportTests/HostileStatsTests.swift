@@ -8,7 +8,7 @@ import XCTest
 final class HostileStatsTests: XCTestCase {
     private struct Rendered {
         var input: StatsInput
-        var report: FleetReport
+        var report: FleetFigures
         var text: String
         var json: [String: Any]
         var html: String
@@ -21,7 +21,7 @@ final class HostileStatsTests: XCTestCase {
     }
 
     private func render(_ input: StatsInput, file: StaticString = #filePath, line: UInt = #line) throws -> Rendered {
-        let report = FleetReport(records: input.records)
+        let report = FleetFigures(records: input.records)
         let outcomes = Expectations.evaluate(try Expectations.parse(["joined=all", "loss<2%", "packets>0", "delay_p95<400ms", "freezes=0"]),
                                              against: report)
         let text = ReportText.render(report)
@@ -146,7 +146,7 @@ final class HostileStatsTests: XCTestCase {
                                    figures: TrackFigures(direction: .send, kind: "video", track: "p\(n)", packets: 1)))
         }
         let started = Date()
-        let report = FleetReport(records: records)
+        let report = FleetFigures(records: records)
         let outcomes = Expectations.evaluate(try Expectations.parse(["tracks=all", "joined=all"]), against: report)
         let seconds = Date().timeIntervalSince(started)
         XCTAssertEqual(report.runs.count, 20_000)

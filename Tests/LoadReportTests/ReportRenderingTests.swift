@@ -13,7 +13,7 @@ final class ReportRenderingTests: XCTestCase {
         return fixture
     }
 
-    private var troubled: FleetReport { troubledRoom.report }
+    private var troubled: FleetFigures { troubledRoom.report }
 
     func testTextTablesAreAlignedWithTotals() {
         let text = ReportText.render(troubled)
@@ -43,7 +43,7 @@ final class ReportRenderingTests: XCTestCase {
         var records = StatsFixture().records
         records.insert(.summary(SummaryLine(run: "run-a", bot: "1006", role: "subscriber", joined: false, joinAttempts: 4,
                                             error: "edge join: server refused: room is full")), at: records.count - 1)
-        let text = ReportText.render(FleetReport(records: records))
+        let text = ReportText.render(FleetFigures(records: records))
         XCTAssertTrue(text.contains("bots: 5 of 6 joined"), text)
         XCTAssertTrue(text.hasSuffix("""
             Not joined
@@ -90,7 +90,7 @@ final class ReportRenderingTests: XCTestCase {
         // Text from the statistics must not break the markup.
         records.append(.summary(SummaryLine(run: "run-a", bot: "1006", role: "subscriber", joined: false,
                                             error: "edge join: <refused> & \"closed\" 'now'")))
-        let report = FleetReport(records: records)
+        let report = FleetFigures(records: records)
         let outcomes = Expectations.evaluate(try Expectations.parse(["loss<2%", "freezes=0"]), against: report)
         let html = ReportHTML.render(report, outcomes: outcomes, problems: [StatsProblem(source: "x<y>.jsonl", line: 1, message: "not valid JSON")])
 
@@ -126,7 +126,7 @@ final class ReportRenderingTests: XCTestCase {
     }
 
     func testEmptyChartsSayNoData() throws {
-        let html = ReportHTML.render(FleetReport(records: [.run(RunLine(run: "r", room: "9"))]))
+        let html = ReportHTML.render(FleetFigures(records: [.run(RunLine(run: "r", room: "9"))]))
         let document = try XHTMLDocument(html)
         XCTAssertEqual(document.count("svg"), 12)
         XCTAssertTrue(document.text.contains("no data"))

@@ -88,5 +88,5 @@ struct StatsFixture {
         return records.compactMap { try? encoder.encode($0) }.map { String(decoding: $0, as: UTF8.self) + "\n" }.joined()
     }
 
-    var report: FleetReport { FleetReport(records: records) }
+    var report: FleetFigures { FleetFigures(records: records) }
 }

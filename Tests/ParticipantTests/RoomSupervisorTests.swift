@@ -9,22 +9,22 @@ final class RoomSupervisorTests: XCTestCase {
     /// What a reconnect can fix: the link and the network path; not answers, not devices, not
     /// a certificate that does not match.
     func testRetryableFailures() {
-        XCTAssertTrue(RoomSupervisor.isRetryable(RoomError.connectionLost(step: "edge session", "gone")))
-        XCTAssertTrue(RoomSupervisor.isRetryable(RoomError.unreachable(step: "edge connect", "refused")))
-        XCTAssertTrue(RoomSupervisor.isRetryable(RoomError.timeout(step: "edge join", seconds: 10)))
-        XCTAssertTrue(RoomSupervisor.isRetryable(ParticipantError.transport("edge transport: ICE failed")))
-        XCTAssertFalse(RoomSupervisor.isRetryable(RoomError.refused(step: "edge join", "room is full")))
-        XCTAssertFalse(RoomSupervisor.isRetryable(RoomError.protocolViolation(step: "edge join", "garbage")))
-        XCTAssertFalse(RoomSupervisor.isRetryable(ParticipantError.media("video source v4l2:/dev/video0: unplugged")))
-        XCTAssertFalse(RoomSupervisor.isRetryable(CancellationError()))
+        XCTAssertTrue(ReconnectState.isRetryable(RoomError.connectionLost(step: "edge session", "gone")))
+        XCTAssertTrue(ReconnectState.isRetryable(RoomError.unreachable(step: "edge connect", "refused")))
+        XCTAssertTrue(ReconnectState.isRetryable(RoomError.timeout(step: "edge join", seconds: 10)))
+        XCTAssertTrue(ReconnectState.isRetryable(ParticipantError.transport("edge transport: ICE failed")))
+        XCTAssertFalse(ReconnectState.isRetryable(RoomError.refused(step: "edge join", "room is full")))
+        XCTAssertFalse(ReconnectState.isRetryable(RoomError.protocolViolation(step: "edge join", "garbage")))
+        XCTAssertFalse(ReconnectState.isRetryable(ParticipantError.media("video source v4l2:/dev/video0: unplugged")))
+        XCTAssertFalse(ReconnectState.isRetryable(CancellationError()))
     }
 
     func testFingerprintMismatchIsNotANetworkFailure() {
-        let mismatch = ParticipantSeat.participantError(.dtls(.fingerprintMismatch(algorithm: "sha-256", expected: "A", actual: "B")),
+        let mismatch = ParticipantError(.dtls(.fingerprintMismatch(algorithm: "sha-256", expected: "A", actual: "B")),
                                                         role: .edge)
         guard case .media = mismatch else { return XCTFail("\(mismatch)") }
-        guard case .transport = ParticipantSeat.participantError(.iceFailed("no answer"), role: .edge) else { return XCTFail() }
-        guard case .transport = ParticipantSeat.participantError(.connectionLost("consent"), role: .edge) else { return XCTFail() }
+        guard case .transport = ParticipantError(.iceFailed("no answer"), role: .edge) else { return XCTFail() }
+        guard case .transport = ParticipantError(.connectionLost("consent"), role: .edge) else { return XCTFail() }
     }
 
     /// Stop cancels a body that is still setting up at once...
@@ -36,7 +36,7 @@ final class RoomSupervisorTests: XCTestCase {
             stop.fire()
         }
         do {
-            try await RoomSupervisor.runUntilStopped(stop, grace: { .zero }) { try await Task.sleep(for: .seconds(30)) }
+            try await stop.runUntilFired(grace: { .zero }) { try await Task.sleep(for: .seconds(30)) }
             XCTFail("the body was not cancelled")
         } catch is CancellationError {}
         XCTAssertLessThan(ContinuousClock.now - started, .seconds(1))
@@ -50,7 +50,7 @@ final class RoomSupervisorTests: XCTestCase {
             try await Task.sleep(for: .milliseconds(20))
             stop.fire()
         }
-        try await RoomSupervisor.runUntilStopped(stop, grace: { .milliseconds(500) }) {
+        try await stop.runUntilFired(grace: { .milliseconds(500) }) {
             await stop.wait()
             try await Task.sleep(for: .milliseconds(100))  // exitRoom
             await left.mark()
@@ -59,7 +59,7 @@ final class RoomSupervisorTests: XCTestCase {
         XCTAssertTrue(done)
         let started = ContinuousClock.now
         do {
-            try await RoomSupervisor.runUntilStopped(stop, grace: { .milliseconds(200) }) { try await Task.sleep(for: .seconds(30)) }
+            try await stop.runUntilFired(grace: { .milliseconds(200) }) { try await Task.sleep(for: .seconds(30)) }
             XCTFail("a body that overstays its grace is cancelled")
         } catch is CancellationError {}
         XCTAssertLessThan(ContinuousClock.now - started, .seconds(1))
@@ -130,8 +130,7 @@ final class ReconnectLoopTests: XCTestCase {
         let script = Script()
         let lost = self.lost
         do {
-            try await RoomSupervisor.run(configuration: configuration, policy: policy(script), stop: StopSignal(),
-                                         logger: Logger(label: "test")) { _, attempt in
+            try await RoomSupervisor(policy: policy(script), stop: StopSignal(), logger: Logger(label: "test")).run(configuration) { _, attempt in
                 if script.started() == 1 { attempt.established() }
                 throw lost
             }
@@ -153,8 +152,7 @@ final class ReconnectLoopTests: XCTestCase {
         let script = Script()
         let stop = StopSignal()
         let lost = self.lost
-        let reconnections = try await RoomSupervisor.run(configuration: configuration, policy: policy(script, maxAttempts: 3),
-                                                         stop: stop, logger: Logger(label: "test")) { _, attempt in
+        let reconnections = try await RoomSupervisor(policy: policy(script, maxAttempts: 3), stop: stop, logger: Logger(label: "test")).run(configuration) { _, attempt in
             let session = script.started()
             // Sessions 1 and 4 and 7 get in; the two after each fail before they do.
             if session % 3 == 1 { attempt.established() }
@@ -175,8 +173,7 @@ final class ReconnectLoopTests: XCTestCase {
         let script = Script()
         let lost = self.lost
         do {
-            try await RoomSupervisor.run(configuration: configuration, policy: policy(script), stop: StopSignal(),
-                                         logger: Logger(label: "test")) { _, _ in
+            try await RoomSupervisor(policy: policy(script), stop: StopSignal(), logger: Logger(label: "test")).run(configuration) { _, _ in
                 _ = script.started()
                 throw lost
             }
@@ -187,8 +184,7 @@ final class ReconnectLoopTests: XCTestCase {
 
         let bots = Script()
         do {
-            try await RoomSupervisor.run(configuration: configuration, policy: policy(bots, maxAttempts: 2, retryFirstSession: true),
-                                         stop: StopSignal(), logger: Logger(label: "test")) { _, _ in
+            try await RoomSupervisor(policy: policy(bots, maxAttempts: 2, retryFirstSession: true), stop: StopSignal(), logger: Logger(label: "test")).run(configuration) { _, _ in
                 _ = bots.started()
                 throw lost
             }
@@ -200,8 +196,7 @@ final class ReconnectLoopTests: XCTestCase {
     func testRefusalsAreNotRetried() async throws {
         let script = Script()
         do {
-            try await RoomSupervisor.run(configuration: configuration, policy: policy(script), stop: StopSignal(),
-                                         logger: Logger(label: "test")) { _, attempt in
+            try await RoomSupervisor(policy: policy(script), stop: StopSignal(), logger: Logger(label: "test")).run(configuration) { _, attempt in
                 _ = script.started()
                 attempt.established()
                 throw RoomError.refused(step: "edge join", "room is full")

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 @testable import LoadReport
 
-final class FleetReportTests: XCTestCase {
+final class FleetFiguresTests: XCTestCase {
     func testPublishedAndReceivedTracksFromSummaries() throws {
         var fixture = StatsFixture()
         fixture.loss = ["1004": 0.1]
@@ -64,7 +64,7 @@ final class FleetReportTests: XCTestCase {
                                             error: "edge join: server refused: room is full")), at: records.count - 1)
         // The end line plans 7 bots: one of them left no line at all.
         records[records.count - 1] = .end(EndLine(run: "run-a", bots: 7, joined: 5))
-        let report = FleetReport(records: records)
+        let report = FleetFigures(records: records)
         XCTAssertEqual(report.join.planned, 7)
         XCTAssertEqual(report.join.joined, 5)
         XCTAssertEqual(report.join.notJoined.map(\.bot), ["1006"])
@@ -79,7 +79,7 @@ final class FleetReportTests: XCTestCase {
         b.run = "run-b"
         b.subscribers = ["2003"]
         b.start = a.start.addingTimeInterval(10)
-        let report = FleetReport(records: a.records + b.records)
+        let report = FleetFigures(records: a.records + b.records)
         XCTAssertEqual(report.runs.map(\.run), ["run-a", "run-b"])
         XCTAssertEqual(report.subscribers.map(\.bot), ["1003", "1004", "1005", "2003"])
         XCTAssertEqual(report.join.planned, 8)

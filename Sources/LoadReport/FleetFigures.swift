@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Track totals come from the bots' `summary` lines when present, else from their `track`
 /// lines (a process that was killed writes no summaries; its seconds still count).
-public struct FleetReport: Sendable {
+public struct FleetFigures: Sendable {
     public var runs: [RunFigures]
     public var bots: [BotFigures]
     /// Published tracks, by bot.
