@@ -63,6 +63,8 @@ extension Nacho {
 /// Logging goes to stderr, so stdout stays machine-readable, with control characters escaped
 /// (`EscapingLogHandler`), so that text a server sent cannot start a line of its own.
 enum LoggingSetup {
+    /// Unsafe because it is a global; sound because it is read and written between
+    /// `lock.lock()` and `lock.unlock()` only.
     nonisolated(unsafe) private static var done = false
     private static let lock = NSLock()
 

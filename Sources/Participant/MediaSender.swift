@@ -131,12 +131,9 @@ public final class MediaSender: Sendable {
 
     // MARK: - Event loop
 
-    private func send(_ frame: SendPipeline.EncodedFrame, producer index: Int) {
+    private func send(_ frame: EncodedFrame, producer index: Int) {
         let engine = state.value.engine
-        let sent = engine.send(SendEngine.Frame(payload: frame.payload, captureTime: frame.captureTime, isKeyFrame: frame.isKeyFrame,
-                                                audioLevel: frame.audioLevel, width: frame.width, height: frame.height,
-                                                layer: frame.layer),
-                               producer: index, now: MediaClock.now) { transport.sendRTP($0) }
+        let sent = engine.send(frame, producer: index, now: MediaClock.now) { transport.sendRTP($0) }
         if sent { transport.flush() }
     }
 

@@ -18,29 +18,6 @@ package final class SendEngine {
         case targetBitrate(producer: Int, layer: Int, bitsPerSecond: Int)
     }
 
-    /// An encoded frame of one layer, as the pipeline hands it over.
-    package struct Frame {
-        package var payload: [UInt8]
-        package var captureTime: Double
-        package var isKeyFrame: Bool
-        package var audioLevel: Double?
-        package var width = 0
-        package var height = 0
-        /// The pipeline's layer (0 the smallest; the last is full size).
-        package var layer = 0
-
-        package init(payload: [UInt8], captureTime: Double, isKeyFrame: Bool, audioLevel: Double? = nil, width: Int = 0,
-                     height: Int = 0, layer: Int = 0) {
-            self.payload = payload
-            self.captureTime = captureTime
-            self.isKeyFrame = isKeyFrame
-            self.audioLevel = audioLevel
-            self.width = width
-            self.height = height
-            self.layer = layer
-        }
-    }
-
     private final class Producer {
         let producerId: String
         let kind: MediaKind
@@ -151,7 +128,7 @@ package final class SendEngine {
     /// Packetizes one encoded frame of a producer; each packet goes to `emit`. A layer the
     /// producer does not send is ignored (false).
     @discardableResult
-    package func send(_ frame: Frame, producer index: Int, now: Double, emit: (UnsafeRawBufferPointer) -> Void) -> Bool {
+    package func send(_ frame: EncodedFrame, producer index: Int, now: Double, emit: (UnsafeRawBufferPointer) -> Void) -> Bool {
         guard producers.indices.contains(index) else { return false }
         let producer = producers[index]
         let layer = frame.layer - producer.firstLayer

@@ -13,19 +13,6 @@ import Synchronization
 /// the one the router makes us use (`use(videoCodec:)`), chosen before producing.
 public final class SendPipeline: Sendable {
 
-    /// One encoded frame, ready to packetize.
-    public struct EncodedFrame: Sendable {
-        public var payload: [UInt8]
-        public var captureTime: Double
-        public var isKeyFrame: Bool
-        public var audioLevel: Double?
-        /// Video: the picture size (VP9 key frames carry it in their descriptor).
-        public var width = 0
-        public var height = 0
-        /// Simulcast: the layer, 0 the smallest; the pipeline's last layer is full size.
-        public var layer = 0
-    }
-
     public struct Counters: Sendable, Equatable {
         public var framesCaptured = 0
         public var framesEncoded = 0
