@@ -12,18 +12,6 @@ public struct BotFigures: Sendable, Equatable {
     /// False when the bot has no summary line and is known only from its track lines.
     public var hasSummary: Bool
 
-    public init(run: String, bot: String, role: String?, joined: Bool, joinAttempts: Int? = nil, joinMs: Double? = nil,
-                reconnections: Int? = nil, error: String? = nil, hasSummary: Bool) {
-        self.run = run
-        self.bot = bot
-        self.role = role
-        self.joined = joined
-        self.joinAttempts = joinAttempts
-        self.joinMs = joinMs
-        self.reconnections = reconnections
-        self.error = error
-        self.hasSummary = hasSummary
-    }
 }
 
 /// Joins over every run of the report.
@@ -38,14 +26,6 @@ public struct JoinFigures: Sendable, Equatable {
     public var joinMsP95: Double?
     public var reconnections: Int
 
-    public init(planned: Int, joined: Int, notJoined: [BotFigures], joinMsP50: Double?, joinMsP95: Double?, reconnections: Int) {
-        self.planned = planned
-        self.joined = joined
-        self.notJoined = notJoined
-        self.joinMsP50 = joinMsP50
-        self.joinMsP95 = joinMsP95
-        self.reconnections = reconnections
-    }
 }
 
 /// One process (run) of the report.
@@ -64,18 +44,4 @@ public struct RunFigures: Sendable, Equatable {
     /// The `end` line's verdict on the run's own `--expect`s.
     public var passed: Bool?
 
-    public init(run: String, room: String? = nil, host: String? = nil, index: Int? = nil, memberBase: Int? = nil,
-                version: String? = nil, plan: RunPlan? = nil, planned: Int, joined: Int, ended: Bool, passed: Bool? = nil) {
-        self.run = run
-        self.room = room
-        self.host = host
-        self.index = index
-        self.memberBase = memberBase
-        self.version = version
-        self.plan = plan
-        self.planned = planned
-        self.joined = joined
-        self.ended = ended
-        self.passed = passed
-    }
 }

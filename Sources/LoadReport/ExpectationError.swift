@@ -3,10 +3,5 @@ public struct ExpectationError: Error, Sendable, Equatable, CustomStringConverti
     public var expression: String
     public var reason: String
 
-    public init(expression: String, reason: String) {
-        self.expression = expression
-        self.reason = reason
-    }
-
     public var description: String { "--expect \"\(expression)\": \(reason)" }
 }

@@ -8,11 +8,6 @@ public struct ExpectationMiss: Sendable, Equatable {
     /// `expectation loss<2% missed: bot 1012 receive video from 1001: loss 3.4 %`.
     public var line: String
 
-    public init(bots: [String], track: String? = nil, line: String) {
-        self.bots = bots
-        self.track = track
-        self.line = line
-    }
 }
 
 /// What one expectation found.
@@ -21,12 +16,6 @@ public struct ExpectationOutcome: Sendable, Equatable {
     /// How many units it checked (tracks, subscribers, or 1 for the fleet).
     public var checked: Int
     public var misses: [ExpectationMiss]
-
-    public init(expectation: Expectation, checked: Int, misses: [ExpectationMiss]) {
-        self.expectation = expectation
-        self.checked = checked
-        self.misses = misses
-    }
 
     public var met: Bool { misses.isEmpty }
 

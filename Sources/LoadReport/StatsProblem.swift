@@ -6,12 +6,6 @@ public struct StatsProblem: Sendable, Equatable, CustomStringConvertible {
     public var line: Int?
     public var message: String
 
-    public init(source: String, line: Int?, message: String) {
-        self.source = source
-        self.line = line
-        self.message = message
-    }
-
     /// `FILE:LINE: message`, the way compilers point at a line.
     public var description: String {
         if let line { return "\(source):\(line): \(message)" }
@@ -39,11 +33,6 @@ public struct StatsInput: Sendable {
 public struct StatsReadError: Error, Sendable, Equatable, CustomStringConvertible {
     public var source: String
     public var reason: String
-
-    public init(source: String, reason: String) {
-        self.source = source
-        self.reason = reason
-    }
 
     public var description: String { "cannot read \(source): \(reason)" }
 }

@@ -8,16 +8,6 @@ public struct TrackSeries: Sendable, Equatable {
     public var peer: String?
     public var points: [SeriesPoint]
 
-    public init(run: String, bot: String, direction: TrackDirection, kind: String, track: String, peer: String?, points: [SeriesPoint]) {
-        self.run = run
-        self.bot = bot
-        self.direction = direction
-        self.kind = kind
-        self.track = track
-        self.peer = peer
-        self.points = points
-    }
-
     /// A legend entry: `1001 video`, `1012 ← 1001 video`.
     public var label: String {
         switch direction {

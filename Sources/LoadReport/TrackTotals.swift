@@ -9,14 +9,6 @@ public struct TrackTotals: Sendable, Equatable {
     /// Taken from the bot's `summary` line; false when computed from its `track` lines.
     public var fromSummary: Bool
 
-    public init(run: String, bot: String, role: String?, figures: TrackFigures, fromSummary: Bool) {
-        self.run = run
-        self.bot = bot
-        self.role = role
-        self.figures = figures
-        self.fromSummary = fromSummary
-    }
-
     /// `bot 1012 receive video from 1001`, `bot 1001 send video (track 7bb5605f)`: how a miss
     /// names the track.
     public var label: String {

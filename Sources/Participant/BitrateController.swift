@@ -12,10 +12,6 @@ public struct BitrateController: Sendable, Equatable {
         public var ssrc: UInt32
         public var bitrate: Int
 
-        public init(ssrc: UInt32, bitrate: Int) {
-            self.ssrc = ssrc
-            self.bitrate = bitrate
-        }
     }
 
     struct Stream: Sendable, Equatable {

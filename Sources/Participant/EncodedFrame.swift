@@ -14,14 +14,4 @@ public struct EncodedFrame: Sendable {
     /// Simulcast: the layer, 0 the smallest; the pipeline's last layer is full size.
     public var layer = 0
 
-    public init(payload: [UInt8], captureTime: Double, isKeyFrame: Bool, audioLevel: Double? = nil, width: Int = 0,
-                height: Int = 0, layer: Int = 0) {
-        self.payload = payload
-        self.captureTime = captureTime
-        self.isKeyFrame = isKeyFrame
-        self.audioLevel = audioLevel
-        self.width = width
-        self.height = height
-        self.layer = layer
-    }
 }
