@@ -53,11 +53,11 @@ public enum ReceiverLifecycleHarness {
                 let id = "consumer-\(input.u8() % UInt8(consumerIds))"
                 table.closed(consumerId: id)
                 let wasLive = live.remove(id) != nil
-                let report = engine.totals().last { $0.consumerId == id && !$0.closed }
+                let report = engine.totals().last { $0.track.consumerId == id && !$0.closed }
                 require(engine.close(consumerId: id, now: now) == wasLive, "close of \(id): live \(wasLive)")
                 if wasLive {
                     closedSinceStats += 1
-                    if let report { endedProducers.insert(report.producerId) }
+                    if let report { endedProducers.insert(report.track.producerId) }
                 }
             case 3, 4:
                 engine.setPaused(consumerId: "consumer-\(input.u8() % UInt8(consumerIds))", op & 7 == 3, now: now)

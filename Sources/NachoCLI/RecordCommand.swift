@@ -91,7 +91,7 @@ extension RecorderBook {
         var failures: [String] = []
         for recorder in all {
             let status = recorder.status
-            let received = outcome.consumers.filter { $0.owner == recorder.member }
+            let received = outcome.consumers.filter { $0.track.owner == recorder.member }
             let lost = received.reduce(0) { $0 + $1.lost }
             let packets = received.reduce(0) { $0 + $1.packets }
             for path in recorder.allPaths {

@@ -24,14 +24,14 @@ enum TotalsPrinter {
             if json {
                 let object: JSONValue = [
                     "direction": "receive",
-                    "member_no": .string(report.owner), "kind": .string(report.kind.rawValue),
-                    "producer_id": .string(report.producerId), "consumer_id": .string(report.consumerId),
+                    "member_no": .string(report.track.owner), "kind": .string(report.track.kind.rawValue),
+                    "producer_id": .string(report.track.producerId), "consumer_id": .string(report.track.consumerId),
                     "packets": .int(report.packets), "bytes": .int(report.bytes), "lost": .int(report.lost),
                     "retransmissions": .int(report.retransmissions), "sender_reports": .int(report.senderReports),
                 ]
                 lines.append(object.jsonText)
             } else {
-                lines.append("member \(report.owner)\t\(report.kind)\t\(report.producerId)\t\(report.packets) packets\t\(report.bytes) bytes\t\(report.lost) lost")
+                lines.append("member \(report.track.owner)\t\(report.track.kind)\t\(report.track.producerId)\t\(report.packets) packets\t\(report.bytes) bytes\t\(report.lost) lost")
             }
         }
         let reconnections = (received?.reconnections ?? 0) + (sent?.reconnections ?? 0)

@@ -57,7 +57,7 @@ public struct EdgeReceiver: Sendable {
 
     /// Runs until `stop` fires; throws on a failure that reconnecting cannot fix.
     public func run(until stop: StopSignal) async throws -> Outcome {
-        let collected = TotalsRegistry<MediaReceiver.ConsumerTotals>(key: \.consumerId)
+        let collected = TotalsRegistry<MediaReceiver.ConsumerTotals>(key: \.track.consumerId)
         let skipped = TotalsRegistry<SkippedProducer>(key: \.producerId)
         let supervisor = RoomSupervisor(policy: participant.supervision, stop: stop, logger: participant.logger, observer: observer)
         let reconnections = try await supervisor.run(session) { room, supervised in
@@ -80,7 +80,7 @@ public struct EdgeReceiver: Sendable {
                 },
                 leave: { try? await room.exitRoom() })
         }
-        let consumers = await collected.all { ($0.owner, $0.kind.rawValue) < ($1.owner, $1.kind.rawValue) }
+        let consumers = await collected.all { ($0.track.owner, $0.track.kind.rawValue) < ($1.track.owner, $1.track.kind.rawValue) }
         return Outcome(consumers: consumers, reconnections: reconnections,
                        skipped: await skipped.all { $0.producerId < $1.producerId })
     }

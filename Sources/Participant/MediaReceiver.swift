@@ -18,11 +18,7 @@ import Transport
 public final class MediaReceiver: Sendable {
     /// What was received for one consumer (one remote producer).
     public struct ConsumerTotals: Sendable, Equatable {
-        public var consumerId: String
-        public var producerId: String
-        public var owner: String
-        public var kind: MediaKind
-        public var codec: String
+        public var track: ConsumedTrack
         public var packets: Int
         public var bytes: Int
         public var retransmissions: Int

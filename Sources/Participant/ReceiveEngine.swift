@@ -16,23 +16,14 @@ package final class ReceiveEngine {
     package typealias ConsumerTotals = MediaReceiver.ConsumerTotals
 
     private final class Consumer {
-        let id: String
-        let producerId: String
-        let owner: String
-        let kind: MediaKind
-        let codec: String
+        let track: ConsumedTrack
         let stream: InboundStream
         let recorder: MemberRecorder?
         /// Oversize H264 parameter sets already warned about.
         var oversizeWarned = 0
 
-        init(id: String, producerId: String, owner: String, kind: MediaKind, codec: String, stream: InboundStream,
-             recorder: MemberRecorder?) {
-            self.id = id
-            self.producerId = producerId
-            self.owner = owner
-            self.kind = kind
-            self.codec = codec
+        init(track: ConsumedTrack, stream: InboundStream, recorder: MemberRecorder?) {
+            self.track = track
             self.stream = stream
             self.recorder = recorder
         }
@@ -78,12 +69,13 @@ package final class ReceiveEngine {
     package func add(_ options: ConsumerOptions, owner: String, paused: Bool, recorder: MemberRecorder?, now: Double) -> Bool {
         guard let configuration = Self.configuration(of: options), bySSRC[configuration.ssrc] == nil,
               configuration.rtx.map({ bySSRC[$0.ssrc] == nil }) ?? true,
-              !consumers.contains(where: { $0.id == options.id }) else { return false }
+              !consumers.contains(where: { $0.track.consumerId == options.id }) else { return false }
         let stream = InboundStream(configuration: configuration, deliversAudio: recorder != nil)
         stream.monotonicToNTP = monotonicToNTP
         stream.paused = paused
-        let consumer = Consumer(id: options.id, producerId: options.producerId, owner: owner, kind: options.kind,
-                                codec: options.rtpParameters.codecs.first?.mimeType ?? "?", stream: stream, recorder: recorder)
+        let track = ConsumedTrack(consumerId: options.id, producerId: options.producerId, owner: owner, kind: options.kind,
+                                  codec: options.rtpParameters.codecs.first?.mimeType ?? "?")
+        let consumer = Consumer(track: track, stream: stream, recorder: recorder)
         consumers.append(consumer)
         bySSRC[configuration.ssrc] = consumer
         if let rtx = configuration.rtx { bySSRC[rtx.ssrc] = consumer }
@@ -108,7 +100,7 @@ package final class ReceiveEngine {
     /// freed; its figures are kept. False for a consumer that is not live.
     @discardableResult
     package func close(consumerId: String, now: Double) -> Bool {
-        guard let index = consumers.firstIndex(where: { $0.id == consumerId }) else { return false }
+        guard let index = consumers.firstIndex(where: { $0.track.consumerId == consumerId }) else { return false }
         end(consumers.remove(at: index), now: now)
         return true
     }
@@ -127,7 +119,7 @@ package final class ReceiveEngine {
     /// The producer behind a consumer paused or resumed. On resume video asks for a key frame
     /// at once (the picture must restart from one).
     package func setPaused(consumerId: String, _ paused: Bool, now: Double) {
-        guard let consumer = consumers.first(where: { $0.id == consumerId }), consumer.stream.paused != paused else { return }
+        guard let consumer = consumers.first(where: { $0.track.consumerId == consumerId }), consumer.stream.paused != paused else { return }
         consumer.stream.paused = paused
         consumer.recorder?.setPaused(track: consumerId, paused)
         if !paused && consumer.stream.isVideo { requestKeyFrame(consumer, now: now) }
@@ -142,14 +134,14 @@ package final class ReceiveEngine {
 
     private func end(_ consumer: Consumer, now: Double) {
         consumer.stream.finish { frame in deliver(frame, of: consumer, arrival: now) }
-        consumer.recorder?.removeTrack(id: consumer.id)
+        consumer.recorder?.removeTrack(id: consumer.track.consumerId)
         bySSRC[consumer.stream.configuration.ssrc] = nil
         if let rtx = consumer.stream.configuration.rtx { bySSRC[rtx.ssrc] = nil }
         let report = Self.totals(of: consumer, closed: true)
-        if let index = endedByProducer[consumer.producerId] {
+        if let index = endedByProducer[consumer.track.producerId] {
             ended[index].add(report)
         } else {
-            endedByProducer[consumer.producerId] = ended.count
+            endedByProducer[consumer.track.producerId] = ended.count
             ended.append(report)
         }
         endedStats.append(Self.trackStats(of: consumer, ended: true))
@@ -175,7 +167,7 @@ package final class ReceiveEngine {
         for case .senderReport(let report) in packets {
             guard let consumer = bySSRC[report.ssrc], report.ssrc == consumer.stream.configuration.ssrc else { continue }
             consumer.stream.senderReport(report, arrival: now)
-            consumer.recorder?.senderReport(track: consumer.id, ntp: report.ntpTimestamp, rtpTimestamp: report.rtpTimestamp)
+            consumer.recorder?.senderReport(track: consumer.track.consumerId, ntp: report.ntpTimestamp, rtpTimestamp: report.rtpTimestamp)
         }
     }
 
@@ -211,7 +203,7 @@ package final class ReceiveEngine {
     package func takeWarnings() -> [Warning] {
         var warnings: [Warning] = []
         for consumer in consumers where consumer.stream.oversizeParameterSets > consumer.oversizeWarned {
-            warnings.append(Warning(owner: consumer.owner, consumerId: consumer.id,
+            warnings.append(Warning(owner: consumer.track.owner, consumerId: consumer.track.consumerId,
                                     oversizeParameterSets: consumer.stream.oversizeParameterSets - consumer.oversizeWarned))
             consumer.oversizeWarned = consumer.stream.oversizeParameterSets
         }
@@ -226,7 +218,7 @@ package final class ReceiveEngine {
         for consumer in consumers {
             guard let report = consumer.stream.makeReport(now: now) else { continue }
             reports.append(report)
-            if report.fractionLost > (worst?.report.fractionLost ?? 0) { worst = (report, consumer.owner) }
+            if report.fractionLost > (worst?.report.fractionLost ?? 0) { worst = (report, consumer.track.owner) }
         }
         return (ReceiverReportBuilder.compound(ssrc: localSSRC, cname: cname, reports: reports), worst)
     }
@@ -234,7 +226,7 @@ package final class ReceiveEngine {
     /// Running totals over every consumer this engine had, live or closed (a status display).
     package var progress: ReceiveProgress.Totals {
         var totals = endedTotals
-        totals.members = Set(consumers.map(\.owner)).count
+        totals.members = Set(consumers.map(\.track.owner)).count
         for consumer in consumers {
             let statistics = consumer.stream.statistics
             totals.packets &+= statistics.packetsReceived
@@ -261,8 +253,8 @@ package final class ReceiveEngine {
 
     private static func trackStats(of consumer: Consumer, ended: Bool) -> TrackStats {
         let stream = consumer.stream
-        var stats = TrackStats(direction: .receive, kind: consumer.kind, codec: consumer.codec, track: consumer.id,
-                               peer: consumer.owner)
+        var stats = TrackStats(direction: .receive, kind: consumer.track.kind, codec: consumer.track.codec, track: consumer.track.consumerId,
+                               peer: consumer.track.owner)
         stats.ended = ended
         stats.packets = stream.statistics.packetsReceived
         stats.bytes = stream.statistics.bytesReceived
@@ -283,8 +275,7 @@ package final class ReceiveEngine {
     private static func totals(of consumer: Consumer, closed: Bool) -> ConsumerTotals {
         let stream = consumer.stream
         return ConsumerTotals(
-            consumerId: consumer.id, producerId: consumer.producerId, owner: consumer.owner, kind: consumer.kind,
-            codec: consumer.codec, packets: stream.statistics.packetsReceived, bytes: stream.statistics.bytesReceived,
+            track: consumer.track, packets: stream.statistics.packetsReceived, bytes: stream.statistics.bytesReceived,
             retransmissions: stream.counters.retransmissions, lost: max(0, stream.statistics.cumulativeLost),
             senderReports: stream.statistics.senderReportsReceived, closed: closed, frames: stream.counters.frames,
             keyFrames: stream.counters.keyFrames, nacksSent: stream.counters.nacksSent,
@@ -292,7 +283,7 @@ package final class ReceiveEngine {
     }
 
     private func deliver(_ frame: InboundStream.Frame, of consumer: Consumer, arrival: Double) {
-        consumer.recorder?.frame(track: consumer.id, rtpTimestamp: frame.rtpTimestamp, keyFrame: frame.isKeyFrame,
+        consumer.recorder?.frame(track: consumer.track.consumerId, rtpTimestamp: frame.rtpTimestamp, keyFrame: frame.isKeyFrame,
                                  data: frame.data, arrival: arrival, width: frame.width, height: frame.height,
                                  codecPrivate: frame.codecPrivate)
     }
