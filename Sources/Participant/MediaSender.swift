@@ -97,7 +97,7 @@ public final class MediaSender: Sendable {
             return zip(loop.engine.sent(), loop.attachments).map { sent, attachment in
                 let counters = attachment.pipeline.snapshot
                 return ProducerTotals(
-                    producerId: sent.producerId, kind: sent.kind, codec: sent.codec, source: attachment.pipeline.sourceSummary,
+                    producerId: sent.track, kind: sent.kind, codec: sent.codec, source: attachment.pipeline.sourceSummary,
                     frames: counters.framesEncoded, keyFrames: counters.keyFrames, packets: sent.packets, bytes: sent.bytes,
                     retransmissions: sent.retransmissions, nacks: sent.nacks, keyFrameRequests: sent.plis + sent.firs,
                     targetBitrate: counters.targetBitrate)
@@ -110,20 +110,10 @@ public final class MediaSender: Sendable {
         (try? await eventLoop.submit { [self] in
             let loop = state.value
             return zip(loop.engine.sent(), loop.attachments).map { sent, attachment in
-                var stats = TrackStats(direction: .send, kind: sent.kind, codec: sent.codec, track: sent.producerId)
-                stats.packets = sent.packets
-                stats.bytes = sent.bytes
-                stats.retransmissions = sent.retransmissions
-                stats.packetsExpected = sent.packets
-                stats.packetsLost = sent.packetsLost
-                stats.jitterSeconds = sent.jitterSeconds
-                stats.rttSeconds = sent.rttSeconds
+                var stats = sent
                 let counters = attachment.pipeline.snapshot
                 stats.frames = counters.framesEncoded
                 stats.keyFrames = counters.keyFrames
-                stats.nacks = sent.nacks
-                stats.plis = sent.plis
-                stats.firs = sent.firs
                 return stats
             }
         }.get()) ?? []

@@ -49,22 +49,6 @@ package final class SendEngine {
         }
     }
 
-    /// A producer's figures of what went out.
-    package struct Sent: Equatable, Sendable {
-        package var producerId: String
-        package var kind: MediaKind
-        package var codec: String
-        package var packets = 0
-        package var bytes = 0
-        package var retransmissions = 0
-        package var nacks = 0
-        package var plis = 0
-        package var firs = 0
-        package var packetsLost = 0
-        package var jitterSeconds: Double?
-        package var rttSeconds: Double?
-    }
-
     private let cname: String
     private var producers: [Producer] = []
     private var bitrates = BitrateController()
@@ -197,9 +181,11 @@ package final class SendEngine {
 
     /// What each producer sent, its streams summed (a simulcast producer's RTT and jitter are
     /// its top layer's).
-    package func sent() -> [Sent] {
+    /// Each producer's figures of what went out, its streams (layers, RTX) summed; frames are
+    /// the pipeline's to add.
+    package func sent() -> [TrackStats] {
         producers.map { producer in
-            var sent = Sent(producerId: producer.producerId, kind: producer.kind, codec: producer.codec)
+            var sent = TrackStats(direction: .send, kind: producer.kind, codec: producer.codec, track: producer.producerId)
             sent.nacks = producer.nacks
             sent.plis = producer.plis
             sent.firs = producer.firs
@@ -213,6 +199,7 @@ package final class SendEngine {
                     sent.rttSeconds = rtt ?? sent.rttSeconds
                 }
             }
+            sent.packetsExpected = sent.packets
             return sent
         }
     }
