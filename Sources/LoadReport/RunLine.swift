@@ -7,7 +7,7 @@ public struct RunLine: Codable, Sendable, Equatable {
     public var room: String?
     public var host: String?
     /// The fleet index (`--index`, `JOB_COMPLETION_INDEX`), nil when not in a fleet.
-    public var index: Int?
+    @NullWhenNil public var index: Int?
     /// First member number of this process.
     public var memberBase: Int?
     public var plan: RunPlan?
@@ -51,7 +51,7 @@ public struct RunPlan: Codable, Sendable, Equatable {
     public var subscribers: Int?
     public var numPerSecond: Double?
     /// Seconds, nil for "until stopped".
-    public var duration: Double?
+    @NullWhenNil public var duration: Double?
     public var videoSource: String?
     public var audioSource: String?
     public var simulcast: Bool?

@@ -7,10 +7,10 @@ public struct SummaryLine: Codable, Sendable, Equatable {
     /// The bot got into the room (its media transport connected).
     public var joined: Bool
     public var joinAttempts: Int?
-    public var joinMs: Double?
+    @NullWhenNil public var joinMs: Double?
     public var reconnections: Int?
     /// Why it did not join or stopped early.
-    public var error: String?
+    @NullWhenNil public var error: String?
     /// Totals over the run, one per track.
     public var tracks: [TrackFigures]
 

@@ -25,16 +25,13 @@ struct BotRun {
         }
         let stats = try StatsWriter(path: plan.stats)
         let runId = String(UInt64.random(in: 0...UInt64.max), radix: 36)
-        stats.write(type: "run", run: runId, keep: true, [
-            "room": .string(plan.room), "host": .string(ProcessInfo.processInfo.hostName),
-            "index": plan.index.map { .int($0) } ?? .null, "member_base": .int(plan.memberBase), "version": .string(NachoCommand.configuration.version),
-            "plan": [
-                "video_publishers": .int(plan.videoPublishers), "audio_publishers": .int(plan.audioPublishers),
-                "subscribers": .int(plan.subscribers), "num_per_second": .double(plan.numPerSecond),
-                "duration": plan.duration.map { .double($0) } ?? .null, "video_source": .string(plan.videoSource),
-                "audio_source": .string(plan.audioSource), "simulcast": .bool(plan.simulcast),
-            ],
-        ])
+        stats.write(.run(RunLine(
+            run: runId, time: StatsWriter.timestamp(), room: plan.room, host: ProcessInfo.processInfo.hostName,
+            index: plan.index, memberBase: plan.memberBase, plan: RunPlan(
+                videoPublishers: plan.videoPublishers, audioPublishers: plan.audioPublishers, subscribers: plan.subscribers,
+                numPerSecond: plan.numPerSecond, duration: plan.duration, videoSource: plan.videoSource,
+                audioSource: plan.audioSource, simulcast: plan.simulcast),
+            version: NachoCommand.configuration.version)), keep: true)
         // One source (capture and encode) per kind, shared by every publisher.
         let video = plan.videoPublishers > 0
             ? try MediaSetup.video(uri: plan.videoSource, settings: settings, codec: nil, simulcast: plan.simulcast, logger: logger) : nil
@@ -79,31 +76,27 @@ struct BotRun {
         defer { for pipeline in [video, audio].compactMap({ $0?.pipeline }) { pipeline.stop() } }
         let status = BotStatus(enabled: plan.stats != "-" && !json)
         let outcomes = await BotFleet(bots: bots, joinsPerSecond: plan.numPerSecond).run(until: stop) { records in
-            for record in records { stats.write(type: "track", run: runId, Self.json(record)) }
+            let time = StatsWriter.timestamp()
+            for record in records {
+                stats.write(.track(TrackLine(run: runId, time: time, bot: record.bot, role: record.role.rawValue,
+                                             figures: Self.rounded(record.figures))))
+            }
             status.update(bots: bots, records: records)
         }
         status.finish()
         var joined = 0
         for outcome in outcomes {
             if outcome.joining.joined { joined += 1 }
-            stats.write(type: "summary", run: runId, keep: true, [
-                "bot": .string(outcome.bot.member), "role": .string(outcome.bot.role.rawValue),
-                "joined": .bool(outcome.joining.joined), "join_attempts": .int(outcome.joining.attempts),
-                "join_ms": outcome.joining.joinSeconds.map { .double(($0 * 1000).rounded()) } ?? .null,
-                "reconnections": .int(max(0, outcome.joining.sessions - 1)),
-                "error": outcome.joining.joined ? .null : outcome.joining.lastError.map { .string($0) } ?? .string("never joined"),
-                "tracks": .array(outcome.tracks.map { .object(Self.json($0)) }),
-            ])
+            let joining = outcome.joining
+            stats.write(.summary(SummaryLine(
+                run: runId, time: StatsWriter.timestamp(), bot: outcome.bot.member, role: outcome.bot.role.rawValue,
+                joined: joining.joined, joinAttempts: joining.attempts, joinMs: joining.joinSeconds.map { ($0 * 1000).rounded() },
+                reconnections: max(0, joining.sessions - 1), error: joining.joined ? nil : joining.lastError ?? "never joined",
+                tracks: outcome.tracks.map { Self.rounded($0.figures) })), keep: true)
         }
         let verdict = BotVerdict(expectations: expectations, lines: stats.kept)
-        stats.write(type: "end", run: runId, [
-            "bots": .int(plan.count), "joined": .int(joined),
-            "expectations": .array(verdict.records.map { record in
-                ["expect": .string(record.expect), "met": .bool(record.met), "missed": .array(record.missed.map { .string($0) }),
-                 "misses": .array(record.misses.map { .string($0) })]
-            }),
-            "passed": .bool(verdict.passed),
-        ])
+        stats.write(.end(EndLine(run: runId, time: StatsWriter.timestamp(), bots: plan.count, joined: joined,
+                                 expectations: verdict.records, passed: verdict.passed)))
         stats.close()
         // With --stats - the statistics own stdout; the summary goes to stderr then.
         let summary = Data(verdict.render(json: json).utf8)
@@ -113,11 +106,9 @@ struct BotRun {
         }
     }
 
-    /// A record as the statistics schema names its fields (docs/STATS.md): `TrackFigures`'
-    /// own encoding, whose reader `nacho report` uses, with the bot and its role; figures to
-    /// a thousandth.
-    static func json(_ record: LoadStatistics.Record) -> [String: JSONValue] {
-        var figures = record.figures
+    /// Figures to a thousandth: what a statistics line needs, and lines stay short.
+    static func rounded(_ figures: TrackFigures) -> TrackFigures {
+        var figures = figures
         func rounded(_ value: Double?) -> Double? { value.map { ($0 * 1000).rounded() / 1000 } }
         figures.elapsedS = rounded(figures.elapsedS)
         figures.intervalS = rounded(figures.intervalS)
@@ -127,10 +118,7 @@ struct BotRun {
         figures.freezeMs = rounded(figures.freezeMs)
         figures.delayMsP50 = rounded(figures.delayMsP50)
         figures.delayMsP95 = rounded(figures.delayMsP95)
-        var fields = (try? JSONValue(encoding: figures))?.objectValue ?? [:]
-        fields["bot"] = .string(record.bot)
-        fields["role"] = .string(record.role.rawValue)
-        return fields
+        return figures
     }
 }
 
@@ -161,12 +149,10 @@ final class StatsWriter: Sendable {
         isStdout = false
     }
 
-    func write(type: String, run: String, keep: Bool = false, _ fields: [String: JSONValue]) {
-        var object = fields
-        object["type"] = .string(type)
-        object["run"] = .string(run)
-        object["time"] = .string(Self.timestamp())
-        let text = JSONValue.object(object).jsonText
+    /// Writes one line (docs/STATS.md); `keep` also keeps it for the end's verdict.
+    func write(_ record: StatsRecord, keep: Bool = false) {
+        // Encoding our own lines cannot fail (every figure is finite or written as null).
+        guard let text = try? record.jsonLine() else { return }
         if keep { keptLines.withLock { $0.append(text) } }
         let line = Data((text + "\n").utf8)
         handle.withLock { $0?.write(line) }

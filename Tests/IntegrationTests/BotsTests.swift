@@ -49,7 +49,19 @@ final class BotsTests: XCTestCase {
 
     private struct SummaryLine: Decodable {
         var bot: String, role: String, joined: Bool, join_attempts: Int, join_ms: Double?, reconnections: Int, error: String?
-        var tracks: [TrackLine]
+        var tracks: [SummaryTrack]
+    }
+
+    /// A summary's track: a track line's figures (its bot and role are the summary's).
+    private struct SummaryTrack: Decodable {
+        var direction: String, kind: String, codec: String, track: String
+        var peer: String?
+        var elapsed_s: Double, interval_s: Double
+        var packets: Int, bytes: Int, bitrate: Int, packets_lost: Int, loss: Double
+        var jitter_ms: Double?, rtt_ms: Double?
+        var nacks: Int, plis: Int, firs: Int, retransmissions: Int, frames: Int, key_frames: Int, freezes: Int
+        var freeze_ms: Double
+        var delay_ms_p50: Double?, delay_ms_p95: Double?
     }
 
     private struct EndLine: Decodable {

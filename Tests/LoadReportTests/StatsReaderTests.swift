@@ -173,4 +173,39 @@ final class StatsWritingTests: XCTestCase {
         XCTAssertEqual(back.figures.packets, 90)
         XCTAssertNil(back.figures.bitrate)
     }
+
+    private func object(_ record: StatsRecord) throws -> [String: Any] {
+        let line = try record.jsonLine()
+        return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8), options: [.fragmentsAllowed]) as? [String: Any])
+    }
+
+    func testFieldsDocumentedAsOrNullAreWrittenAsNull() throws {
+        let run = try object(.run(RunLine(run: "r", time: "t", room: "42", host: "h", index: nil, memberBase: 1000,
+                                          plan: RunPlan(subscribers: 2, duration: nil), version: "v")))
+        XCTAssertTrue(run["index"] is NSNull)
+        XCTAssertTrue((run["plan"] as? [String: Any])?["duration"] is NSNull)
+        let summary = try object(.summary(SummaryLine(run: "r", time: "t", bot: "1001", role: "subscriber", joined: true,
+                                                      joinAttempts: 1, joinMs: nil, reconnections: 0, error: nil)))
+        XCTAssertTrue(summary["join_ms"] is NSNull)
+        XCTAssertTrue(summary["error"] is NSNull)
+        XCTAssertEqual(summary["type"] as? String, "summary")
+    }
+
+    func testWrittenLinesReadBackTheSame() throws {
+        let figures = TrackFigures(direction: .receive, kind: "video", codec: "video/VP8", track: "c1", peer: "1001",
+                                   elapsedS: 1, intervalS: 1, packets: 90, bytes: 90_000, bitrate: 720_000)
+        let records: [StatsRecord] = [
+            .run(RunLine(run: "r", time: "t", room: "42", host: "h", index: 3, memberBase: 1000,
+                         plan: RunPlan(videoPublishers: 1, subscribers: 2, duration: 20), version: "v")),
+            .track(TrackLine(run: "r", time: "t", bot: "1002", role: "subscriber", figures: figures)),
+            .summary(SummaryLine(run: "r", time: "t", bot: "1002", role: "subscriber", joined: false, joinAttempts: 3,
+                                 reconnections: 0, error: "never joined", tracks: [figures])),
+            .end(EndLine(run: "r", time: "t", bots: 3, joined: 2,
+                         expectations: [ExpectationRecord(expect: "joined=all", met: false, missed: ["1002"])], passed: false)),
+        ]
+        let text = try records.map { try $0.jsonLine() }.joined(separator: "\n")
+        let input = StatsReader.parse(Data(text.utf8), source: "written")
+        XCTAssertEqual(input.problems, [])
+        XCTAssertEqual(input.records, records)
+    }
 }
