@@ -94,7 +94,7 @@ let package = Package(
             swiftSettings: strict
         ),
         // Load tests: a room of bots in one process, their statistics.
-        .target(name: "LoadTest", dependencies: ["Participant", "Signaling", "LoadReport", .product(name: "Logging", package: "swift-log")],
+        .target(name: "LoadTest", dependencies: ["Participant", "Media", "Signaling", "LoadReport", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
         .target(
             name: "NachoCLI",

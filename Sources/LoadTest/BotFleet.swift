@@ -1,4 +1,5 @@
 import Foundation
+import Media
 import Participant
 import Synchronization
 
@@ -78,8 +79,9 @@ public struct BotFleet: Sendable {
             let joining = bot.joining
             guard let joinedAt = joining.joinedAt else { continue }
             let tracks = await bot.tracks()
-            let now = Self.seconds(ContinuousClock.now - started)
-            let joined = Self.seconds(joinedAt - started)
+            // MediaClock seconds, the clock the tracks' reading times are on.
+            let now = MediaClock.now
+            let joined = now - Self.seconds(ContinuousClock.now - joinedAt)
             records += statistics.shared.withLock { $0.record(bot: bot.member, role: bot.role, tracks: tracks, now: now, joinedAt: joined) }
         }
         return records

@@ -90,14 +90,16 @@ public struct LoadStatistics: Sendable {
     public init() {}
 
     /// The intervals since the previous snapshot of each of the bot's tracks (a track seen for
-    /// the first time counts from its start, `joinedAt`).
-    public mutating func record(bot: String, role: Bot.Role, tracks: [TrackStats], now: Double, joinedAt: Double)
+    /// the first time counts from its start, `joinedAt`). Times are `MediaClock` seconds; an
+    /// interval ends when the track's counters were read (`sampledAt`), `now` when unknown.
+    public mutating func record(bot: String, role: Bot.Role, tracks: [TrackStats], now sampledNow: Double, joinedAt: Double)
         -> [Record] {
         var out: [Record] = []
         for stats in tracks {
             let key = Key(bot: bot, track: stats.track)
             let before = previous[key]
             let since = before?.at ?? joinedAt
+            let now = stats.sampledAt ?? sampledNow
             let interval = max(now - since, 0.001)
             var record = Record(bot: bot, role: role, figures: TrackFigures(
                 direction: stats.direction == .send ? .send : .receive, kind: stats.kind.rawValue, codec: stats.codec,

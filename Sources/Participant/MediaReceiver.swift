@@ -138,7 +138,14 @@ public final class MediaReceiver: Sendable {
     /// Every live consumer's figures (delay samples drained), and a closed consumer's once more:
     /// the part of an interval before it closed (a server's `consumerClosed`, or `stop`).
     func trackStats() async -> [TrackStats] {
-        (try? await eventLoop.submit { [self] in state.value.engine.trackStats() }.get()) ?? []
+        (try? await eventLoop.submit { [self] in
+            let readAt = MediaClock.now
+            return state.value.engine.trackStats().map { stats in
+                var stats = stats
+                stats.sampledAt = readAt
+                return stats
+            }
+        }.get()) ?? []
     }
 
     public func totals() async -> [ConsumerTotals] {

@@ -108,9 +108,11 @@ public final class MediaSender: Sendable {
     /// Every producer's figures: one per producer, its streams summed.
     func trackStats() async -> [TrackStats] {
         (try? await eventLoop.submit { [self] in
+            let readAt = MediaClock.now
             let loop = state.value
             return zip(loop.engine.sent(), loop.attachments).map { sent, attachment in
                 var stats = sent
+                stats.sampledAt = readAt
                 let counters = attachment.pipeline.snapshot
                 stats.frames = counters.framesEncoded
                 stats.keyFrames = counters.keyFrames

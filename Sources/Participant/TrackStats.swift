@@ -32,6 +32,10 @@ public struct TrackStats: Sendable, Equatable {
     public var freezes = 0
     public var freezeSeconds = 0.0
     public var delays: [Double] = []
+    /// When the counters were read (`MediaClock` seconds), on the event loop that owns them.
+    /// Rates divide by the time between two readings, not between two samplers' rounds, which
+    /// a busy event loop can make late; nil when unknown.
+    public var sampledAt: Double?
     /// The track is over (its consumer closed, its half stopped): these are its last figures,
     /// and whoever keeps per-track state may let it go.
     public var ended = false

@@ -45,6 +45,37 @@ final class LoadStatisticsTests: XCTestCase {
         XCTAssertEqual(statistics.histograms, 1)
         XCTAssertEqual(statistics.summary(bot: "1").first?.delayMsP95, 30.5)
     }
+
+    /// Issue 16: a steady 1.35 Mb/s stream read 0 and 2.7 Mb/s in alternate seconds when the
+    /// sampler got a bot's figures late (a busy event loop) and divided by its own interval.
+    /// Each interval is now the one between the readings of the counters.
+    func testRatesAreDividedByTheIntervalTheCountersWereReadOver() {
+        var statistics = LoadStatistics()
+        var bitrates: [Double] = []
+        // 1,350,000 bit/s: 168,750 bytes a second, read every second on the dot; the sampler
+        // gets the readings up to 0.9 s late, differently each time.
+        let lateness = [0.0, 0.9, 0.05, 0.8, 0.1, 0.6, 0.0, 0.9]
+        for (second, late) in lateness.enumerated() {
+            var figures = stats("a", packets: 150 * (second + 1), delays: [])
+            figures.bytes = 168_750 * (second + 1)
+            figures.sampledAt = Double(second + 1)
+            let records = statistics.record(bot: "1", role: .subscriber, tracks: [figures], now: Double(second + 1) + late,
+                                            joinedAt: 0)
+            bitrates += records.compactMap(\.bitrate)
+        }
+        XCTAssertEqual(bitrates.count, lateness.count)
+        for bitrate in bitrates { XCTAssertEqual(bitrate, 1_350_000, accuracy: 135_000) }
+    }
+
+    /// Without a reading time (figures kept from before), the sampler's own time is used.
+    func testFiguresWithoutAReadingTimeUseTheSamplersTime() {
+        var statistics = LoadStatistics()
+        var figures = stats("a", packets: 10, delays: [])
+        figures.bytes = 1000
+        let records = statistics.record(bot: "1", role: .subscriber, tracks: [figures], now: 2, joinedAt: 0)
+        XCTAssertEqual(records.first?.bitrate, 4000)
+        XCTAssertEqual(records.first?.intervalS, 2)
+    }
 }
 
 final class DelayHistogramTests: XCTestCase {
