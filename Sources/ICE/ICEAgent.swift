@@ -54,6 +54,16 @@ public struct ICEAgent: Sendable {
         /// When it first went out and how often: an answer to a check sent once measures the RTT.
         var firstSent: ContinuousClock.Instant?
         var sends = 0
+
+        /// Counts a send at `now` (the first or a retransmission), schedules the next one an
+        /// RTO later, and returns the datagram to send.
+        mutating func send(at now: ContinuousClock.Instant) -> Output {
+            if firstSent == nil { firstSent = now }
+            sends += 1
+            attemptsLeft -= 1
+            nextSend = now + rto
+            return .send(bytes, to: candidate.endpoint)
+        }
     }
 
     public let configuration: Configuration
@@ -93,13 +103,7 @@ public struct ICEAgent: Sendable {
         for candidate in candidates where candidate.endpoint.transport == transport {
             // Pace the first checks (RFC 8445 Ta), best candidate immediately.
             var t = newTransaction(for: candidate, consent: false, now: now + offset)
-            if offset == .zero {
-                out.append(.send(t.bytes, to: candidate.endpoint))
-                t.nextSend = now + t.rto
-                t.attemptsLeft -= 1
-                t.firstSent = now
-                t.sends = 1
-            }
+            if offset == .zero { out.append(t.send(at: now)) }
             transactions.append(t)
             offset += .milliseconds(50)
         }
@@ -143,11 +147,7 @@ public struct ICEAgent: Sendable {
             }
             if let next = nextConsentCheck, now >= next, let selected, let candidate = candidates.first(where: { $0.endpoint == selected }) {
                 var t = newTransaction(for: candidate, consent: true, now: now)
-                out.append(.send(t.bytes, to: candidate.endpoint))
-                t.nextSend = now + t.rto
-                t.attemptsLeft -= 1
-                t.firstSent = now
-                t.sends = 1
+                out.append(t.send(at: now))
                 transactions.append(t)
                 scheduleConsent(after: now)
             }
@@ -159,12 +159,8 @@ public struct ICEAgent: Sendable {
                 transactions[index].nextSend = now + .seconds(3600)  // wait for the overall timeout
                 continue
             }
-            out.append(.send(transactions[index].bytes, to: transactions[index].candidate.endpoint))
-            if transactions[index].firstSent == nil { transactions[index].firstSent = now }
-            transactions[index].sends += 1
-            transactions[index].attemptsLeft -= 1
             transactions[index].rto = min(transactions[index].rto * 2, configuration.maxRTO)
-            transactions[index].nextSend = now + transactions[index].rto
+            out.append(transactions[index].send(at: now))
         }
         transactions.removeAll { $0.attemptsLeft <= 0 && $0.isConsent }
         return out

@@ -16,38 +16,35 @@ public struct RtpCapabilities: Sendable, Hashable, Codable {
 }
 
 /// A codec an endpoint supports, with its preferred payload type.
-public struct RtpCodecCapability: Sendable, Hashable, Codable {
+public struct RtpCodecCapability: Sendable, Hashable, Codable, RtpCodecEmbedding {
     public var kind: MediaKind?
-    public var mimeType: String
+    public var codec: RtpCodec
     public var preferredPayloadType: Int?
-    public var clockRate: Int
-    public var channels: Int?
-    public var parameters: [String: CodecParameterValue]
-    public var rtcpFeedback: [RtcpFeedback]
 
     public init(kind: MediaKind? = nil, mimeType: String, preferredPayloadType: Int? = nil, clockRate: Int,
                 channels: Int? = nil, parameters: [String: CodecParameterValue] = [:], rtcpFeedback: [RtcpFeedback] = []) {
         self.kind = kind ?? MediaKind(mimeType: mimeType)
-        self.mimeType = mimeType
+        self.codec = RtpCodec(mimeType: mimeType, clockRate: clockRate, channels: channels,
+                              parameters: parameters, rtcpFeedback: rtcpFeedback)
         self.preferredPayloadType = preferredPayloadType
-        self.clockRate = clockRate
-        self.channels = channels
-        self.parameters = parameters
-        self.rtcpFeedback = rtcpFeedback
     }
 
+    private enum CodingKeys: String, CodingKey { case kind, preferredPayloadType }
+
+    // The codec's fields stand in the same JSON object as these.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         kind = try c.decodeIfPresent(MediaKind.self, forKey: .kind)
-        mimeType = try c.decode(String.self, forKey: .mimeType)
+        codec = try RtpCodec(from: decoder)
         preferredPayloadType = try c.decodeIfPresent(Int.self, forKey: .preferredPayloadType)
-        clockRate = try c.decode(Int.self, forKey: .clockRate)
-        channels = try c.decodeIfPresent(Int.self, forKey: .channels)
-        parameters = try c.decodeIfPresent([String: CodecParameterValue].self, forKey: .parameters) ?? [:]
-        rtcpFeedback = try c.decodeIfPresent([RtcpFeedback].self, forKey: .rtcpFeedback) ?? []
     }
 
-    public var isRtx: Bool { MimeType.isRtx(mimeType) }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(kind, forKey: .kind)
+        try codec.encode(to: encoder)
+        try c.encodeIfPresent(preferredPayloadType, forKey: .preferredPayloadType)
+    }
 }
 
 /// The direction a header extension may be used in, from the capability owner's view.

@@ -30,36 +30,33 @@ public struct RtpParameters: Sendable, Hashable, Codable {
     }
 }
 
-public struct RtpCodecParameters: Sendable, Hashable, Codable {
-    public var mimeType: String
+/// A codec one stream uses, with its payload type.
+public struct RtpCodecParameters: Sendable, Hashable, Codable, RtpCodecEmbedding {
+    public var codec: RtpCodec
     public var payloadType: Int
-    public var clockRate: Int
-    public var channels: Int?
-    public var parameters: [String: CodecParameterValue]
-    public var rtcpFeedback: [RtcpFeedback]
 
     public init(mimeType: String, payloadType: Int, clockRate: Int, channels: Int? = nil,
                 parameters: [String: CodecParameterValue] = [:], rtcpFeedback: [RtcpFeedback] = []) {
-        self.mimeType = mimeType
+        self.codec = RtpCodec(mimeType: mimeType, clockRate: clockRate, channels: channels,
+                              parameters: parameters, rtcpFeedback: rtcpFeedback)
         self.payloadType = payloadType
-        self.clockRate = clockRate
-        self.channels = channels
-        self.parameters = parameters
-        self.rtcpFeedback = rtcpFeedback
     }
 
+    private enum CodingKeys: String, CodingKey { case payloadType }
+
+    // The codec's fields stand in the same JSON object as the payload type.
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        mimeType = try c.decode(String.self, forKey: .mimeType)
-        payloadType = try c.decode(Int.self, forKey: .payloadType)
-        clockRate = try c.decode(Int.self, forKey: .clockRate)
-        channels = try c.decodeIfPresent(Int.self, forKey: .channels)
-        parameters = try c.decodeIfPresent([String: CodecParameterValue].self, forKey: .parameters) ?? [:]
-        rtcpFeedback = try c.decodeIfPresent([RtcpFeedback].self, forKey: .rtcpFeedback) ?? []
+        codec = try RtpCodec(from: decoder)
+        payloadType = try decoder.container(keyedBy: CodingKeys.self).decode(Int.self, forKey: .payloadType)
     }
 
-    public var isRtx: Bool { MimeType.isRtx(mimeType) }
-    public var kind: MediaKind? { MediaKind(mimeType: mimeType) }
+    public func encode(to encoder: any Encoder) throws {
+        try codec.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(payloadType, forKey: .payloadType)
+    }
+
+    public var kind: MediaKind? { MediaKind(mimeType: codec.mimeType) }
 }
 
 public struct RtpHeaderExtensionParameters: Sendable, Hashable, Codable {

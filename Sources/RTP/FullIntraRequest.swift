@@ -5,13 +5,27 @@ import Bytes
 public struct FullIntraRequest: Sendable, Equatable {
     public static let format: UInt8 = 4
 
-    public struct Entry: Sendable, Equatable {
+    public struct Entry: Sendable, Equatable, FeedbackControlItem {
         public var ssrc: UInt32
         public var sequenceNumber: UInt8
 
         public init(ssrc: UInt32, sequenceNumber: UInt8) {
             self.ssrc = ssrc
             self.sequenceNumber = sequenceNumber
+        }
+
+        static let size = 8
+
+        init(reading reader: inout ByteReader) throws {
+            ssrc = try reader.u32("an entry SSRC")
+            sequenceNumber = try reader.u8("an entry sequence number")
+            try reader.skip(3, "reserved bytes")
+        }
+
+        func write(to writer: inout ByteWriter) {
+            writer.u32(ssrc)
+            writer.u8(sequenceNumber)
+            writer.zeros(3)
         }
     }
 
@@ -26,32 +40,15 @@ public struct FullIntraRequest: Sendable, Equatable {
     }
 
     public init(parsing bytes: ArraySlice<UInt8>) throws {
-        let (header, body) = try RTCPHeader.parse(bytes, expecting: RTCPPacketType.payloadFeedback)
-        guard header.count == Self.format else { throw MalformedPacket("RTCP FIR: FMT \(header.count), expected 4") }
-        var reader = ByteReader(body, what: "RTCP FIR")
-        senderSSRC = try reader.u32("the sender SSRC")
-        mediaSSRC = try reader.u32("the media SSRC")
-        guard reader.remaining % 8 == 0, reader.remaining > 0 else { throw MalformedPacket("RTCP FIR: no FCI entries") }
-        var entries: [Entry] = []
-        while !reader.isAtEnd {
-            let ssrc = try reader.u32("an entry SSRC")
-            let seq = try reader.u8("an entry sequence number")
-            try reader.skip(3, "reserved bytes")
-            entries.append(Entry(ssrc: ssrc, sequenceNumber: seq))
-        }
-        self.entries = entries
+        var common = try RTCPFeedbackHeader(parsing: bytes, packetType: RTCPPacketType.payloadFeedback,
+                                            format: Self.format, what: "RTCP FIR")
+        self.init(senderSSRC: common.senderSSRC, mediaSSRC: common.mediaSSRC, entries: try common.readItems("entries"))
     }
 
-    public var serializedSize: Int { 12 + 8 * entries.count }
+    public var serializedSize: Int { RTCPFeedbackHeader.size(of: entries) }
 
     public func write(to writer: inout ByteWriter) {
-        RTCPHeader.write(count: Self.format, packetType: RTCPPacketType.payloadFeedback, bodyLength: serializedSize - 4, to: &writer)
-        writer.u32(senderSSRC)
-        writer.u32(mediaSSRC)
-        for entry in entries {
-            writer.u32(entry.ssrc)
-            writer.u8(entry.sequenceNumber)
-            writer.zeros(3)
-        }
+        RTCPFeedbackHeader.write(packetType: RTCPPacketType.payloadFeedback, format: Self.format,
+                                 senderSSRC: senderSSRC, mediaSSRC: mediaSSRC, items: entries, to: &writer)
     }
 }

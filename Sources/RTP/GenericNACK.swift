@@ -5,7 +5,7 @@ import Bytes
 public struct GenericNACK: Sendable, Equatable {
     public static let format: UInt8 = 1
 
-    public struct Item: Sendable, Equatable {
+    public struct Item: Sendable, Equatable, FeedbackControlItem {
         public var packetId: UInt16
         public var lostBitmask: UInt16
 
@@ -21,6 +21,18 @@ public struct GenericNACK: Sendable, Equatable {
                 out.append(packetId &+ UInt16(bit + 1))
             }
             return out
+        }
+
+        static let size = 4
+
+        init(reading reader: inout ByteReader) throws {
+            packetId = try reader.u16("a PID")
+            lostBitmask = try reader.u16("a BLP")
+        }
+
+        func write(to writer: inout ByteWriter) {
+            writer.u16(packetId)
+            writer.u16(lostBitmask)
         }
     }
 
@@ -55,30 +67,15 @@ public struct GenericNACK: Sendable, Equatable {
     public var lostSequenceNumbers: [UInt16] { items.flatMap(\.sequenceNumbers) }
 
     public init(parsing bytes: ArraySlice<UInt8>) throws {
-        let (header, body) = try RTCPHeader.parse(bytes, expecting: RTCPPacketType.transportFeedback)
-        guard header.count == Self.format else { throw MalformedPacket("RTCP NACK: FMT \(header.count), expected 1") }
-        var reader = ByteReader(body, what: "RTCP NACK")
-        senderSSRC = try reader.u32("the sender SSRC")
-        mediaSSRC = try reader.u32("the media SSRC")
-        guard reader.remaining % 4 == 0, reader.remaining > 0 else {
-            throw MalformedPacket("RTCP NACK: no FCI items")
-        }
-        var items: [Item] = []
-        while !reader.isAtEnd {
-            items.append(Item(packetId: try reader.u16("a PID"), lostBitmask: try reader.u16("a BLP")))
-        }
-        self.items = items
+        var common = try RTCPFeedbackHeader(parsing: bytes, packetType: RTCPPacketType.transportFeedback,
+                                            format: Self.format, what: "RTCP NACK")
+        self.init(senderSSRC: common.senderSSRC, mediaSSRC: common.mediaSSRC, items: try common.readItems("items"))
     }
 
-    public var serializedSize: Int { 12 + 4 * items.count }
+    public var serializedSize: Int { RTCPFeedbackHeader.size(of: items) }
 
     public func write(to writer: inout ByteWriter) {
-        RTCPHeader.write(count: Self.format, packetType: RTCPPacketType.transportFeedback, bodyLength: serializedSize - 4, to: &writer)
-        writer.u32(senderSSRC)
-        writer.u32(mediaSSRC)
-        for item in items {
-            writer.u16(item.packetId)
-            writer.u16(item.lostBitmask)
-        }
+        RTCPFeedbackHeader.write(packetType: RTCPPacketType.transportFeedback, format: Self.format,
+                                 senderSSRC: senderSSRC, mediaSSRC: mediaSSRC, items: items, to: &writer)
     }
 }

@@ -12,18 +12,15 @@ public struct PictureLossIndication: Sendable, Equatable {
     }
 
     public init(parsing bytes: ArraySlice<UInt8>) throws {
-        let (header, body) = try RTCPHeader.parse(bytes, expecting: RTCPPacketType.payloadFeedback)
-        guard header.count == Self.format else { throw MalformedPacket("RTCP PLI: FMT \(header.count), expected 1") }
-        var reader = ByteReader(body, what: "RTCP PLI")
-        senderSSRC = try reader.u32("the sender SSRC")
-        mediaSSRC = try reader.u32("the media SSRC")
+        let common = try RTCPFeedbackHeader(parsing: bytes, packetType: RTCPPacketType.payloadFeedback,
+                                            format: Self.format, what: "RTCP PLI")
+        self.init(senderSSRC: common.senderSSRC, mediaSSRC: common.mediaSSRC)
     }
 
     public var serializedSize: Int { 12 }
 
     public func write(to writer: inout ByteWriter) {
-        RTCPHeader.write(count: Self.format, packetType: RTCPPacketType.payloadFeedback, bodyLength: 8, to: &writer)
-        writer.u32(senderSSRC)
-        writer.u32(mediaSSRC)
+        RTCPFeedbackHeader.write(packetType: RTCPPacketType.payloadFeedback, format: Self.format,
+                                 senderSSRC: senderSSRC, mediaSSRC: mediaSSRC, size: serializedSize, to: &writer)
     }
 }

@@ -25,11 +25,11 @@ public struct ReceiverEstimatedMaxBitrate: Sendable, Equatable {
     }
 
     public init(parsing bytes: ArraySlice<UInt8>) throws {
-        let (header, body) = try RTCPHeader.parse(bytes, expecting: RTCPPacketType.payloadFeedback)
-        guard header.count == Self.format else { throw MalformedPacket("RTCP REMB: FMT \(header.count), expected 15") }
-        var reader = ByteReader(body, what: "RTCP REMB")
-        senderSSRC = try reader.u32("the sender SSRC")
-        mediaSSRC = try reader.u32("the media SSRC")
+        let common = try RTCPFeedbackHeader(parsing: bytes, packetType: RTCPPacketType.payloadFeedback,
+                                            format: Self.format, what: "RTCP REMB")
+        senderSSRC = common.senderSSRC
+        mediaSSRC = common.mediaSSRC
+        var reader = common.fci
         guard Array(try reader.take(4, "the identifier")) == Self.identifier else {
             throw MalformedPacket("RTCP REMB: identifier is not \"REMB\"")
         }
@@ -45,9 +45,8 @@ public struct ReceiverEstimatedMaxBitrate: Sendable, Equatable {
     public var serializedSize: Int { 20 + 4 * ssrcs.count }
 
     public func write(to writer: inout ByteWriter) {
-        RTCPHeader.write(count: Self.format, packetType: RTCPPacketType.payloadFeedback, bodyLength: serializedSize - 4, to: &writer)
-        writer.u32(senderSSRC)
-        writer.u32(mediaSSRC)
+        RTCPFeedbackHeader.write(packetType: RTCPPacketType.payloadFeedback, format: Self.format,
+                                 senderSSRC: senderSSRC, mediaSSRC: mediaSSRC, size: serializedSize, to: &writer)
         writer.append(Self.identifier)
         writer.u8(UInt8(ssrcs.count))
         var exponent: UInt64 = 0

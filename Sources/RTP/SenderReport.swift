@@ -31,16 +31,12 @@ public struct SenderReport: Sendable, Equatable {
         rtpTimestamp = try reader.u32("the RTP timestamp")
         packetCount = try reader.u32("the packet count")
         octetCount = try reader.u32("the octet count")
-        reports = try (0..<Int(header.count)).map { _ in try ReceptionReport(reading: &reader) }
-        profileExtension = reader.rest()
-        // Profile extensions are whole 32-bit words (RFC 3550 §6.4.1); anything else means a
-        // padding count that cut into them, and would not serialize back to the same length.
-        guard profileExtension.count % 4 == 0 else {
-            throw MalformedPacket("RTCP \(Self.self): profile extension of \(profileExtension.count) bytes is not 32-bit aligned")
-        }
+        let blocks = try ReportBlocks(reading: &reader, count: header.count, in: Self.self)
+        reports = blocks.reports
+        profileExtension = blocks.profileExtension
     }
 
-    public var serializedSize: Int { 28 + ReceptionReport.size * reports.count + profileExtension.count }
+    public var serializedSize: Int { 28 + ReportBlocks.size(of: reports, profileExtension: profileExtension) }
 
     public func write(to writer: inout ByteWriter) {
         RTCPHeader.write(count: UInt8(reports.count), packetType: RTCPPacketType.senderReport,
@@ -50,7 +46,6 @@ public struct SenderReport: Sendable, Equatable {
         writer.u32(rtpTimestamp)
         writer.u32(packetCount)
         writer.u32(octetCount)
-        for report in reports { report.write(to: &writer) }
-        writer.append(profileExtension)
+        ReportBlocks.write(reports, profileExtension: profileExtension, to: &writer)
     }
 }

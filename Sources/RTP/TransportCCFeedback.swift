@@ -25,12 +25,12 @@ public struct TransportCCFeedback: Sendable, Equatable {
     private var raw: ArraySlice<UInt8>
 
     public init(parsing bytes: ArraySlice<UInt8>) throws {
-        let (header, body) = try RTCPHeader.parse(bytes, expecting: RTCPPacketType.transportFeedback)
-        guard header.count == Self.format else { throw MalformedPacket("RTCP transport-cc: FMT \(header.count), expected 15") }
-        raw = bytes.prefix(header.length)
-        var reader = ByteReader(body, what: "RTCP transport-cc")
-        senderSSRC = try reader.u32("the sender SSRC")
-        mediaSSRC = try reader.u32("the media SSRC")
+        let common = try RTCPFeedbackHeader(parsing: bytes, packetType: RTCPPacketType.transportFeedback,
+                                            format: Self.format, what: "RTCP transport-cc")
+        raw = bytes.prefix(common.header.length)
+        senderSSRC = common.senderSSRC
+        mediaSSRC = common.mediaSSRC
+        var reader = common.fci
         baseSequence = try reader.u16("the base sequence number")
         let count = Int(try reader.u16("the status count"))
         let reference = try reader.u24("the reference time")

@@ -17,9 +17,15 @@ public final class SRTPContext {
     public static let maxTrailer = Int(SRTP_MAX_TRAILER_LEN) + 4
 
     public init(keys: SRTPKeys, direction: Direction, replayWindow: Int = 1024) throws {
-        SRTPLibrary.initialize()
         self.direction = direction
         self.profile = keys.profile
+        session = try Self.makeSession(keys: keys, direction: direction, replayWindow: replayWindow)
+    }
+
+    /// A libsrtp session (an `srtp_t`) for one direction with nacho's policy. Package-visible
+    /// so the benchmark's raw-libsrtp floor runs the same policy as this context does.
+    package static func makeSession(keys: SRTPKeys, direction: Direction, replayWindow: Int) throws -> OpaquePointer? {
+        SRTPLibrary.initialize()
         var policy = srtp_policy_t()
         let profileID: srtp_profile_t
         switch keys.profile {
@@ -42,7 +48,7 @@ public final class SRTPContext {
         // Do not keep key material around longer than needed.
         for i in master.indices { master[i] = 0 }
         try SRTPError.check(status, "srtp_create")
-        session = created
+        return created
     }
 
     deinit {
