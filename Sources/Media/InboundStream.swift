@@ -112,11 +112,11 @@ public final class InboundStream {
     private var lastKeyFrameRequest = -Double.infinity
     /// The last sender report's clock mapping: NTP seconds (since 1900) ↔ RTP time.
     private var senderClock: (ntp: Double, rtp: UInt32)?
-    private var lastFrameArrival: Double?
+    /// Freezes as browsers count them, from whole frames' arrival times.
+    private var freezeDetector = FreezeDetector()
     /// The RTP time of the last frame handed out, and whether packets were given up since.
     private var lastDelivered: UInt32?
     private var gapSinceDelivery = false
-    private var averageFrameInterval: Double?
     /// End-to-end delays (seconds) of the frames since `takeDelays`, when the sender's clock
     /// is known; kept small (the owner drains it about once a second).
     private var delays: [Double] = []
@@ -286,20 +286,9 @@ public final class InboundStream {
     private func frameArrived(rtpTimestamp: UInt32, arrival: Double) {
         guard arrival.isFinite else { return }  // what is flushed at the end did not arrive then
         if isVideo {
-            if let last = lastFrameArrival, arrival > last {
-                let gap = arrival - last
-                if let average = averageFrameInterval {
-                    if gap > max(3 * average, average + 0.15) {
-                        counters.freezes += 1
-                        counters.freezeSeconds += gap
-                    }
-                    // A slow mean (about the last 30 frames), so a freeze stands out against it.
-                    averageFrameInterval = average + (gap - average) / 30
-                } else {
-                    averageFrameInterval = gap
-                }
-            }
-            lastFrameArrival = arrival
+            freezeDetector.frame(at: arrival)
+            counters.freezes = freezeDetector.freezes
+            counters.freezeSeconds = freezeDetector.frozenSeconds
         }
         if let clock = senderClock, let offset = monotonicToNTP, delays.count < 4096 {
             let capture = clock.ntp + Double(Int32(bitPattern: rtpTimestamp &- clock.rtp)) / Double(configuration.clockRate)
