@@ -12,6 +12,9 @@ public struct LoadStatistics: Sendable {
         public var bot: String
         public var role: Bot.Role
         public var figures: TrackFigures
+        /// The interval's end-to-end delay samples (seconds), for live metrics; statistics
+        /// lines carry only their percentiles.
+        public var delaySamples: [Double] = []
 
         public subscript<T>(dynamicMember path: WritableKeyPath<TrackFigures, T>) -> T {
             get { figures[keyPath: path] }
@@ -121,6 +124,7 @@ public struct LoadStatistics: Sendable {
             record.keyFrames = stats.keyFrames - (old?.keyFrames ?? 0)
             record.freezes = stats.freezes - (old?.freezes ?? 0)
             record.freezeMs = (stats.freezeSeconds - (old?.freezeSeconds ?? 0)) * 1000
+            record.delaySamples = stats.delays
             var histogram = DelayHistogram()
             for delay in stats.delays { histogram.add(delay * 1000) }
             record.delayMsP50 = histogram.percentile(0.5)
@@ -139,6 +143,7 @@ public struct LoadStatistics: Sendable {
             var first = record
             first.packets = 0
             first.bytes = 0
+            first.delaySamples = []
             return Total(record: first, firstSeen: since, lastSeen: since)
         }()
         total.lastSeen = now

@@ -24,6 +24,8 @@ struct BotPlan: Sendable {
     var videoSource: String
     var audioSource: String
     var simulcast: Bool
+    /// Where to serve live metrics, if anywhere.
+    var metrics: MetricsAddress?
     var members: [Member]
 
     var count: Int { videoPublishers + audioPublishers + subscribers }
@@ -65,6 +67,12 @@ struct BotPlan: Sendable {
         videoSource = command.videoSource ?? file.videoSource ?? "synthetic"
         audioSource = command.audioSource ?? file.audioSource ?? "synthetic"
         simulcast = command.simulcast ?? file.simulcast ?? true
+        if let text = command.metrics ?? file.metrics {
+            guard let address = MetricsAddress(text) else {
+                throw NachoFailure(.usage, "bots.metrics must be HOST:PORT (for example 127.0.0.1:9464), not \(text)")
+            }
+            metrics = address
+        }
         let total = videoPublishers + audioPublishers + subscribers
         let (first, overflow) = memberBase.addingReportingOverflow((index ?? 0).multipliedReportingOverflow(by: total).partialValue)
         guard !overflow, first <= Int(Int32.max) - total else { throw NachoFailure(.usage, "member numbers out of range") }
@@ -84,6 +92,7 @@ struct BotPlan: Sendable {
                 "num_per_second": .double(numPerSecond), "duration": duration.map { .double($0) } ?? .null,
                 "video_source": .string(videoSource), "audio_source": .string(audioSource), "simulcast": .bool(simulcast),
                 "stats": stats.map { .string($0) } ?? .null, "expect": .array(expect.map { .string($0) }),
+                "metrics": metrics.map { .string($0.description) } ?? .null,
                 "bots": .array(members.map { ["member": .string($0.member), "role": .string($0.role.rawValue)] }),
             ]
             return object.jsonText + "\n"
@@ -92,6 +101,7 @@ struct BotPlan: Sendable {
             + "\(numPerSecond) joins/s, \(duration.map { "\($0) s" } ?? "until stopped")",
             "video \(videoSource)\(simulcast ? " (simulcast)" : ""), audio \(audioSource)"]
         if let stats { lines.append("stats \(stats)") }
+        if let metrics { lines.append("metrics http://\(metrics)/metrics") }
         for expectation in expect { lines.append("expect \(expectation)") }
         for member in members {
             let source = member.role == .videoPublisher ? videoSource : member.role == .audioPublisher ? audioSource : "consumes every producer"

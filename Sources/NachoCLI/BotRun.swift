@@ -1,9 +1,10 @@
 import DTLS
 import Foundation
 import LoadReport
-import Logging
-import ORTC
 import LoadTest
+import Logging
+import NIOPosix
+import ORTC
 import Participant
 import SocketIO
 import Synchronization
@@ -75,7 +76,10 @@ struct BotRun {
         for pipeline in [video, audio].compactMap({ $0?.pipeline }) { pipeline.start() }
         defer { for pipeline in [video, audio].compactMap({ $0?.pipeline }) { pipeline.stop() } }
         let status = BotStatus(enabled: plan.stats != "-" && !json)
+        let live = try await serveMetrics()
         let outcomes = await BotFleet(bots: bots, joinsPerSecond: plan.numPerSecond).run(until: stop) { records in
+            live?.metrics.observe(records)
+            live?.metrics.joined(bots)
             let time = StatsWriter.timestamp()
             for record in records {
                 stats.write(.track(TrackLine(run: runId, time: time, bot: record.bot, role: record.role.rawValue,
@@ -98,12 +102,31 @@ struct BotRun {
         stats.write(.end(EndLine(run: runId, time: StatsWriter.timestamp(), bots: plan.count, joined: joined,
                                  expectations: verdict.records, passed: verdict.passed)))
         stats.close()
+        await live?.server.close()
         // With --stats - the statistics own stdout; the summary goes to stderr then.
         let summary = Data(verdict.render(json: json).utf8)
         (plan.stats == "-" ? FileHandle.standardError : FileHandle.standardOutput).write(summary)
         if !verdict.passed {
             throw NachoFailure(.expectationsMissed, verdict.misses.joined(separator: "\n"))
         }
+    }
+
+    /// `--metrics`: binds before any bot joins, so a taken address fails the run at once.
+    private func serveMetrics() async throws -> (metrics: FleetMetrics, server: MetricsServer)? {
+        guard let address = plan.metrics else { return nil }
+        let metrics = FleetMetrics(plan: plan)
+        let server: MetricsServer
+        do {
+            server = try await MetricsServer(host: address.host, port: address.port, group: MultiThreadedEventLoopGroup.singleton) {
+                metrics.text()
+            }
+        } catch {
+            throw NachoFailure(.usage, "bots: cannot serve metrics on \(address): \(error)")
+        }
+        var bound = address
+        bound.port = server.port
+        logger.notice("serving metrics", metadata: ["url": "http://\(bound)/metrics"])
+        return (metrics, server)
     }
 
     /// Figures to a thousandth: what a statistics line needs, and lines stay short.

@@ -21,7 +21,7 @@ public struct BotsCommand: AsyncParsableCommand {
             --num-per-second; a failed join is retried and counted. Every flag has a config \
             file equivalent under "bots" (videoPublishers, audioPublishers, subscribers, \
             memberBase, index, numPerSecond, duration, stats, expect, videoSource, audioSource, \
-            simulcast). Exit code 3: an --expect threshold was missed.
+            simulcast, metrics). Exit code 3: an --expect threshold was missed.
             """)
 
     @OptionGroup public var server: ServerOptions
@@ -59,6 +59,9 @@ public struct BotsCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Audio source of the publishers: synthetic (default), file:PATH.wav, replay:PATH.ogg.", valueName: "uri"))
     public var audioSource: String?
 
+    @Option(help: ArgumentHelp("Serve live figures (Prometheus text) at http://HOST:PORT/metrics while the bots run (port 0: any free port, logged).", valueName: "host:port"))
+    public var metrics: String?
+
     @Flag(inversion: .prefixedNo, help: "Publish video as VP8 simulcast (three encodings; default on).")
     public var simulcast: Bool?
 
@@ -81,6 +84,9 @@ public struct BotsCommand: AsyncParsableCommand {
             throw ValidationError("--num-per-second must be between \(BotFleet.joinRates.lowerBound) and \(Int(BotFleet.joinRates.upperBound))")
         }
         if let duration, !(duration > 0 && duration <= 365 * 86400) { throw ValidationError("--duration must be positive (at most a year)") }
+        if let metrics, MetricsAddress(metrics) == nil {
+            throw ValidationError("--metrics must be HOST:PORT (for example 127.0.0.1:9464)")
+        }
         do {
             _ = try Expectations.parse(expect)
         } catch {

@@ -45,6 +45,7 @@ public struct NachoConfigurationFile: Codable, Sendable {
         public var videoSource: String?
         public var audioSource: String?
         public var simulcast: Bool?
+        public var metrics: String?
     }
 
     public struct JoinTypes: Codable, Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// `nacho bots` against the test room server: a room of publishers and subscribers in one
@@ -158,6 +159,97 @@ final class BotsTests: XCTestCase {
         let seconds = all.filter { $0["type"] as? String == "track" && $0["bot"] as? String == "1011" }
         XCTAssertGreaterThan(seconds.count, 4 * 15, "one line per track per second")
         XCTAssertTrue(run.stdout.contains("Subscribers"), run.stdout)
+    }
+
+    /// `--metrics`: the fleet's live figures in the Prometheus text format, scraped over HTTP by
+    /// Python's urllib (not by nacho's code) while the bots run, and checked against the run's
+    /// own statistics afterwards.
+    func testLiveMetricsAreServedWhileTheBotsRun() throws {
+        let python = try ExternalTool.path("python3")
+        let (portStatus, portOut, portErr) = try run(python, ["-c", """
+            import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])
+            """])
+        XCTAssertEqual(portStatus, 0, portErr)
+        let port = try XCTUnwrap(Int(String(decoding: portOut, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let scrape = """
+            import sys, time, urllib.request, urllib.error
+            url = "http://127.0.0.1:%s/metrics" % sys.argv[1]
+            deadline = time.time() + 40
+            while time.time() < deadline:
+                try:
+                    response = urllib.request.urlopen(url, timeout=2)
+                    text = response.read().decode()
+                    assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4"), response.headers
+                    if 'nacho_bots_joined{role="subscriber"} 2' in text and "nacho_delay_seconds_bucket" in text:
+                        print(text)
+                        sys.exit(0)
+                except (urllib.error.URLError, ConnectionError):
+                    pass
+                time.sleep(0.5)
+            sys.exit("no complete scrape in 40 s")
+            """
+        let server = try RoomServerProcess()
+        let stats = statsFile()
+        nonisolated(unsafe) var scraped: (status: Int32, text: String, errors: String) = (-1, "", "")
+        let bots = try Nacho.run(["bots", "--edge", server.edge, "--origin", server.origin, "--room", "42",
+                                  "--video-publishers", "1", "--audio-publishers", "1", "--subscribers", "2", "--no-simulcast",
+                                  "--num-per-second", "8", "--duration", "12", "--stats", stats.path,
+                                  "--metrics", "127.0.0.1:\(port)"], timeout: 60) { _ in
+            let (status, out, errors) = try ExternalTool.run(python, ["-c", scrape, String(port)])
+            scraped = (status, String(decoding: out, as: UTF8.self), errors)
+        }
+        XCTAssertEqual(bots.status, 0, bots.stderr)
+        XCTAssertEqual(scraped.status, 0, "\(scraped.errors)\n\(bots.stderr)")
+        let text = scraped.text
+        for series in ["nacho_bots_planned{role=\"video_publisher\"} 1", "nacho_bots_planned{role=\"subscriber\"} 2",
+                       "# TYPE nacho_packets_total counter", "# TYPE nacho_delay_seconds histogram"] {
+            XCTAssertTrue(text.contains(series), "\(series) in\n\(text)")
+        }
+        // Packets the subscribers received, by kind: positive while the run goes on.
+        func value(_ prefix: String) -> Double? {
+            text.split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap { Double($0.split(separator: " ").last ?? "") }
+        }
+        for kind in ["video", "audio"] {
+            let received = value("nacho_packets_total{role=\"subscriber\",kind=\"\(kind)\",direction=\"receive\"}")
+                ?? value("nacho_packets_total{kind=\"\(kind)\",role=\"subscriber\",direction=\"receive\"}")
+            XCTAssertGreaterThan(try XCTUnwrap(received, "received \(kind) packets in\n\(text)"), 0)
+        }
+        // After the run nothing listens there any more (SO_REUSEADDR: the closed connections'
+        // TIME_WAIT does not count, a listener would).
+        let (rebind, _, rebindErr) = try run(python, ["-c", """
+            import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("127.0.0.1", \(port))); s.listen()
+            """])
+        XCTAssertEqual(rebind, 0, rebindErr)
+    }
+
+    /// A taken address fails the run at once, before any bot joins (exit 64, one line).
+    func testMetricsOnATakenAddressIsAUsageError() throws {
+        let server = try RoomServerProcess()
+        let first = try Nacho.run(["bots", "--edge", server.edge, "--origin", server.origin, "--room", "42", "--subscribers", "1",
+                                   "--metrics", "127.0.0.1:notaport"], timeout: 30)
+        XCTAssertEqual(first.status, 64, first.stderr)
+        XCTAssertTrue(first.stderr.contains("--metrics must be HOST:PORT"), first.stderr)
+        let python = try ExternalTool.path("python3")
+        nonisolated(unsafe) var taken: NachoRun?
+        let holder = """
+            import socket, sys, time
+            s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(20)
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = ["-c", holder]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        defer { process.terminate() }
+        let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+        let port = try XCTUnwrap(Int(line.trimmingCharacters(in: .whitespacesAndNewlines)), line)
+        taken = try Nacho.run(["bots", "--edge", server.edge, "--origin", server.origin, "--room", "42", "--subscribers", "1",
+                               "--metrics", "127.0.0.1:\(port)"], timeout: 30)
+        XCTAssertEqual(taken?.status, 64, taken?.stderr ?? "")
+        XCTAssertTrue(taken?.stderr.contains("cannot serve metrics on 127.0.0.1:\(port)") == true, taken?.stderr ?? "")
+        XCTAssertEqual((try server.state()["stats"] as? [String: Any])?["joins"] as? Int, 0, "no bot joined")
     }
 
     /// A threshold the run cannot meet: exit 3, one line per miss naming the bot and the figure.
