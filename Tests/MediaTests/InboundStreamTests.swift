@@ -36,7 +36,7 @@ final class InboundStreamTests: XCTestCase {
         _ = stream.tick(now: now + 1) { frames.append($0) }
         // The reference: the depacketizer fed in sequence order, a discontinuity at each of
         // the capture's upstream losses (nobody retransmitted them).
-        var reference = VP8Depacketizer()
+        var reference = FrameAssembler(VP8Depacketizer())
         var expected = 0
         for (previous, packet) in zip([nil] + media.map(Optional.some), media) {
             let gap = previous.map { packet.sequenceNumber != $0.sequenceNumber &+ 1 } ?? false
