@@ -12,7 +12,7 @@ import MediaFormat
 /// `ReplaySchedule`'s business.
 public final class ReplayClip: Sendable {
 
-    public struct Frame: Sendable, Equatable {
+    public struct Frame: IndexedFrame, Equatable {
         public var data: [UInt8]
         /// Seconds until the next frame (the last frame's runs until the clip loops).
         public var duration: Double
@@ -21,45 +21,20 @@ public final class ReplayClip: Sendable {
         /// Video: the picture size in force (the last key frame's); 0 for audio.
         public var width: Int
         public var height: Int
-    }
 
-    /// The frames as ranges of one buffer. Subscripting makes a `Frame`, copying its bytes
-    /// (what a packetizer takes); `data(at:)` and the other accessors copy nothing.
-    public struct Frames: RandomAccessCollection, Sendable {
-        struct Entry: Sendable {
-            var start: UInt32
-            var size: UInt32
-            var duration: Double
+        /// What the index keeps of a frame (32 bytes a frame with its range).
+        public struct Info: Sendable {
+            public var duration: Double
             var width: UInt32
             var height: UInt32
-            var isKeyFrame: Bool
+            public var isKeyFrame: Bool
         }
-
-        let bytes: [UInt8]
-        let entries: [Entry]
-
-        public var startIndex: Int { 0 }
-        public var endIndex: Int { entries.count }
-
-        public subscript(index: Int) -> Frame {
-            let entry = entries[index]
-            return Frame(data: Array(data(at: index)), duration: entry.duration, isKeyFrame: entry.isKeyFrame,
-                         width: Int(entry.width), height: Int(entry.height))
-        }
-
-        public func data(at index: Int) -> ArraySlice<UInt8> {
-            let start = Int(entries[index].start)
-            return bytes[start..<(start + Int(entries[index].size))]
-        }
-
-        public func duration(at index: Int) -> Double { entries[index].duration }
-        public func isKeyFrame(at index: Int) -> Bool { entries[index].isKeyFrame }
-        public var durations: [Double] { entries.map(\.duration) }
-
-        /// Bytes held: the buffer (the IVF file, or the Ogg file's packets) and the bookkeeping,
-        /// before the allocator's rounding.
-        public var memoryFootprint: Int { bytes.count + entries.count * MemoryLayout<Entry>.stride }
     }
+
+    /// The frames as ranges of one buffer (the IVF file, or the Ogg file's packets end to end).
+    /// Subscripting makes a `Frame`, copying its bytes (what a packetizer takes); `data(at:)`
+    /// and the other accessors copy nothing.
+    public typealias Frames = FrameIndex<Frame>
 
     /// Clips larger than this are refused rather than read into memory.
     public static let maxFileSize = ReplayLimits.maxFileSize
@@ -129,7 +104,7 @@ public final class ReplayClip: Sendable {
         height = contents.height
         channels = contents.channels
         vp9Profile = contents.vp9Profile
-        duration = frames.entries.reduce(0) { $0 + $1.duration }
+        duration = frames.entries.reduce(0) { $0 + $1.info.duration }
     }
 
     private static func parse(_ bytes: [UInt8], path: String) throws -> Contents {
@@ -139,7 +114,8 @@ public final class ReplayClip: Sendable {
         } else if bytes.starts(with: "OggS".utf8) {
             let ogg = try OggOpusReader(parsing: bytes)
             let entries = ogg.packets.entries.map {
-                Frames.Entry(start: $0.start, size: $0.size, duration: Double($0.samples) / 48000, width: 0, height: 0, isKeyFrame: false)
+                Frames.Entry(start: $0.start, size: $0.size,
+                             info: Frame.Info(duration: Double($0.info) / 48000, width: 0, height: 0, isKeyFrame: false))
             }
             contents = Contents(kind: .audio, codec: .opus, frames: Frames(bytes: ogg.packets.bytes, entries: entries),
                                 channels: ogg.channels)
@@ -151,7 +127,7 @@ public final class ReplayClip: Sendable {
                 throw ReplayFormatError("neither IVF (VP8, VP9) nor Ogg Opus; make one with ffmpeg -i IN -c:v libvpx -g 30 -f ivf OUT.ivf, or ffmpeg -i IN -c:a libopus OUT.ogg")
             }
         }
-        guard contents.frames.entries.reduce(0, { $0 + $1.duration }) > 0 else {
+        guard contents.frames.entries.reduce(0, { $0 + $1.info.duration }) > 0 else {
             throw ReplayFormatError("the clip lasts 0 s (every frame has the same pts)")
         }
         return contents
@@ -169,7 +145,7 @@ public final class ReplayClip: Sendable {
     /// (A pts going back is refused by `IVFReader`.)
     private static func video(_ ivf: IVFReader) throws -> Contents {
         let all = ivf.frames
-        guard let firstKey = all.indices.first(where: { all.isKeyFrame(at: $0) }) else { throw ReplayFormatError("IVF file without a key frame") }
+        guard let firstKey = all.indices.first(where: { all.info(at: $0).isKeyFrame }) else { throw ReplayFormatError("IVF file without a key frame") }
         let count = all.count - firstKey
         let tick = ivf.secondsPerTick
         var entries: [Frames.Entry] = []
@@ -179,12 +155,12 @@ public final class ReplayClip: Sendable {
         var previousInterval: Double?
         var run = firstKey  // the first frame of the run of equal pts being laid out
         while run < all.count {
-            let pts = all.pts(at: run)
+            let pts = all.info(at: run).pts
             var end = run + 1
-            while end < all.count, all.pts(at: end) == pts { end += 1 }
+            while end < all.count, all.info(at: end).pts == pts { end += 1 }
             let interval: Double
             if end < all.count {
-                interval = Double(all.pts(at: end) - pts) * tick
+                interval = Double(all.info(at: end).pts - pts) * tick
             } else if let previousInterval {
                 // The last frames last as long as the interval before them.
                 interval = previousInterval
@@ -203,18 +179,18 @@ public final class ReplayClip: Sendable {
             }
             for index in run..<end {
                 let entry = all.entries[index]
-                if entry.isKeyFrame {
-                    size = (entry.width, entry.height)
+                if entry.info.isKeyFrame {
+                    size = (entry.info.width, entry.info.height)
                     keys.append(index - firstKey)
                 }
-                entries.append(Frames.Entry(start: entry.start, size: entry.size, duration: duration, width: size.width, height: size.height,
-                                            isKeyFrame: entry.isKeyFrame))
+                let info = Frame.Info(duration: duration, width: size.width, height: size.height, isKeyFrame: entry.info.isKeyFrame)
+                entries.append(Frames.Entry(start: entry.start, size: entry.size, info: info))
             }
             previousInterval = interval
             run = end
         }
         return Contents(kind: .video, codec: ivf.codec, frames: Frames(bytes: all.bytes, entries: entries),
-                        keyFrameIndices: keys, width: Int(entries[0].width), height: Int(entries[0].height), vp9Profile: ivf.vp9Profile)
+                        keyFrameIndices: keys, width: Int(entries[0].info.width), height: Int(entries[0].info.height), vp9Profile: ivf.vp9Profile)
     }
 
     /// A line for logs.
@@ -241,4 +217,16 @@ public final class ReplayClip: Sendable {
             return clip
         }
     }
+}
+
+extension ReplayClip.Frame {
+    public init(data: [UInt8], info: Info) {
+        self.init(data: data, duration: info.duration, isKeyFrame: info.isKeyFrame, width: Int(info.width), height: Int(info.height))
+    }
+}
+
+extension FrameIndex where Frame == ReplayClip.Frame {
+    public func duration(at index: Int) -> Double { info(at: index).duration }
+    public func isKeyFrame(at index: Int) -> Bool { info(at: index).isKeyFrame }
+    public var durations: [Double] { entries.map(\.info.duration) }
 }

@@ -1,0 +1,36 @@
+/// What a `FrameIndex` hands out: a frame's (or packet's) bytes with what the index keeps of it.
+public protocol IndexedFrame: Sendable {
+    /// What the index keeps per frame besides where its bytes are (pts, duration, key frame…).
+    associatedtype Info: Sendable
+    init(data: [UInt8], info: Info)
+}
+
+/// Frames (or packets) as ranges of one buffer: one allocation for a file however many frames
+/// it has, plus a small entry a frame. Subscripting makes a `Frame`, copying its bytes;
+/// `data(at:)` and `info(at:)` copy nothing. Built by the readers of this module, which check
+/// that every range lies in the buffer.
+public struct FrameIndex<Frame: IndexedFrame>: RandomAccessCollection, Sendable {
+    struct Entry: Sendable {
+        var start: UInt32
+        var size: UInt32
+        var info: Frame.Info
+    }
+
+    let bytes: [UInt8]
+    let entries: [Entry]
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { entries.count }
+
+    public subscript(index: Int) -> Frame { Frame(data: Array(data(at: index)), info: entries[index].info) }
+
+    public func data(at index: Int) -> ArraySlice<UInt8> {
+        let start = Int(entries[index].start)
+        return bytes[start..<(start + Int(entries[index].size))]
+    }
+
+    public func info(at index: Int) -> Frame.Info { entries[index].info }
+
+    /// Bytes held: the buffer and the bookkeeping, before the allocator's rounding.
+    public var memoryFootprint: Int { bytes.count + entries.count * MemoryLayout<Entry>.stride }
+}
