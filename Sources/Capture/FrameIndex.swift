@@ -2,6 +2,7 @@
 public protocol IndexedFrame: Sendable {
     /// What the index keeps per frame besides where its bytes are (pts, duration, key frame…).
     associatedtype Info: Sendable
+    var data: [UInt8] { get }
     init(data: [UInt8], info: Info)
 }
 
@@ -33,4 +34,12 @@ public struct FrameIndex<Frame: IndexedFrame>: RandomAccessCollection, Sendable 
 
     /// Bytes held: the buffer and the bookkeeping, before the allocator's rounding.
     public var memoryFootprint: Int { bytes.count + entries.count * MemoryLayout<Entry>.stride }
+}
+
+/// What an index keeps of a video frame's picture (12 bytes): whether it decodes on its own,
+/// and a size (0 when it has none).
+public struct PictureInfo: Sendable {
+    public var isKeyFrame = false
+    var width: UInt32 = 0
+    var height: UInt32 = 0
 }
