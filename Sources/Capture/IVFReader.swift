@@ -29,10 +29,8 @@ public struct IVFReader: Sendable {
         /// What the index keeps of a frame (32 bytes a frame with its range).
         public struct Info: Sendable {
             public var pts: UInt64
-            /// 0 when the frame carries no size (not a key frame).
-            var width: UInt32
-            var height: UInt32
-            public var isKeyFrame: Bool
+            /// Its size only when it carries one (a key frame).
+            public var picture: PictureInfo
         }
     }
 
@@ -105,18 +103,18 @@ public struct IVFReader: Sendable {
                 throw fail("more than \(ReplayLimits.maxFrameCount) frames (frame \(index) at byte \(offset)), more than a clip may hold")
             }
             // The file size is checked above: offsets and sizes fit in 32 bits.
-            var frame = Frame.Info(pts: pts, width: 0, height: 0, isKeyFrame: false)
+            var picture = PictureInfo()
             do {
                 let data = bytes[start..<(start + size)]
                 switch codec {
-                case .vp8: try Self.classifyVP8(data, &frame)
-                case .vp9: try Self.classifyVP9(data, &frame, profile: &profile)
+                case .vp8: try Self.classifyVP8(data, &picture)
+                case .vp9: try Self.classifyVP9(data, &picture, profile: &profile)
                 case .opus, .h264: break  // not in IVF: refused with the fourcc above
                 }
             } catch let error as ReplayFormatError {
                 throw fail("frame \(index): \(error.reason)")
             }
-            frames.append(Frames.Entry(start: UInt32(start), size: UInt32(size), info: frame))
+            frames.append(Frames.Entry(start: UInt32(start), size: UInt32(size), info: Frame.Info(pts: pts, picture: picture)))
             offset = start + size
         }
         guard !frames.isEmpty else { throw fail("IVF file without frames") }
@@ -130,7 +128,7 @@ public struct IVFReader: Sendable {
     /// RFC 6386 §9.1: a 3-byte frame tag (bit 0: 0 for a key frame; then version, show_frame,
     /// the first partition's size in 19 bits); a key frame follows it with the start code
     /// 9d 01 2a and its size (14 bits each, with 2 bits of scaling above).
-    private static func classifyVP8(_ data: ArraySlice<UInt8>, _ frame: inout Frame.Info) throws {
+    private static func classifyVP8(_ data: ArraySlice<UInt8>, _ picture: inout PictureInfo) throws {
         let b = data.startIndex
         guard data.count >= 3 else { throw ReplayFormatError("\(data.count) bytes is too short for a VP8 frame tag") }
         let tag = UInt32(data[b]) | UInt32(data[b + 1]) << 8 | UInt32(data[b + 2]) << 16
@@ -148,14 +146,12 @@ public struct IVFReader: Sendable {
         let width = Int(data[b + 6]) | Int(data[b + 7] & 0x3F) << 8
         let height = Int(data[b + 8]) | Int(data[b + 9] & 0x3F) << 8
         guard width > 0, height > 0 else { throw ReplayFormatError("VP8 key frame of size \(width)x\(height)") }
-        frame.isKeyFrame = true
-        frame.width = UInt32(width)
-        frame.height = UInt32(height)
+        picture = PictureInfo(isKeyFrame: true, width: UInt32(width), height: UInt32(height))
     }
 
     /// A chunk is one frame or a superframe (Annex B); it is a key frame when its first frame
     /// is one (decoding starts there), and a show_existing_frame chunk never is.
-    private static func classifyVP9(_ data: ArraySlice<UInt8>, _ frame: inout Frame.Info, profile: inout Int?) throws {
+    private static func classifyVP9(_ data: ArraySlice<UInt8>, _ picture: inout PictureInfo, profile: inout Int?) throws {
         let parts = VP9Superframe.frames(in: data) ?? [data]
         let header: VP9FrameHeader
         do {
@@ -171,15 +167,14 @@ public struct IVFReader: Sendable {
         guard let width32 = UInt32(exactly: width), let height32 = UInt32(exactly: height), width32 > 0, height32 > 0 else {
             throw ReplayFormatError("VP9 key frame of size \(width)x\(height)")
         }
-        frame.isKeyFrame = true
-        frame.width = width32
-        frame.height = height32
+        picture = PictureInfo(isKeyFrame: true, width: width32, height: height32)
     }
 }
 
 extension IVFReader.Frame {
     public init(data: [UInt8], info: Info) {
-        self.init(data: data, pts: info.pts, isKeyFrame: info.isKeyFrame, width: info.width > 0 ? Int(info.width) : nil,
-                  height: info.height > 0 ? Int(info.height) : nil)
+        let picture = info.picture
+        self.init(data: data, pts: info.pts, isKeyFrame: picture.isKeyFrame, width: picture.width > 0 ? Int(picture.width) : nil,
+                  height: picture.height > 0 ? Int(picture.height) : nil)
     }
 }

@@ -25,9 +25,8 @@ public final class ReplayClip: Sendable {
         /// What the index keeps of a frame (32 bytes a frame with its range).
         public struct Info: Sendable {
             public var duration: Double
-            var width: UInt32
-            var height: UInt32
-            public var isKeyFrame: Bool
+            /// Its size is the one in force (the last key frame's).
+            public var picture: PictureInfo
         }
     }
 
@@ -40,20 +39,22 @@ public final class ReplayClip: Sendable {
     public static let maxFileSize = ReplayLimits.maxFileSize
 
     public let path: String
-    public let kind: MediaKind
+    /// What the file holds, as parsed.
+    private let contents: Contents
+    public var kind: MediaKind { contents.kind }
     /// VP8, VP9 or Opus.
-    public let codec: MediaCodec
-    public let frames: Frames
+    public var codec: MediaCodec { contents.codec }
+    public var frames: Frames { contents.frames }
     /// Video: the indices of the key frames, ascending; the first frame is one (frames before
     /// a file's first key frame are dropped). Audio: empty.
-    public let keyFrameIndices: [Int]
+    public var keyFrameIndices: [Int] { contents.keyFrameIndices }
     /// Video: the size of the first frame (a key frame). Audio: 0.
-    public let width: Int
-    public let height: Int
+    public var width: Int { contents.width }
+    public var height: Int { contents.height }
     /// Audio: 1 or 2. Video: 0.
-    public let channels: Int
+    public var channels: Int { contents.channels }
     /// VP9: the profile (0 is what WebRTC offers without a profile-id). nil otherwise.
-    public let vp9Profile: Int?
+    public var vp9Profile: Int? { contents.vp9Profile }
     /// One loop, in seconds (> 0).
     public let duration: Double
 
@@ -83,7 +84,7 @@ public final class ReplayClip: Sendable {
         self.init(try Self.parse(bytes, path: path), path: path)
     }
 
-    private struct Contents {
+    private struct Contents: Sendable {
         var kind: MediaKind
         var codec: MediaCodec
         var frames: Frames
@@ -96,15 +97,8 @@ public final class ReplayClip: Sendable {
 
     private init(_ contents: Contents, path: String) {
         self.path = path
-        kind = contents.kind
-        codec = contents.codec
-        frames = contents.frames
-        keyFrameIndices = contents.keyFrameIndices
-        width = contents.width
-        height = contents.height
-        channels = contents.channels
-        vp9Profile = contents.vp9Profile
-        duration = frames.entries.reduce(0) { $0 + $1.info.duration }
+        self.contents = contents
+        duration = contents.frames.entries.reduce(0) { $0 + $1.info.duration }
     }
 
     private static func parse(_ bytes: [UInt8], path: String) throws -> Contents {
@@ -115,7 +109,7 @@ public final class ReplayClip: Sendable {
             let ogg = try OggOpusReader(parsing: bytes)
             let entries = ogg.packets.entries.map {
                 Frames.Entry(start: $0.start, size: $0.size,
-                             info: Frame.Info(duration: Double($0.info) / 48000, width: 0, height: 0, isKeyFrame: false))
+                             info: Frame.Info(duration: Double($0.info) / 48000, picture: PictureInfo()))
             }
             contents = Contents(kind: .audio, codec: .opus, frames: Frames(bytes: ogg.packets.bytes, entries: entries),
                                 channels: ogg.channels)
@@ -145,13 +139,13 @@ public final class ReplayClip: Sendable {
     /// (A pts going back is refused by `IVFReader`.)
     private static func video(_ ivf: IVFReader) throws -> Contents {
         let all = ivf.frames
-        guard let firstKey = all.indices.first(where: { all.info(at: $0).isKeyFrame }) else { throw ReplayFormatError("IVF file without a key frame") }
+        guard let firstKey = all.indices.first(where: { all.info(at: $0).picture.isKeyFrame }) else { throw ReplayFormatError("IVF file without a key frame") }
         let count = all.count - firstKey
         let tick = ivf.secondsPerTick
         var entries: [Frames.Entry] = []
         entries.reserveCapacity(count)
         var keys: [Int] = []
-        var size = (width: UInt32(clamping: ivf.width), height: UInt32(clamping: ivf.height))
+        var size = PictureInfo(width: UInt32(clamping: ivf.width), height: UInt32(clamping: ivf.height))
         var previousInterval: Double?
         var run = firstKey  // the first frame of the run of equal pts being laid out
         while run < all.count {
@@ -179,18 +173,22 @@ public final class ReplayClip: Sendable {
             }
             for index in run..<end {
                 let entry = all.entries[index]
-                if entry.info.isKeyFrame {
-                    size = (entry.info.width, entry.info.height)
+                var picture = entry.info.picture
+                if picture.isKeyFrame {
+                    size = picture
                     keys.append(index - firstKey)
+                } else {
+                    (picture.width, picture.height) = (size.width, size.height)
                 }
-                let info = Frame.Info(duration: duration, width: size.width, height: size.height, isKeyFrame: entry.info.isKeyFrame)
+                let info = Frame.Info(duration: duration, picture: picture)
                 entries.append(Frames.Entry(start: entry.start, size: entry.size, info: info))
             }
             previousInterval = interval
             run = end
         }
         return Contents(kind: .video, codec: ivf.codec, frames: Frames(bytes: all.bytes, entries: entries),
-                        keyFrameIndices: keys, width: Int(entries[0].info.width), height: Int(entries[0].info.height), vp9Profile: ivf.vp9Profile)
+                        keyFrameIndices: keys, width: Int(entries[0].info.picture.width), height: Int(entries[0].info.picture.height),
+                        vp9Profile: ivf.vp9Profile)
     }
 
     /// A line for logs.
@@ -221,12 +219,13 @@ public final class ReplayClip: Sendable {
 
 extension ReplayClip.Frame {
     public init(data: [UInt8], info: Info) {
-        self.init(data: data, duration: info.duration, isKeyFrame: info.isKeyFrame, width: Int(info.width), height: Int(info.height))
+        let picture = info.picture
+        self.init(data: data, duration: info.duration, isKeyFrame: picture.isKeyFrame, width: Int(picture.width), height: Int(picture.height))
     }
 }
 
 extension FrameIndex where Frame == ReplayClip.Frame {
     public func duration(at index: Int) -> Double { info(at: index).duration }
-    public func isKeyFrame(at index: Int) -> Bool { info(at: index).isKeyFrame }
+    public func isKeyFrame(at index: Int) -> Bool { info(at: index).picture.isKeyFrame }
     public var durations: [Double] { entries.map(\.info.duration) }
 }
