@@ -13,7 +13,7 @@ import MediaFormat
 /// than `ReplayLimits` allows, throw `ReplayFormatError`, never trap.
 public struct IVFReader: Sendable {
 
-    public struct Frame: Sendable, Equatable {
+    public struct Frame: IndexedFrame, Equatable {
         /// The frame as the encoder wrote it (for VP9 possibly a superframe: a hidden frame and
         /// the shown one, which travel together as one picture).
         public var data: [UInt8]
@@ -25,42 +25,17 @@ public struct IVFReader: Sendable {
         /// The picture size a key frame carries; nil on other frames.
         public var width: Int?
         public var height: Int?
+
+        /// What the index keeps of a frame (32 bytes a frame with its range).
+        public struct Info: Sendable {
+            public var pts: UInt64
+            /// Its size only when it carries one (a key frame).
+            public var picture: PictureInfo
+        }
     }
 
-    /// The frames as ranges of the file's bytes: one buffer for the file however many frames
-    /// it has, plus 32 bytes a frame. Subscripting makes a `Frame` (copying its bytes);
-    /// `data(at:)` does not copy.
-    public struct Frames: RandomAccessCollection, Sendable {
-        struct Entry: Sendable {
-            var start: UInt32
-            var size: UInt32
-            var pts: UInt64
-            /// 0 when the frame carries no size (not a key frame).
-            var width: UInt32
-            var height: UInt32
-            var isKeyFrame: Bool
-        }
-
-        let bytes: [UInt8]
-        let entries: [Entry]
-
-        public var startIndex: Int { 0 }
-        public var endIndex: Int { entries.count }
-
-        public subscript(index: Int) -> Frame {
-            let entry = entries[index]
-            return Frame(data: Array(data(at: index)), pts: entry.pts, isKeyFrame: entry.isKeyFrame,
-                         width: entry.width > 0 ? Int(entry.width) : nil, height: entry.height > 0 ? Int(entry.height) : nil)
-        }
-
-        public func data(at index: Int) -> ArraySlice<UInt8> {
-            let start = Int(entries[index].start)
-            return bytes[start..<(start + Int(entries[index].size))]
-        }
-
-        public func pts(at index: Int) -> UInt64 { entries[index].pts }
-        public func isKeyFrame(at index: Int) -> Bool { entries[index].isKeyFrame }
-    }
+    /// The frames as ranges of the file's bytes.
+    public typealias Frames = FrameIndex<Frame>
 
     /// Frames larger than this are taken for garbage rather than video.
     public static let maxFrameSize = 16 << 20
@@ -121,25 +96,25 @@ public struct IVFReader: Sendable {
             guard size <= bytes.count - start else {
                 throw fail("frame \(index) at byte \(offset): size \(size) runs past the end of the file (\(bytes.count - start) bytes left)")
             }
-            if let last = frames.last, pts < last.pts {
-                throw fail("frame \(index): pts \(pts) goes back (the frame before has \(last.pts))")
+            if let last = frames.last, pts < last.info.pts {
+                throw fail("frame \(index): pts \(pts) goes back (the frame before has \(last.info.pts))")
             }
             guard index < ReplayLimits.maxFrameCount else {
                 throw fail("more than \(ReplayLimits.maxFrameCount) frames (frame \(index) at byte \(offset)), more than a clip may hold")
             }
             // The file size is checked above: offsets and sizes fit in 32 bits.
-            var frame = Frames.Entry(start: UInt32(start), size: UInt32(size), pts: pts, width: 0, height: 0, isKeyFrame: false)
+            var picture = PictureInfo()
             do {
                 let data = bytes[start..<(start + size)]
                 switch codec {
-                case .vp8: try Self.classifyVP8(data, &frame)
-                case .vp9: try Self.classifyVP9(data, &frame, profile: &profile)
+                case .vp8: try Self.classifyVP8(data, &picture)
+                case .vp9: try Self.classifyVP9(data, &picture, profile: &profile)
                 case .opus, .h264: break  // not in IVF: refused with the fourcc above
                 }
             } catch let error as ReplayFormatError {
                 throw fail("frame \(index): \(error.reason)")
             }
-            frames.append(frame)
+            frames.append(Frames.Entry(start: UInt32(start), size: UInt32(size), info: Frame.Info(pts: pts, picture: picture)))
             offset = start + size
         }
         guard !frames.isEmpty else { throw fail("IVF file without frames") }
@@ -153,7 +128,7 @@ public struct IVFReader: Sendable {
     /// RFC 6386 §9.1: a 3-byte frame tag (bit 0: 0 for a key frame; then version, show_frame,
     /// the first partition's size in 19 bits); a key frame follows it with the start code
     /// 9d 01 2a and its size (14 bits each, with 2 bits of scaling above).
-    private static func classifyVP8(_ data: ArraySlice<UInt8>, _ frame: inout Frames.Entry) throws {
+    private static func classifyVP8(_ data: ArraySlice<UInt8>, _ picture: inout PictureInfo) throws {
         let b = data.startIndex
         guard data.count >= 3 else { throw ReplayFormatError("\(data.count) bytes is too short for a VP8 frame tag") }
         let tag = UInt32(data[b]) | UInt32(data[b + 1]) << 8 | UInt32(data[b + 2]) << 16
@@ -171,14 +146,12 @@ public struct IVFReader: Sendable {
         let width = Int(data[b + 6]) | Int(data[b + 7] & 0x3F) << 8
         let height = Int(data[b + 8]) | Int(data[b + 9] & 0x3F) << 8
         guard width > 0, height > 0 else { throw ReplayFormatError("VP8 key frame of size \(width)x\(height)") }
-        frame.isKeyFrame = true
-        frame.width = UInt32(width)
-        frame.height = UInt32(height)
+        picture = PictureInfo(isKeyFrame: true, width: UInt32(width), height: UInt32(height))
     }
 
     /// A chunk is one frame or a superframe (Annex B); it is a key frame when its first frame
     /// is one (decoding starts there), and a show_existing_frame chunk never is.
-    private static func classifyVP9(_ data: ArraySlice<UInt8>, _ frame: inout Frames.Entry, profile: inout Int?) throws {
+    private static func classifyVP9(_ data: ArraySlice<UInt8>, _ picture: inout PictureInfo, profile: inout Int?) throws {
         let parts = VP9Superframe.frames(in: data) ?? [data]
         let header: VP9FrameHeader
         do {
@@ -194,8 +167,14 @@ public struct IVFReader: Sendable {
         guard let width32 = UInt32(exactly: width), let height32 = UInt32(exactly: height), width32 > 0, height32 > 0 else {
             throw ReplayFormatError("VP9 key frame of size \(width)x\(height)")
         }
-        frame.isKeyFrame = true
-        frame.width = width32
-        frame.height = height32
+        picture = PictureInfo(isKeyFrame: true, width: width32, height: height32)
+    }
+}
+
+extension IVFReader.Frame {
+    public init(data: [UInt8], info: Info) {
+        let picture = info.picture
+        self.init(data: data, pts: info.pts, isKeyFrame: picture.isKeyFrame, width: picture.width > 0 ? Int(picture.width) : nil,
+                  height: picture.height > 0 ? Int(picture.height) : nil)
     }
 }

@@ -9,7 +9,7 @@
 /// (RFC 6716 §3.1). Malformed input, and files with more packets than `ReplayLimits` allows,
 /// throw `ReplayFormatError`, never trap.
 public struct OggOpusReader: Sendable {
-    public struct Packet: Sendable, Equatable {
+    public struct Packet: IndexedFrame, Equatable {
         public var data: [UInt8]
         /// Its duration in 48 kHz samples (Opus always counts at 48 kHz).
         public var samples: Int
@@ -17,30 +17,9 @@ public struct OggOpusReader: Sendable {
     }
 
     /// The audio packets end to end in one buffer (a packet may span pages, so they are not
-    /// ranges of the file), plus 12 bytes a packet. Subscripting makes a `Packet` (copying its
-    /// bytes); `data(at:)` does not copy.
-    public struct Packets: RandomAccessCollection, Sendable {
-        struct Entry: Sendable {
-            var start: UInt32
-            var size: UInt32
-            var samples: UInt16
-        }
-
-        let bytes: [UInt8]
-        let entries: [Entry]
-
-        public var startIndex: Int { 0 }
-        public var endIndex: Int { entries.count }
-
-        public subscript(index: Int) -> Packet { Packet(data: Array(data(at: index)), samples: samples(at: index)) }
-
-        public func data(at index: Int) -> ArraySlice<UInt8> {
-            let start = Int(entries[index].start)
-            return bytes[start..<(start + Int(entries[index].size))]
-        }
-
-        public func samples(at index: Int) -> Int { Int(entries[index].samples) }
-    }
+    /// ranges of the file), plus 12 bytes a packet: what the index keeps is the packet's
+    /// samples. Subscripting makes a `Packet` (copying its bytes); `data(at:)` does not copy.
+    public typealias Packets = FrameIndex<Packet>
 
     /// Audio packets larger than this are taken for garbage (RFC 6716 allows 120 ms of frames
     /// of at most 1275 bytes, a little over 61 kB).
@@ -102,7 +81,7 @@ public struct OggOpusReader: Sendable {
                 do {
                     let samples = try Self.samples(in: payload[start...])
                     // The file size is checked above (offsets fit in 32 bits); samples ≤ 5760.
-                    entries.append(Packets.Entry(start: UInt32(start), size: UInt32(size), samples: UInt16(samples)))
+                    entries.append(Packets.Entry(start: UInt32(start), size: UInt32(size), info: UInt16(samples)))
                 } catch let error as ReplayFormatError {
                     throw fail("audio packet \(index): \(error.reason)")
                 }
@@ -190,7 +169,7 @@ public struct OggOpusReader: Sendable {
     }
 
     /// The total duration of the audio packets, in seconds.
-    public var duration: Double { Double(packets.entries.reduce(0) { $0 + Int($1.samples) }) / 48000 }
+    public var duration: Double { Double(packets.entries.reduce(0) { $0 + Int($1.info) }) / 48000 }
 
     /// RFC 6716 §3.1: the TOC byte's configuration gives the frame size (SILK 10/20/40/60 ms,
     /// hybrid 10/20 ms, CELT 2.5/5/10/20 ms), its code the number of frames (0: one, 1 and 2:
@@ -267,4 +246,14 @@ public struct OggOpusReader: Sendable {
         let digits = String(value, radix: 16)
         return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
     }
+}
+
+extension OggOpusReader.Packet {
+    public init(data: [UInt8], info samples: UInt16) {
+        self.init(data: data, samples: Int(samples))
+    }
+}
+
+extension FrameIndex where Frame == OggOpusReader.Packet {
+    public func samples(at index: Int) -> Int { Int(info(at: index)) }
 }

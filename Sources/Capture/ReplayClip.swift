@@ -12,7 +12,7 @@ import MediaFormat
 /// `ReplaySchedule`'s business.
 public final class ReplayClip: Sendable {
 
-    public struct Frame: Sendable, Equatable {
+    public struct Frame: IndexedFrame, Equatable {
         public var data: [UInt8]
         /// Seconds until the next frame (the last frame's runs until the clip loops).
         public var duration: Double
@@ -21,64 +21,40 @@ public final class ReplayClip: Sendable {
         /// Video: the picture size in force (the last key frame's); 0 for audio.
         public var width: Int
         public var height: Int
+
+        /// What the index keeps of a frame (32 bytes a frame with its range).
+        public struct Info: Sendable {
+            public var duration: Double
+            /// Its size is the one in force (the last key frame's).
+            public var picture: PictureInfo
+        }
     }
 
-    /// The frames as ranges of one buffer. Subscripting makes a `Frame`, copying its bytes
-    /// (what a packetizer takes); `data(at:)` and the other accessors copy nothing.
-    public struct Frames: RandomAccessCollection, Sendable {
-        struct Entry: Sendable {
-            var start: UInt32
-            var size: UInt32
-            var duration: Double
-            var width: UInt32
-            var height: UInt32
-            var isKeyFrame: Bool
-        }
-
-        let bytes: [UInt8]
-        let entries: [Entry]
-
-        public var startIndex: Int { 0 }
-        public var endIndex: Int { entries.count }
-
-        public subscript(index: Int) -> Frame {
-            let entry = entries[index]
-            return Frame(data: Array(data(at: index)), duration: entry.duration, isKeyFrame: entry.isKeyFrame,
-                         width: Int(entry.width), height: Int(entry.height))
-        }
-
-        public func data(at index: Int) -> ArraySlice<UInt8> {
-            let start = Int(entries[index].start)
-            return bytes[start..<(start + Int(entries[index].size))]
-        }
-
-        public func duration(at index: Int) -> Double { entries[index].duration }
-        public func isKeyFrame(at index: Int) -> Bool { entries[index].isKeyFrame }
-        public var durations: [Double] { entries.map(\.duration) }
-
-        /// Bytes held: the buffer (the IVF file, or the Ogg file's packets) and the bookkeeping,
-        /// before the allocator's rounding.
-        public var memoryFootprint: Int { bytes.count + entries.count * MemoryLayout<Entry>.stride }
-    }
+    /// The frames as ranges of one buffer (the IVF file, or the Ogg file's packets end to end).
+    /// Subscripting makes a `Frame`, copying its bytes (what a packetizer takes); `data(at:)`
+    /// and the other accessors copy nothing.
+    public typealias Frames = FrameIndex<Frame>
 
     /// Clips larger than this are refused rather than read into memory.
     public static let maxFileSize = ReplayLimits.maxFileSize
 
     public let path: String
-    public let kind: MediaKind
+    /// What the file holds, as parsed.
+    private let contents: Contents
+    public var kind: MediaKind { contents.kind }
     /// VP8, VP9 or Opus.
-    public let codec: MediaCodec
-    public let frames: Frames
+    public var codec: MediaCodec { contents.codec }
+    public var frames: Frames { contents.frames }
     /// Video: the indices of the key frames, ascending; the first frame is one (frames before
     /// a file's first key frame are dropped). Audio: empty.
-    public let keyFrameIndices: [Int]
+    public var keyFrameIndices: [Int] { contents.keyFrameIndices }
     /// Video: the size of the first frame (a key frame). Audio: 0.
-    public let width: Int
-    public let height: Int
+    public var width: Int { contents.width }
+    public var height: Int { contents.height }
     /// Audio: 1 or 2. Video: 0.
-    public let channels: Int
+    public var channels: Int { contents.channels }
     /// VP9: the profile (0 is what WebRTC offers without a profile-id). nil otherwise.
-    public let vp9Profile: Int?
+    public var vp9Profile: Int? { contents.vp9Profile }
     /// One loop, in seconds (> 0).
     public let duration: Double
 
@@ -108,7 +84,7 @@ public final class ReplayClip: Sendable {
         self.init(try Self.parse(bytes, path: path), path: path)
     }
 
-    private struct Contents {
+    private struct Contents: Sendable {
         var kind: MediaKind
         var codec: MediaCodec
         var frames: Frames
@@ -121,15 +97,8 @@ public final class ReplayClip: Sendable {
 
     private init(_ contents: Contents, path: String) {
         self.path = path
-        kind = contents.kind
-        codec = contents.codec
-        frames = contents.frames
-        keyFrameIndices = contents.keyFrameIndices
-        width = contents.width
-        height = contents.height
-        channels = contents.channels
-        vp9Profile = contents.vp9Profile
-        duration = frames.entries.reduce(0) { $0 + $1.duration }
+        self.contents = contents
+        duration = contents.frames.entries.reduce(0) { $0 + $1.info.duration }
     }
 
     private static func parse(_ bytes: [UInt8], path: String) throws -> Contents {
@@ -139,7 +108,8 @@ public final class ReplayClip: Sendable {
         } else if bytes.starts(with: "OggS".utf8) {
             let ogg = try OggOpusReader(parsing: bytes)
             let entries = ogg.packets.entries.map {
-                Frames.Entry(start: $0.start, size: $0.size, duration: Double($0.samples) / 48000, width: 0, height: 0, isKeyFrame: false)
+                Frames.Entry(start: $0.start, size: $0.size,
+                             info: Frame.Info(duration: Double($0.info) / 48000, picture: PictureInfo()))
             }
             contents = Contents(kind: .audio, codec: .opus, frames: Frames(bytes: ogg.packets.bytes, entries: entries),
                                 channels: ogg.channels)
@@ -151,7 +121,7 @@ public final class ReplayClip: Sendable {
                 throw ReplayFormatError("neither IVF (VP8, VP9) nor Ogg Opus; make one with ffmpeg -i IN -c:v libvpx -g 30 -f ivf OUT.ivf, or ffmpeg -i IN -c:a libopus OUT.ogg")
             }
         }
-        guard contents.frames.entries.reduce(0, { $0 + $1.duration }) > 0 else {
+        guard contents.frames.entries.reduce(0, { $0 + $1.info.duration }) > 0 else {
             throw ReplayFormatError("the clip lasts 0 s (every frame has the same pts)")
         }
         return contents
@@ -169,22 +139,22 @@ public final class ReplayClip: Sendable {
     /// (A pts going back is refused by `IVFReader`.)
     private static func video(_ ivf: IVFReader) throws -> Contents {
         let all = ivf.frames
-        guard let firstKey = all.indices.first(where: { all.isKeyFrame(at: $0) }) else { throw ReplayFormatError("IVF file without a key frame") }
+        guard let firstKey = all.indices.first(where: { all.info(at: $0).picture.isKeyFrame }) else { throw ReplayFormatError("IVF file without a key frame") }
         let count = all.count - firstKey
         let tick = ivf.secondsPerTick
         var entries: [Frames.Entry] = []
         entries.reserveCapacity(count)
         var keys: [Int] = []
-        var size = (width: UInt32(clamping: ivf.width), height: UInt32(clamping: ivf.height))
+        var size = PictureInfo(width: UInt32(clamping: ivf.width), height: UInt32(clamping: ivf.height))
         var previousInterval: Double?
         var run = firstKey  // the first frame of the run of equal pts being laid out
         while run < all.count {
-            let pts = all.pts(at: run)
+            let pts = all.info(at: run).pts
             var end = run + 1
-            while end < all.count, all.pts(at: end) == pts { end += 1 }
+            while end < all.count, all.info(at: end).pts == pts { end += 1 }
             let interval: Double
             if end < all.count {
-                interval = Double(all.pts(at: end) - pts) * tick
+                interval = Double(all.info(at: end).pts - pts) * tick
             } else if let previousInterval {
                 // The last frames last as long as the interval before them.
                 interval = previousInterval
@@ -203,18 +173,22 @@ public final class ReplayClip: Sendable {
             }
             for index in run..<end {
                 let entry = all.entries[index]
-                if entry.isKeyFrame {
-                    size = (entry.width, entry.height)
+                var picture = entry.info.picture
+                if picture.isKeyFrame {
+                    size = picture
                     keys.append(index - firstKey)
+                } else {
+                    (picture.width, picture.height) = (size.width, size.height)
                 }
-                entries.append(Frames.Entry(start: entry.start, size: entry.size, duration: duration, width: size.width, height: size.height,
-                                            isKeyFrame: entry.isKeyFrame))
+                let info = Frame.Info(duration: duration, picture: picture)
+                entries.append(Frames.Entry(start: entry.start, size: entry.size, info: info))
             }
             previousInterval = interval
             run = end
         }
         return Contents(kind: .video, codec: ivf.codec, frames: Frames(bytes: all.bytes, entries: entries),
-                        keyFrameIndices: keys, width: Int(entries[0].width), height: Int(entries[0].height), vp9Profile: ivf.vp9Profile)
+                        keyFrameIndices: keys, width: Int(entries[0].info.picture.width), height: Int(entries[0].info.picture.height),
+                        vp9Profile: ivf.vp9Profile)
     }
 
     /// A line for logs.
@@ -241,4 +215,17 @@ public final class ReplayClip: Sendable {
             return clip
         }
     }
+}
+
+extension ReplayClip.Frame {
+    public init(data: [UInt8], info: Info) {
+        let picture = info.picture
+        self.init(data: data, duration: info.duration, isKeyFrame: picture.isKeyFrame, width: Int(picture.width), height: Int(picture.height))
+    }
+}
+
+extension FrameIndex where Frame == ReplayClip.Frame {
+    public func duration(at index: Int) -> Double { info(at: index).duration }
+    public func isKeyFrame(at index: Int) -> Bool { info(at: index).picture.isKeyFrame }
+    public var durations: [Double] { entries.map(\.info.duration) }
 }

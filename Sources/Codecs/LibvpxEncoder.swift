@@ -3,7 +3,7 @@ import Media
 
 /// One libvpx encoder in realtime mode, whatever the codec: the context's life, the settings
 /// VP8 and VP9 share (CBR at a target bitrate, error resilient, no lag, every frame encoded, key
-/// frames on request and at a maximum interval), wrapping a frame without copying it, draining
+/// frames on request and at a maximum interval, static threshold, rate control and speed by value), wrapping a frame without copying it, draining
 /// the packets, and bitrate changes. `VP8Encoder` and `VP9Encoder` add what differs. Not
 /// thread-safe: one encoding thread owns it.
 public class LibvpxEncoder {
@@ -18,9 +18,18 @@ public class LibvpxEncoder {
         /// `vpx_codec_enc_init` with this codec's interface.
         var initialize: (inout vpx_codec_ctx_t, inout vpx_codec_enc_cfg_t) -> vpx_codec_err_t
         var defaults: (inout vpx_codec_enc_cfg_t) -> vpx_codec_err_t
+        /// Rate control: the quantizer range, and how far (in percent of the target) a frame may
+        /// fall under or go over it.
+        var quantizers: ClosedRange<UInt32>
+        var undershootPercent: UInt32
+        var overshootPercent: UInt32
+        /// libvpx's speed (`VP8E_SET_CPUUSED`).
+        var cpuUsed: Int
+        /// The largest key frame, in percent of the per-frame target.
+        var maxIntraBitratePercent: UInt32
         /// Settings on top of the shared ones, before the encoder starts.
-        var configure: (inout vpx_codec_enc_cfg_t) -> Void
-        /// Controls once it started.
+        var configure: (inout vpx_codec_enc_cfg_t) -> Void = { _ in }
+        /// Controls on top of the shared ones, once it started.
         var controls: (inout vpx_codec_ctx_t) -> Void
     }
 
@@ -56,10 +65,17 @@ public class LibvpxEncoder {
         configuration.rc_buf_initial_sz = 500
         configuration.rc_buf_optimal_sz = 600
         configuration.rc_dropframe_thresh = 0  // every captured frame goes out
+        configuration.rc_min_quantizer = codec.quantizers.lowerBound
+        configuration.rc_max_quantizer = codec.quantizers.upperBound
+        configuration.rc_undershoot_pct = codec.undershootPercent
+        configuration.rc_overshoot_pct = codec.overshootPercent
         codec.configure(&configuration)
         guard codec.initialize(&context, &configuration) == VPX_CODEC_OK else {
             throw MediaError.codec("\(codec.name) encoder init failed: \(String(cString: vpx_codec_error(&context)))")
         }
+        _ = CVPX_set_cpuused(&context, Int32(codec.cpuUsed))
+        _ = CVPX_set_static_threshold(&context, 1)
+        _ = CVPX_set_max_intra_bitrate_pct(&context, codec.maxIntraBitratePercent)
         codec.controls(&context)
     }
 

@@ -10,23 +10,13 @@ public final class VP8Encoder: LibvpxEncoder {
     ///   - keyFrameInterval: frames between forced key frames.
     ///   - threads: encoder threads; nil chooses as libwebrtc does (`threads(width:height:cores:)`).
     public init(width: Int, height: Int, fps: Int, bitrate: Int, keyFrameInterval: Int, threads: Int? = nil) throws {
-        let cpuUsed = Self.cpuUsed(width: width, height: height)
         let codec = Codec(
             name: "VP8",
             initialize: { CVPX_vpx_codec_enc_init(&$0, &$1) },
             defaults: { vpx_codec_enc_config_default(vpx_codec_vp8_cx(), &$0, 0) },
-            configure: { configuration in
-                configuration.rc_min_quantizer = 2
-                configuration.rc_max_quantizer = 56
-                configuration.rc_undershoot_pct = 100
-                configuration.rc_overshoot_pct = 15
-            },
-            controls: { context in
-                _ = CVPX_set_cpuused(&context, Int32(cpuUsed))
-                _ = CVPX_set_static_threshold(&context, 1)
-                _ = CVPX_set_noise_sensitivity(&context, 0)
-                _ = CVPX_set_max_intra_bitrate_pct(&context, 900)
-            })
+            quantizers: 2...56, undershootPercent: 100, overshootPercent: 15,
+            cpuUsed: Self.cpuUsed(width: width, height: height), maxIntraBitratePercent: 900,
+            controls: { _ = CVPX_set_noise_sensitivity(&$0, 0) })
         try super.init(codec, width: width, height: height, fps: fps, bitrate: bitrate, keyFrameInterval: keyFrameInterval,
                        threads: threads ?? Self.threads(width: width, height: height,
                                                         cores: ProcessInfo.processInfo.activeProcessorCount))

@@ -41,28 +41,24 @@ public final class VP9Encoder: LibvpxEncoder {
             name: "VP9",
             initialize: { CVPX_vp9_enc_init(&$0, &$1) },
             defaults: { vpx_codec_enc_config_default(vpx_codec_vp9_cx(), &$0, 0) },
+            // libwebrtc's rate control for cameras.
+            quantizers: 2...52, undershootPercent: 50, overshootPercent: 50,
+            cpuUsed: cpuUsed,
+            // libwebrtc's MaxIntraTarget: half the optimal buffer, scaled by the frame rate, at least 300 %.
+            maxIntraBitratePercent: UInt32(max(300, 600 / 2 * fps / 10)),
             configure: { configuration in
                 configuration.g_profile = 0
                 configuration.g_bit_depth = VPX_BITS_8
                 configuration.g_input_bit_depth = 8
                 configuration.g_pass = VPX_RC_ONE_PASS
-                // libwebrtc's rate control for cameras.
-                configuration.rc_min_quantizer = 2
-                configuration.rc_max_quantizer = 52
-                configuration.rc_undershoot_pct = 50
-                configuration.rc_overshoot_pct = 50
                 configuration.rc_resize_allowed = 0
             },
             controls: { context in
-                _ = CVPX_set_cpuused(&context, Int32(cpuUsed))
                 _ = CVPX_set_vp9_aq_mode(&context, 3)  // cyclic refresh
                 _ = CVPX_set_vp9_frame_parallel_decoding(&context, 0)
                 _ = CVPX_set_vp9_tile_columns(&context, Int32(threads >> 1))
                 _ = CVPX_set_vp9_row_mt(&context, 1)
-                _ = CVPX_set_static_threshold(&context, 1)
                 _ = CVPX_set_vp9_noise_sensitivity(&context, 0)
-                // libwebrtc's MaxIntraTarget: half the optimal buffer, scaled by the frame rate, at least 300 %.
-                _ = CVPX_set_max_intra_bitrate_pct(&context, UInt32(max(300, 600 / 2 * fps / 10)))
             })
         try super.init(codec, width: width, height: height, fps: fps, bitrate: bitrate, keyFrameInterval: keyFrameInterval,
                        threads: threads)

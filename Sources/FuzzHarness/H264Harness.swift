@@ -13,29 +13,11 @@ import Media
 public enum H264Harness {
     public static func run(_ data: [UInt8]) {
         var input = FuzzInput(data)
-        var depacketizer = H264Depacketizer()
-        var timestamp: UInt32 = 90000
-        var sawKeyFrame = false
-        // Not `!waitingForKeyFrame` after each frame: one completed by the previous packet comes
-        // out with this one, after a gap this one reports.
-        func delivered(_ frame: H264Depacketizer.Frame) {
-            check(frame)
-            if frame.isKeyFrame { sawKeyFrame = true }
-            require(sawKeyFrame, "a delta frame before any key frame")
-        }
-        while !input.isAtEnd {
-            let flags = input.u8()
-            if flags & 8 != 0, let frame = depacketizer.flush() { delivered(frame) }
-            if flags & 4 != 0 { timestamp &+= 3000 }
-            let payload = input.chunk()
-            _ = try? H264Payload(parsing: payload[...])
-            if let frame = depacketizer.add(payload[...], timestamp: timestamp, marker: flags & 1 != 0, discontinuity: flags & 2 != 0) {
-                delivered(frame)
-            }
-        }
-        if let frame = depacketizer.flush() { delivered(frame) }
+        var assembler = FrameAssembler(H264Depacketizer())
+        FuzzedPacket.assemble(&input, into: &assembler, inspect: { _ = try? H264Payload(parsing: $0.payload[...]) }, check: check)
         let bound = (32 + 256) * H264Depacketizer.maxParameterSetSize
-        require(depacketizer.parameterSetBytes <= bound, "\(depacketizer.parameterSetBytes) bytes of parameter sets kept")
+        let kept = assembler.depacketizer.parameterSetBytes
+        require(kept <= bound, "\(kept) bytes of parameter sets kept")
     }
 
     static func check(_ frame: H264Depacketizer.Frame) {
@@ -50,11 +32,11 @@ public enum H264Harness {
             types.append(frame.data[offset + 4] & 0x1F)
             offset += 4 + length
         }
-        require(types == frame.nalUnitTypes, "unit types \(types), frame says \(frame.nalUnitTypes)")
+        require(types == frame.details.nalUnitTypes, "unit types \(types), frame says \(frame.details.nalUnitTypes)")
         require(types.contains { (1...5).contains($0) }, "a frame without a slice: \(types)")
         if frame.isKeyFrame {
             require(types.contains(H264NALUnit.idrSlice), "a key frame without an IDR slice: \(types)")
-            guard let sps = frame.sps, let pps = frame.pps, let width = frame.width, let height = frame.height else {
+            guard let sps = frame.details.sps, let pps = frame.details.pps, let width = frame.width, let height = frame.height else {
                 return require(false, "a key frame without its parameter sets or size")
             }
             require(width > 0 && height > 0 && width <= 16384 && height <= 32768, "key frame \(width)x\(height)")
@@ -67,7 +49,7 @@ public enum H264Harness {
             }
             H264ParameterSetHarness.checkRoundTrip(configuration)
         } else {
-            require(frame.sps == nil && frame.pps == nil && frame.width == nil && !frame.parameterSetsChanged,
+            require(frame.details.sps == nil && frame.details.pps == nil && frame.width == nil && !frame.details.parameterSetsChanged,
                     "a delta frame with key frame fields")
         }
     }
@@ -75,10 +57,7 @@ public enum H264Harness {
     /// An input for `run`: (payload, marker, discontinuity, new timestamp) per packet.
     public static func input(_ packets: [(payload: [UInt8], marker: Bool, discontinuity: Bool, newTimestamp: Bool)]) -> [UInt8] {
         var writer = FuzzInputWriter()
-        for packet in packets {
-            writer.u8((packet.marker ? 1 : 0) | (packet.discontinuity ? 2 : 0) | (packet.newTimestamp ? 4 : 0))
-            writer.chunk(packet.payload)
-        }
+        FuzzedPacket.write(packets, into: &writer)
         return writer.bytes
     }
 }

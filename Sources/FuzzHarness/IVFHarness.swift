@@ -9,28 +9,16 @@ import Capture
 /// input (no more bytes than it has), so memory follows the input's size.
 public enum IVFHarness {
     public static func run(_ data: [UInt8]) {
-        let ivf: IVFReader
-        do {
-            ivf = try IVFReader(parsing: data)
-        } catch {
-            require(error is ReplayFormatError, "IVFReader threw \(type(of: error)): \(error)")
-            return
-        }
+        guard let ivf = parsedOrRefused(refusing: ReplayFormatError.self, { try IVFReader(parsing: data) }) else { return }
         check(ivf, inputSize: data.count)
     }
 
     static func check(_ ivf: IVFReader, inputSize: Int) {
         let frames = ivf.frames
-        require(!frames.isEmpty && frames.count <= ReplayLimits.maxFrameCount, "\(frames.count) frames")
         require(frames.count <= inputSize / 13, "\(frames.count) frames from \(inputSize) bytes (12-byte header and a byte each at least)")
-        var bytes = 0
         var previous: UInt64 = 0
-        for index in frames.indices {
-            let data = frames.data(at: index)
-            require(!data.isEmpty && data.count <= IVFReader.maxFrameSize, "frame \(index) of \(data.count) bytes")
-            bytes += data.count
+        frames.checkRanges(of: "frame", maxSize: IVFReader.maxFrameSize, inputSize: inputSize) { index, _ in
             let frame = frames[index]
-            require(frame.data.elementsEqual(data), "frame \(index): subscript and data(at:) differ")
             require(frame.pts >= previous, "frame \(index): pts \(frame.pts) after \(previous)")
             previous = frame.pts
             if frame.isKeyFrame {
@@ -39,7 +27,6 @@ public enum IVFHarness {
                 require(frame.width == nil && frame.height == nil, "delta frame \(index) with a size")
             }
         }
-        require(bytes <= inputSize, "\(bytes) bytes of frames from \(inputSize) bytes of input")
         require(ivf.timebaseRate > 0 && ivf.timebaseScale > 0 && ivf.secondsPerTick.isFinite, "timebase \(ivf.timebaseScale)/\(ivf.timebaseRate)")
     }
 

@@ -24,13 +24,7 @@ public enum ReplayHarness {
         var input = FuzzInput(data)
         let mode = input.u8()
         let bytes = mode & 1 != 0 ? ReplaySeedFiles.fixingOggCRCs(input.chunk()) : input.chunk()
-        let clip: ReplayClip
-        do {
-            clip = try ReplayClip(parsing: bytes, path: "fuzz")
-        } catch {
-            require(error is ReplayFormatError, "ReplayClip threw \(type(of: error)): \(error)")
-            return
-        }
+        guard let clip = parsedOrRefused(refusing: ReplayFormatError.self, { try ReplayClip(parsing: bytes, path: "fuzz") }) else { return }
         let frames = clip.frames
         require(!frames.isEmpty && frames.count <= ReplayLimits.maxFrameCount, "\(frames.count) frames")
         require(frames.count * 2 <= bytes.count, "\(frames.count) frames from \(bytes.count) bytes")

@@ -3,8 +3,7 @@ import Media
 /// VP8 RTP payloads into `VP8Depacketizer`, cut into packets with fuzzed marker, timestamp
 /// and discontinuity bits.
 ///
-/// Input: packets until the end, each a flags byte (bit 0: marker, bit 1: discontinuity,
-/// bit 2: next frame's timestamp) and a length-prefixed payload (descriptor included).
+/// Input: `FuzzedPacket`s (the flush bit unused), each payload with its descriptor.
 /// Invariants: a frame has data; only key frames carry dimensions, within 14 bits; after a
 /// frame comes out the depacketizer is no longer waiting for a key frame; a frame's bytes are
 /// exactly the VP8 data of the packets since its first one (each payload less its descriptor,
@@ -12,37 +11,33 @@ import Media
 public enum VP8Harness {
     public static func run(_ data: [UInt8]) {
         var input = FuzzInput(data)
-        var depacketizer = VP8Depacketizer()
-        var timestamp: UInt32 = 90000
+        var assembler = FrameAssembler(VP8Depacketizer())
         // The reference: what the packets of the frame in progress carry. A frame starts at
-        // the first packet of a new timestamp whose descriptor reads; a packet whose
-        // descriptor does not read breaks the frame in progress (none: it is ignored).
+        // the first packet of a new timestamp and ends at a marker; a packet whose descriptor
+        // does not read loses the frame it is in.
         var expected: [UInt8] = []
         var expectedTimestamp: UInt32?
         var startedPartitionZero = false
         var broken = false
-        while !input.isAtEnd {
-            let flags = input.u8()
-            if flags & 4 != 0 { timestamp &+= 3000 }
-            let payload = input.chunk()
-            let marker = flags & 1 != 0, discontinuity = flags & 2 != 0
+        FuzzedPacket.forEach(in: &input) { packet in
+            let payload = packet.payload, timestamp = packet.timestamp, marker = packet.marker
             let descriptor = VP8Depacketizer.descriptor(payload[...])
-            if discontinuity { expectedTimestamp = nil }
+            if packet.discontinuity { expectedTimestamp = nil }
+            if expectedTimestamp != timestamp {
+                expected = []
+                expectedTimestamp = timestamp
+                startedPartitionZero = descriptor.map { $0.startOfPartition && $0.partitionIndex == 0 } ?? false
+                broken = false
+            }
             if let descriptor {
-                if expectedTimestamp != timestamp {
-                    expected = []
-                    expectedTimestamp = timestamp
-                    startedPartitionZero = descriptor.startOfPartition && descriptor.partitionIndex == 0
-                    broken = false
-                }
                 expected += payload.dropFirst(descriptor.headerSize)
-            } else if expectedTimestamp != nil {
+            } else {
                 broken = true
             }
-            let frame = depacketizer.add(payload[...], timestamp: timestamp, marker: marker, discontinuity: discontinuity)
+            let frame = assembler.add(payload[...], timestamp: timestamp, marker: marker, discontinuity: packet.discontinuity)
             if let frame {
                 check(frame)
-                require(!depacketizer.waitingForKeyFrame, "a frame came out while waiting for a key frame")
+                require(!assembler.waitingForKeyFrame, "a frame came out while waiting for a key frame")
                 require(frame.timestamp == timestamp, "frame timestamp \(frame.timestamp), packet \(timestamp)")
                 require(marker && descriptor != nil, "a frame came out without a readable packet with the marker")
                 require(startedPartitionZero, "a frame whose first packet did not start partition 0")
@@ -50,7 +45,7 @@ public enum VP8Harness {
                 require(frame.data == expected, "frame of \(frame.data.count) bytes, its packets carried \(expected.count)")
                 require(frame.isKeyFrame == (frame.data[0] & 1 == 0), "key-frame flag differs from the frame tag")
             }
-            if marker && descriptor != nil { expectedTimestamp = nil }
+            if marker { expectedTimestamp = nil }
         }
     }
 
@@ -72,10 +67,7 @@ public enum VP8Harness {
     /// An input for `run`: (payload, marker, discontinuity, new timestamp) per packet.
     public static func input(_ packets: [(payload: [UInt8], marker: Bool, discontinuity: Bool, newTimestamp: Bool)]) -> [UInt8] {
         var writer = FuzzInputWriter()
-        for packet in packets {
-            writer.u8((packet.marker ? 1 : 0) | (packet.discontinuity ? 2 : 0) | (packet.newTimestamp ? 4 : 0))
-            writer.chunk(packet.payload)
-        }
+        FuzzedPacket.write(packets, into: &writer)
         return writer.bytes
     }
 }

@@ -16,27 +16,10 @@ public enum VP9Harness {
     public static func run(_ data: [UInt8]) {
         var input = FuzzInput(data)
         let top = Int(input.u8() & 7)
-        var depacketizer = VP9Depacketizer(maxSpatialLayer: top == 7 ? nil : top)
-        var timestamp: UInt32 = 90000
-        var sawKeyFrame = false
-        // Not `!waitingForKeyFrame` after each picture: one completed by the previous packet comes
-        // out with this one, after a gap this one reports.
-        func delivered(_ frame: VP9Depacketizer.Frame) {
-            check(frame)
-            if frame.isKeyFrame { sawKeyFrame = true }
-            require(sawKeyFrame, "a delta picture before any key picture")
-        }
-        while !input.isAtEnd {
-            let flags = input.u8()
-            if flags & 8 != 0, let frame = depacketizer.flush() { delivered(frame) }
-            if flags & 4 != 0 { timestamp &+= 3000 }
-            let payload = input.chunk()
-            if let descriptor = try? VP9PayloadDescriptor(parsing: payload[...]) { check(descriptor, payload) }
-            if let frame = depacketizer.add(payload[...], timestamp: timestamp, marker: flags & 1 != 0, discontinuity: flags & 2 != 0) {
-                delivered(frame)
-            }
-        }
-        if let frame = depacketizer.flush() { delivered(frame) }
+        var assembler = FrameAssembler(VP9Depacketizer(maxSpatialLayer: top == 7 ? nil : top))
+        FuzzedPacket.assemble(&input, into: &assembler, inspect: { packet in
+            if let descriptor = try? VP9PayloadDescriptor(parsing: packet.payload[...]) { check(descriptor, packet.payload) }
+        }, check: check)
     }
 
     static func check(_ descriptor: VP9PayloadDescriptor, _ payload: [UInt8]) {
@@ -72,8 +55,8 @@ public enum VP9Harness {
 
     static func check(_ frame: VP9Depacketizer.Frame) {
         check(data: frame.data, isKeyFrame: frame.isKeyFrame, width: frame.width, height: frame.height)
-        require((1...8).contains(frame.spatialLayers), "\(frame.spatialLayers) spatial layers")
-        require((0...3).contains(frame.profile), "profile \(frame.profile)")
+        require((1...8).contains(frame.details.spatialLayers), "\(frame.details.spatialLayers) spatial layers")
+        require((0...3).contains(frame.details.profile), "profile \(frame.details.profile)")
     }
 
     static func check(data: [UInt8], isKeyFrame: Bool, width: Int?, height: Int?) {
@@ -98,10 +81,7 @@ public enum VP9Harness {
     public static func input(_ packets: [(payload: [UInt8], marker: Bool, discontinuity: Bool, newTimestamp: Bool)]) -> [UInt8] {
         var writer = FuzzInputWriter()
         writer.u8(7)
-        for packet in packets {
-            writer.u8((packet.marker ? 1 : 0) | (packet.discontinuity ? 2 : 0) | (packet.newTimestamp ? 4 : 0))
-            writer.chunk(packet.payload)
-        }
+        FuzzedPacket.write(packets, into: &writer)
         return writer.bytes
     }
 }

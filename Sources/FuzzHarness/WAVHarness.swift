@@ -8,13 +8,7 @@ import Media
 /// with at least one 20 ms frame of samples, and no more samples than its bytes hold.
 public enum WAVHarness {
     public static func run(_ data: [UInt8]) {
-        let file: WAVFile
-        do {
-            file = try WAVFile(parsing: data)
-        } catch {
-            require(error is SourceFileFormatError, "WAVFile threw \(type(of: error)): \(error)")
-            return
-        }
+        guard let file = parsedOrRefused(refusing: SourceFileFormatError.self, { try WAVFile(parsing: data) }) else { return }
         require((1...2).contains(file.channels), "\(file.channels) channels")
         require(file.samples.count >= AudioFrame.samplesPerChannel * file.channels, "\(file.samples.count) samples")
         require(file.samples.count * 2 <= data.count - 44, "\(file.samples.count) samples from \(data.count) bytes")

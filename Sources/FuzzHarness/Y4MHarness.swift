@@ -9,13 +9,7 @@ import Media
 /// `maxLength` bytes; its frame size is the I420 size of its picture (no overflow).
 public enum Y4MHarness {
     public static func run(_ data: [UInt8]) {
-        let header: Y4MHeader
-        do {
-            header = try Y4MHeader(parsing: data)
-        } catch {
-            require(error is SourceFileFormatError, "Y4MHeader threw \(type(of: error)): \(error)")
-            return
-        }
+        guard let header = parsedOrRefused(refusing: SourceFileFormatError.self, { try Y4MHeader(parsing: data) }) else { return }
         for side in [header.width, header.height] {
             require(side >= 2 && side <= Y4MHeader.maxDimension && side % 2 == 0, "size \(header.width)x\(header.height)")
         }

@@ -1,27 +1,19 @@
 import Bytes
 
-/// Reassembles H264 access units from RTP payloads (RFC 6184, packetization mode 1) into the
-/// AVC form Matroska's V_MPEG4/ISO/AVC stores: every NAL unit preceded by its length in 4
-/// bytes (ISO 14496-15 §5.3.4, lengthSizeMinusOne 3). A frame ends at the marker bit (§5.1),
-/// or at a new timestamp if the sender left the marker out; whole frames only: a gap, an
-/// unfinished FU-A or a slice whose parameter sets never arrived drops the frame and every
-/// frame until the next decodable IDR. Feed packets in sequence order with `discontinuity`
-/// set when packets were lost before this one.
+/// Reads H264 RTP payloads (RFC 6184, packetization mode 1) into access units (with
+/// `FrameAssembler`) in the AVC form Matroska's V_MPEG4/ISO/AVC stores: every NAL unit preceded
+/// by its length in 4 bytes (ISO 14496-15 §5.3.4, lengthSizeMinusOne 3). A frame ends at the
+/// marker bit (§5.1), or at a new timestamp if the sender left the marker out; whole frames
+/// only: an unfinished FU-A or a slice whose parameter sets never arrived drops the frame and
+/// every frame until the next decodable IDR.
 ///
 /// Key frames are IDR access units whose SPS and PPS are known, in the frame or earlier (a
 /// receiver may join after the sender's STAP-A). The parameter sets are tracked by id; a key
 /// frame carries the SPS/PPS it uses, so a recorder can write the avcC, and says when they
 /// differ from the previous key frame's: the recorder must start a new file then (a Matroska
 /// track has one CodecPrivate). In-band SPS/PPS stay in the frame data as well.
-public struct H264Depacketizer: Sendable {
-    public struct Frame: Sendable, Equatable {
-        /// AVC samples: [4-byte big-endian length][NAL unit] repeated.
-        public var data: [UInt8]
-        public var timestamp: UInt32
-        public var isKeyFrame: Bool
-        /// Key frames: the picture size from the SPS (after cropping).
-        public var width: Int?
-        public var height: Int?
+public struct H264Depacketizer: RTPDepacketizer {
+    public struct Details: FrameDetails {
         /// Key frames: the parameter sets the IDR slices use, whole NAL units with header.
         public var sps: [UInt8]?
         public var pps: [UInt8]?
@@ -29,10 +21,16 @@ public struct H264Depacketizer: Sendable {
         public var parameterSetsChanged: Bool
         /// The NAL unit types of the frame in order (for logs and tests).
         public var nalUnitTypes: [UInt8]
+
+        /// The avcC record (ISO 14496-15) a Matroska track needs.
+        public var codecPrivate: [UInt8]? {
+            guard let sps, let pps else { return nil }
+            return try? AVCDecoderConfiguration(sps: sps, pps: pps).bytes
+        }
+
+        public var parametersChanged: Bool { parameterSetsChanged }
     }
 
-    /// A frame larger than this is dropped: without markers a stream could grow one forever.
-    public static let maxFrameSize = 4 << 20
     /// A parameter set larger than this is not learnt (and counted in `oversizeParameterSets`):
     /// the tables hold 32 SPS and 256 PPS, and an FU-A unit may be 4 MiB. A real SPS is tens
     /// of bytes and stays under 2 KiB even with every scaling list (12 lists of 64 deltas of up
@@ -41,21 +39,17 @@ public struct H264Depacketizer: Sendable {
     /// and bounds the tables at 288 × 4 KiB = 1.1 MiB, under the frame buffer's own cap.
     public static let maxParameterSetSize = 4096
 
+    /// A frame may end without its marker: H264 has no other end-of-frame sign (RFC 6184 §5.1).
+    public static var completesFrameWithoutMarker: Bool { true }
+
+    /// AVC samples of the frame in progress: [4-byte big-endian length][NAL unit] repeated.
     private var data: [UInt8] = []
     private var nalUnitTypes: [UInt8] = []
-    private var timestamp: UInt32?
-    private var frameBroken = false
     /// Where the 4-byte length of an open FU-A unit is, while its fragments come in.
     private var openFragmentStart: Int?
-    private var pending: Frame?
     private var spsByID: [UInt32: (unit: [UInt8], parsed: H264SequenceParameterSet)] = [:]
     private var ppsByID: [UInt32: (unit: [UInt8], parsed: H264PictureParameterSet)] = [:]
     private var lastKeyFrameSets: (sps: [UInt8], pps: [UInt8])?
-    public private(set) var waitingForKeyFrame = true
-    public private(set) var framesDropped = 0
-    /// Payloads refused by `H264Payload(parsing:)` or inconsistent with the frame so far.
-    public private(set) var malformedPackets = 0
-    public private(set) var lastError: MalformedPacket?
     /// SPS or PPS units above `maxParameterSetSize`, not learnt: slices that use them are
     /// dropped as slices without parameter sets. For the receiver to report (not per packet).
     public private(set) var oversizeParameterSets = 0
@@ -67,74 +61,33 @@ public struct H264Depacketizer: Sendable {
         spsByID.values.reduce(0) { $0 + $1.unit.count } + ppsByID.values.reduce(0) { $0 + $1.unit.count }
     }
 
-    /// Adds one packet; returns a frame when one is complete and decodable. When one packet
-    /// completes two frames (the previous one had no marker), the second comes with the next
-    /// call or `flush()`.
-    public mutating func add(_ payload: ArraySlice<UInt8>, timestamp packetTimestamp: UInt32, marker: Bool,
-                             discontinuity: Bool) -> Frame? {
-        var ready: [Frame] = []
-        if let frame = pending {
-            ready.append(frame)
-            pending = nil
-        }
-        if discontinuity {
-            // Something before this packet is gone: the frame in progress is incomplete, and
-            // every frame until the next IDR references what was lost.
-            if timestamp != nil { framesDropped += 1 }
-            resetFrame()
-            waitingForKeyFrame = true
-        }
-        if let current = timestamp, current != packetTimestamp, let frame = finishFrame() {
-            ready.append(frame)  // the previous frame ended without a marker
-        }
-        if timestamp == nil { timestamp = packetTimestamp }
-        do {
-            try append(H264Payload(parsing: payload))
-        } catch let error as MalformedPacket {
-            malformedPackets += 1
-            lastError = error
-            frameBroken = true
-        } catch {
-            frameBroken = true
-        }
-        if marker, let frame = finishFrame() { ready.append(frame) }
-        if ready.count > 1 { pending = ready[1] }
-        return ready.first
+    public mutating func append(_ payload: ArraySlice<UInt8>, startsFrame: Bool, frameLost: inout Bool) throws {
+        try append(H264Payload(parsing: payload), frameLost: &frameLost)
     }
 
-    /// At the end of a stream: the frame held back by `add`, or the one in progress if it is
-    /// whole (its last packet had no marker).
-    public mutating func flush() -> Frame? {
-        if let frame = pending {
-            pending = nil
-            return frame
-        }
-        return timestamp == nil ? nil : finishFrame()
-    }
-
-    private mutating func append(_ payload: H264Payload) throws {
+    private mutating func append(_ payload: H264Payload, frameLost: inout Bool) throws {
         switch payload {
         case .single(let unit):
             try closeOpenFragment()
-            appendUnit(unit)
+            appendUnit(unit, frameLost: &frameLost)
         case .aggregation(let units):
             try closeOpenFragment()
-            for unit in units { appendUnit(unit) }
+            for unit in units { appendUnit(unit, frameLost: &frameLost) }
         case .fragment(let fragment):
-            guard !frameBroken else { return }  // the frame is lost already; keep nothing
+            guard !frameLost else { return }  // the frame is lost already; keep nothing
             if fragment.start {
                 try closeOpenFragment()
-                guard reserve(5 + fragment.data.count) else { return }
+                guard reserve(5 + fragment.data.count, frameLost: &frameLost) else { return }
                 openFragmentStart = data.count
                 data.append(contentsOf: [0, 0, 0, 0, fragment.unitHeader])
                 nalUnitTypes.append(fragment.unitHeader & 0x1F)
             } else {
                 guard let start = openFragmentStart, data[start + 4] & 0x1F == fragment.unitHeader & 0x1F else {
                     // Its start was lost (or belongs to another unit): the frame is incomplete.
-                    frameBroken = true
+                    frameLost = true
                     return
                 }
-                guard reserve(fragment.data.count) else { return }
+                guard reserve(fragment.data.count, frameLost: &frameLost) else { return }
             }
             data.append(contentsOf: fragment.data)
             if fragment.end, let start = openFragmentStart {
@@ -155,9 +108,9 @@ public struct H264Depacketizer: Sendable {
         }
     }
 
-    private mutating func appendUnit(_ unit: ArraySlice<UInt8>) {
+    private mutating func appendUnit(_ unit: ArraySlice<UInt8>, frameLost: inout Bool) {
         learnParameterSet(unit)
-        guard !frameBroken, reserve(4 + unit.count) else { return }
+        guard !frameLost, reserve(4 + unit.count, frameLost: &frameLost) else { return }
         data.append(contentsOf: [0, 0, 0, 0])
         writeLength(unit.count, at: data.count - 4)
         data.append(contentsOf: unit)
@@ -165,9 +118,9 @@ public struct H264Depacketizer: Sendable {
     }
 
     /// Room for `count` more bytes under the cap; past it the frame is dropped and its data freed.
-    private mutating func reserve(_ count: Int) -> Bool {
+    private mutating func reserve(_ count: Int, frameLost: inout Bool) -> Bool {
         guard data.count + count <= Self.maxFrameSize else {
-            frameBroken = true
+            frameLost = true
             data = []
             openFragmentStart = nil
             return false
@@ -199,13 +152,8 @@ public struct H264Depacketizer: Sendable {
         }
     }
 
-    private mutating func finishFrame() -> Frame? {
-        defer { resetFrame() }
-        guard !frameBroken, openFragmentStart == nil, let frameTimestamp = timestamp else {
-            framesDropped += 1
-            waitingForKeyFrame = true
-            return nil
-        }
+    public mutating func complete(timestamp: UInt32, waitingForKeyFrame: Bool) -> FrameCompletion<Details> {
+        guard openFragmentStart == nil else { return .dropped(awaitsKeyFrame: true) }
         // Every slice must name a PPS whose SPS is known, or the frame cannot be decoded.
         var isIDR = false
         var sets: (sps: (unit: [UInt8], parsed: H264SequenceParameterSet), pps: [UInt8])?
@@ -217,9 +165,7 @@ public struct H264Depacketizer: Sendable {
             guard let header = unit.first, H264NALUnit(header: header).isSlice else { continue }
             guard let ppsID = try? H264PictureParameterSet.referenced(bySlice: unit), let pps = ppsByID[ppsID],
                   let sps = spsByID[pps.parsed.sequenceParameterSetId] else {
-                framesDropped += 1
-                waitingForKeyFrame = true
-                return nil
+                return .dropped(awaitsKeyFrame: true)
             }
             if header & 0x1F == H264NALUnit.idrSlice {
                 isIDR = true
@@ -228,31 +174,27 @@ public struct H264Depacketizer: Sendable {
         }
         guard nalUnitTypes.contains(where: { (1...5).contains($0) }) else {
             // Parameter sets or SEI alone are no picture (they were learnt already).
-            return nil
+            return .nothing
         }
-        if waitingForKeyFrame && !isIDR {
-            framesDropped += 1
-            return nil
-        }
-        waitingForKeyFrame = false
-        var frame = Frame(data: data, timestamp: frameTimestamp, isKeyFrame: isIDR, parameterSetsChanged: false,
-                          nalUnitTypes: nalUnitTypes)
+        if waitingForKeyFrame && !isIDR { return .dropped(awaitsKeyFrame: true) }
+        var frame = Frame(data: data, timestamp: timestamp, isKeyFrame: isIDR,
+                          details: Details(parameterSetsChanged: false, nalUnitTypes: nalUnitTypes))
         if isIDR, let sets {
             frame.width = sets.sps.parsed.width
             frame.height = sets.sps.parsed.height
-            frame.sps = sets.sps.unit
-            frame.pps = sets.pps
-            if let last = lastKeyFrameSets, last.sps != sets.sps.unit || last.pps != sets.pps { frame.parameterSetsChanged = true }
+            frame.details.sps = sets.sps.unit
+            frame.details.pps = sets.pps
+            if let last = lastKeyFrameSets, last.sps != sets.sps.unit || last.pps != sets.pps {
+                frame.details.parameterSetsChanged = true
+            }
             lastKeyFrameSets = (sets.sps.unit, sets.pps)
         }
-        return frame
+        return .frame(frame)
     }
 
-    private mutating func resetFrame() {
+    public mutating func discardFrame() {
         data.removeAll(keepingCapacity: true)
         nalUnitTypes.removeAll(keepingCapacity: true)
-        timestamp = nil
-        frameBroken = false
         openFragmentStart = nil
     }
 }

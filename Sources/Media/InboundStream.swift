@@ -106,9 +106,8 @@ public final class InboundStream {
     private var freeBlocks: [Int] = []
     /// Blocks the slab may hold: the buffer's span, plus what a jump past it hands out.
     private let maxBlocks: Int
-    private var vp8: VP8Depacketizer?
-    private var vp9: VP9Depacketizer?
-    private var h264: H264Depacketizer?
+    /// Video: the frame assembler of the codec; nil for audio and unknown codecs.
+    private var video: (any StreamFrameAssembler)?
     private var lastKeyFrameRequest = -Double.infinity
     /// The last sender report's clock mapping: NTP seconds (since 1900) ↔ RTP time.
     private var senderClock: (ntp: Double, rtp: UInt32)?
@@ -133,10 +132,10 @@ public final class InboundStream {
         maxBlocks = 2 * jitter.capacity + 1
         freeBlocks.reserveCapacity(maxBlocks)
         switch configuration.codec {
-        case .vp8: vp8 = VP8Depacketizer()
-        case .vp9: vp9 = VP9Depacketizer()
-        case .h264: h264 = H264Depacketizer()
-        case .opus, nil: break
+        case .vp8: video = FrameAssembler(VP8Depacketizer())
+        case .vp9: video = FrameAssembler(VP9Depacketizer())
+        case .h264: video = FrameAssembler(H264Depacketizer())
+        case .opus, nil: video = nil
         }
     }
 
@@ -149,13 +148,13 @@ public final class InboundStream {
     public var duplicates: Int { jitter.duplicates + jitter.late }
 
     /// The video cannot be decoded until a key frame comes.
-    public var waitingForKeyFrame: Bool {
-        vp8?.waitingForKeyFrame ?? vp9?.waitingForKeyFrame ?? h264?.waitingForKeyFrame ?? false
-    }
+    public var waitingForKeyFrame: Bool { video?.waitingForKeyFrame ?? false }
 
     /// H264: parameter sets refused for their size (`H264Depacketizer.maxParameterSetSize`),
     /// for the owner to report; 0 for other codecs.
-    public var oversizeParameterSets: Int { h264?.oversizeParameterSets ?? 0 }
+    public var oversizeParameterSets: Int {
+        (video as? FrameAssembler<H264Depacketizer>)?.depacketizer.oversizeParameterSets ?? 0
+    }
 
     /// One RTP packet of this stream's SSRC (media or RTX). `packet`'s payload is only read
     /// during the call; complete frames go to `onFrame` in order: in sequence order, and in
@@ -233,22 +232,11 @@ public final class InboundStream {
 
     private func depacketize(_ payload: ArraySlice<UInt8>, timestamp: UInt32, marker: Bool, discontinuity: Bool, arrival: Double,
                              onFrame: (Frame) -> Void) {
-        var frame: Frame?
-        switch configuration.codec {
-        case .vp8:
-            if let out = vp8?.add(payload, timestamp: timestamp, marker: marker, discontinuity: discontinuity) {
-                frame = Frame(data: out.data, rtpTimestamp: out.timestamp, isKeyFrame: out.isKeyFrame, width: out.width, height: out.height)
+        if video != nil {
+            if let frame = video?.addPacket(payload, timestamp: timestamp, marker: marker, discontinuity: discontinuity) {
+                deliver(frame, arrival: arrival, onFrame: onFrame)
             }
-        case .vp9:
-            if let out = vp9?.add(payload, timestamp: timestamp, marker: marker, discontinuity: discontinuity) {
-                frame = Frame(data: out.data, rtpTimestamp: out.timestamp, isKeyFrame: out.isKeyFrame,
-                              width: out.isKeyFrame ? out.width : nil, height: out.isKeyFrame ? out.height : nil)
-            }
-        case .h264:
-            if let out = h264?.add(payload, timestamp: timestamp, marker: marker, discontinuity: discontinuity) {
-                frame = Self.frame(out)
-            }
-        case .opus:
+        } else if configuration.codec == .opus {
             guard let followsGap = admit(timestamp) else { return }
             counters.frames += 1
             frameArrived(rtpTimestamp: timestamp, arrival: arrival)
@@ -256,12 +244,15 @@ public final class InboundStream {
             var frame = Frame(data: Array(payload), rtpTimestamp: timestamp, isKeyFrame: true)
             frame.followsGap = followsGap
             onFrame(frame)
-            return
-        case nil:
-            counters.frames += 1
-            return
+        } else {
+            counters.frames += 1  // a codec nacho does not know: counted, not reassembled
         }
-        guard var frame, let followsGap = admit(frame.rtpTimestamp) else { return }
+    }
+
+    /// A whole video frame, if it is not older than the last one (see `receive`).
+    private func deliver(_ frame: Frame, arrival: Double, onFrame: (Frame) -> Void) {
+        guard let followsGap = admit(frame.rtpTimestamp) else { return }
+        var frame = frame
         frame.followsGap = followsGap
         counters.frames += 1
         frameArrived(rtpTimestamp: frame.rtpTimestamp, arrival: arrival)
@@ -302,15 +293,6 @@ public final class InboundStream {
         return delays
     }
 
-    private static func frame(_ out: H264Depacketizer.Frame) -> Frame {
-        var frame = Frame(data: out.data, rtpTimestamp: out.timestamp, isKeyFrame: out.isKeyFrame, width: out.width, height: out.height)
-        if out.isKeyFrame, let sps = out.sps, let pps = out.pps {
-            frame.codecPrivate = try? AVCDecoderConfiguration(sps: sps, pps: pps).bytes
-            frame.parametersChanged = out.parameterSetsChanged
-        }
-        return frame
-    }
-
     /// Periodic work (every ~20 ms): gives up gaps older than the wait, and says what to NACK
     /// and whether to ask for a key frame (at the start, after a gap retransmission did not
     /// fill, or when the gap was too wide to NACK; at most once a second unless the buffer gave
@@ -339,16 +321,8 @@ public final class InboundStream {
     /// Delivers what is still buffered, gaps and all (the stream ends).
     public func finish(onFrame: (Frame) -> Void) {
         drain(now: .infinity, onFrame: onFrame)
-        var last: Frame?
-        if let out = vp9?.flush() {
-            last = Frame(data: out.data, rtpTimestamp: out.timestamp, isKeyFrame: out.isKeyFrame, width: out.width, height: out.height)
-        }
-        if let out = h264?.flush() { last = Self.frame(out) }
-        guard var frame = last, let followsGap = admit(frame.rtpTimestamp) else { return }
-        frame.followsGap = followsGap
-        counters.frames += 1
-        if frame.isKeyFrame { counters.keyFrames += 1 }
-        onFrame(frame)
+        // Arrival infinity: what is flushed at the end did not arrive then (no freeze, no delay).
+        if let frame = video?.flushFrame() { deliver(frame, arrival: .infinity, onFrame: onFrame) }
     }
 
     public func senderReport(_ report: SenderReport, arrival: Double) {

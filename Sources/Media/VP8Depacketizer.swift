@@ -1,16 +1,13 @@
-/// Reassembles VP8 frames from RTP payloads (RFC 7741 §4): reads the payload descriptor,
-/// starts a frame at S=1/PID=0, ends it at the marker bit, and after any gap waits for the
-/// next key frame (a delta frame whose reference is missing cannot decode). Feed packets in
-/// sequence order with `discontinuity` set when packets were lost before this one.
-public struct VP8Depacketizer: Sendable {
-    public struct Frame: Sendable, Equatable {
-        public var data: [UInt8]
-        public var timestamp: UInt32
-        public var isKeyFrame: Bool
-        /// From the key frame header (RFC 6386 §9.1); nil for delta frames.
-        public var width: Int?
-        public var height: Int?
-    }
+import Bytes
+
+/// Reads VP8 RTP payloads (RFC 7741 §4) into frames (with `FrameAssembler`): reads the payload
+/// descriptor, starts a frame at S=1/PID=0 and ends it at the marker bit; a frame whose
+/// PictureID skips one references a frame that never arrived, and waits for a key frame as
+/// after a loss.
+public struct VP8Depacketizer: RTPDepacketizer {
+    /// VP8 frames say nothing beyond the common fields; the size comes from the key frame
+    /// header (RFC 6386 §9.1), nil for delta frames.
+    public struct Details: FrameDetails {}
 
     /// Where one payload's VP8 data starts, and its S / PID bits.
     public struct Descriptor: Sendable, Equatable {
@@ -20,20 +17,15 @@ public struct VP8Depacketizer: Sendable {
         public var headerSize: Int
     }
 
+    /// A frame whose marker was lost is dropped: VP8 has no other sign that it ended whole.
+    public static var completesFrameWithoutMarker: Bool { false }
+
     private var parts: [UInt8] = []
-    private var timestamp: UInt32?
-    private var frameBroken = false
     /// PictureID of the last frame handed out, to notice whole frames that never arrived.
     private var lastPictureID: UInt16?
     private var framePictureID: UInt16?
-    public private(set) var waitingForKeyFrame = true
-    public private(set) var framesDropped = 0
     /// Frames dropped for growing past `maxFrameSize` (also counted in `framesDropped`).
     public private(set) var oversizedFrames = 0
-
-    /// Largest frame reassembled. A 4K VP8 key frame is well under 1 MiB; packets that keep one
-    /// timestamp without ever setting the marker would otherwise grow the frame without bound.
-    public static let maxFrameSize = 4 << 20
 
     public init() {}
 
@@ -69,70 +61,46 @@ public struct VP8Depacketizer: Sendable {
                           headerSize: i - payload.startIndex)
     }
 
-    /// Adds one packet; returns a frame when this packet completes one that can be decoded.
-    public mutating func add(_ payload: ArraySlice<UInt8>, timestamp packetTimestamp: UInt32, marker: Bool,
-                             discontinuity: Bool) -> Frame? {
-        if discontinuity {
-            // Something before this packet is gone: the frame in progress is incomplete, and
-            // every frame until the next key frame references what was lost.
-            if timestamp != nil { framesDropped += 1 }
-            reset()
-            waitingForKeyFrame = true
-        }
-        guard let descriptor = Self.descriptor(payload) else {
-            frameBroken = true
-            return nil
-        }
-        let data = payload.dropFirst(descriptor.headerSize)
-        if timestamp != packetTimestamp {
-            if timestamp != nil { framesDropped += 1 }  // previous frame never got its marker
-            reset()
-            timestamp = packetTimestamp
+    public mutating func append(_ payload: ArraySlice<UInt8>, startsFrame: Bool, frameLost: inout Bool) throws {
+        guard let descriptor = Self.descriptor(payload) else { throw MalformedPacket("VP8 payload descriptor truncated") }
+        if startsFrame {
             framePictureID = descriptor.pictureID
             // A frame must start with the first packet of partition 0.
-            frameBroken = !(descriptor.startOfPartition && descriptor.partitionIndex == 0)
+            if !(descriptor.startOfPartition && descriptor.partitionIndex == 0) { frameLost = true }
         }
-        if !frameBroken {
-            if parts.count + data.count > Self.maxFrameSize {
-                // Give the memory back now; the marker (or the next timestamp) counts the drop.
-                oversizedFrames += 1
-                frameBroken = true
-                waitingForKeyFrame = true
-                parts = []
-            } else {
-                parts.append(contentsOf: data)
-            }
+        guard !frameLost else { return }
+        let data = payload.dropFirst(descriptor.headerSize)
+        guard parts.count + data.count <= Self.maxFrameSize else {
+            // Give the memory back now; the marker (or the next timestamp) counts the drop.
+            oversizedFrames += 1
+            frameLost = true
+            parts = []
+            return
         }
-        guard marker else { return nil }
-        defer { reset() }
-        guard !frameBroken, let first = parts.first else {
-            framesDropped += 1
-            return nil
-        }
+        parts.append(contentsOf: data)
+    }
+
+    public mutating func complete(timestamp: UInt32, waitingForKeyFrame: Bool) -> FrameCompletion<Details> {
+        guard let first = parts.first else { return .dropped(awaitsKeyFrame: false) }
         let isKeyFrame = first & 0x01 == 0  // P bit of the frame tag: 0 = key frame
         // A PictureID jump means a whole frame is missing even if no sequence gap showed
         // (RFC 7741 §4.2): what follows references it.
+        var referenceMissing = false
         if let last = lastPictureID, let current = framePictureID, !isKeyFrame {
             let step = (current &- last) & (current > 0x7F || last > 0x7F ? 0x7FFF : 0x7F)
-            if step != 1 { waitingForKeyFrame = true }
+            referenceMissing = step != 1
         }
         lastPictureID = framePictureID
-        if waitingForKeyFrame && !isKeyFrame {
-            framesDropped += 1
-            return nil
-        }
-        waitingForKeyFrame = false
-        var frame = Frame(data: parts, timestamp: packetTimestamp, isKeyFrame: isKeyFrame)
+        if (waitingForKeyFrame || referenceMissing) && !isKeyFrame { return .dropped(awaitsKeyFrame: true) }
+        var frame = Frame(data: parts, timestamp: timestamp, isKeyFrame: isKeyFrame, details: Details())
         if isKeyFrame, parts.count >= 10, parts[3] == 0x9D, parts[4] == 0x01, parts[5] == 0x2A {
             frame.width = Int(UInt16(parts[6]) | UInt16(parts[7]) << 8) & 0x3FFF
             frame.height = Int(UInt16(parts[8]) | UInt16(parts[9]) << 8) & 0x3FFF
         }
-        return frame
+        return .frame(frame)
     }
 
-    private mutating func reset() {
+    public mutating func discardFrame() {
         parts.removeAll(keepingCapacity: true)
-        timestamp = nil
-        frameBroken = false
     }
 }

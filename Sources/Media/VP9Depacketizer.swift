@@ -1,9 +1,8 @@
 import Bytes
 
-/// Reassembles VP9 pictures from RTP payloads (RFC 9628). A layer frame runs from a packet
-/// with B=1 to one with E=1; a picture (one RTP timestamp) ends at the marker bit (§4.1), or
-/// at a new timestamp if it is whole. Feed packets in sequence order with `discontinuity` set
-/// when packets were lost before this one.
+/// Reads VP9 RTP payloads (RFC 9628) into pictures (with `FrameAssembler`). A layer frame runs
+/// from a packet with B=1 to one with E=1; a picture (one RTP timestamp) ends at the marker bit
+/// (§4.1), or at a new timestamp if it is whole.
 ///
 /// A picture is handed out only when it can be decoded: whole layer frames, and either a key
 /// frame (frame_type 0 in the uncompressed header of spatial layer 0; P=0 alone is not
@@ -18,15 +17,10 @@ import Bytes
 /// own: the layers of a picture are joined into one superframe (Annex B), as libvpx decodes
 /// and WebM stores them. `maxSpatialLayer` drops the layers above it (the others do not
 /// reference them). A superframe sent whole by the encoder stays one block.
-public struct VP9Depacketizer: Sendable {
-    public struct Frame: Sendable, Equatable {
-        /// One VP9 frame, or a superframe: what one WebM block holds.
-        public var data: [UInt8]
-        public var timestamp: UInt32
-        public var isKeyFrame: Bool
-        /// Size of the highest spatial layer of the picture when known (key frames: always).
-        public var width: Int?
-        public var height: Int?
+public struct VP9Depacketizer: RTPDepacketizer {
+    /// The frame's data is one VP9 frame, or a superframe: what one WebM block holds; its size
+    /// is the highest spatial layer's when known (key frames: always).
+    public struct Details: FrameDetails {
         public var pictureID: UInt16?
         /// Spatial layers joined in `data`.
         public var spatialLayers: Int
@@ -34,83 +28,40 @@ public struct VP9Depacketizer: Sendable {
         public var profile: Int
     }
 
-    /// A picture larger than this is dropped: without markers a stream could grow one forever.
-    public static let maxFrameSize = 4 << 20
+    /// A picture whose marker was lost ends at the next timestamp, handed out if its layer
+    /// frames are whole (each has its end bit).
+    public static var completesFrameWithoutMarker: Bool { true }
 
     public let maxSpatialLayer: Int?
     private var layers: [(spatialID: Int, data: [UInt8])] = []
     private var open: (spatialID: Int, data: [UInt8])?
     private var size = 0
-    private var timestamp: UInt32?
-    private var broken = false
     /// The descriptor of the picture's first packet, and the SS if one came with it.
     private var first: VP9PayloadDescriptor?
     private var structure: VP9PayloadDescriptor.ScalabilityStructure?
-    private var pending: Frame?
     private var lastPictureID: UInt16?
     private var lastTL0PictureIndex: UInt8?
     /// Picture IDs handed out recently (flexible-mode references point at them).
     private var decoded: [UInt16] = []
-    public private(set) var waitingForKeyFrame = true
-    public private(set) var framesDropped = 0
-    public private(set) var malformedPackets = 0
-    public private(set) var lastError: MalformedPacket?
 
     public init(maxSpatialLayer: Int? = nil) {
         self.maxSpatialLayer = maxSpatialLayer
     }
 
-    /// Adds one packet; returns a picture when one is complete and decodable. When one packet
-    /// completes two (the previous had no marker), the second comes with the next call or `flush()`.
-    public mutating func add(_ payload: ArraySlice<UInt8>, timestamp packetTimestamp: UInt32, marker: Bool,
-                             discontinuity: Bool) -> Frame? {
-        var ready: [Frame] = []
-        if let frame = pending {
-            ready.append(frame)
-            pending = nil
-        }
-        if discontinuity {
-            if timestamp != nil { framesDropped += 1 }
-            resetPicture()
-            waitingForKeyFrame = true
-        }
-        if let current = timestamp, current != packetTimestamp, let frame = finishPicture() {
-            ready.append(frame)
-        }
-        if timestamp == nil { timestamp = packetTimestamp }
-        do {
-            try append(VP9PayloadDescriptor(parsing: payload), payload)
-        } catch let error as MalformedPacket {
-            malformedPackets += 1
-            lastError = error
-            broken = true
-        } catch {
-            broken = true
-        }
-        if marker, let frame = finishPicture() { ready.append(frame) }
-        if ready.count > 1 { pending = ready[1] }
-        return ready.first
+    public mutating func append(_ payload: ArraySlice<UInt8>, startsFrame: Bool, frameLost: inout Bool) throws {
+        try append(VP9PayloadDescriptor(parsing: payload), payload, frameLost: &frameLost)
     }
 
-    /// At the end of a stream: the picture held back by `add`, or the one in progress if whole.
-    public mutating func flush() -> Frame? {
-        if let frame = pending {
-            pending = nil
-            return frame
-        }
-        return timestamp == nil ? nil : finishPicture()
-    }
-
-    private mutating func append(_ descriptor: VP9PayloadDescriptor, _ payload: ArraySlice<UInt8>) throws {
+    private mutating func append(_ descriptor: VP9PayloadDescriptor, _ payload: ArraySlice<UInt8>, frameLost: inout Bool) throws {
         if first == nil { first = descriptor }
         if let ss = descriptor.scalabilityStructure { structure = ss }
-        guard !broken else { return }
+        guard !frameLost else { return }
         let spatialID = Int(descriptor.spatialID ?? 0)
         if let maxSpatialLayer, spatialID > maxSpatialLayer { return }
         let data = payload.dropFirst(descriptor.size)
         if descriptor.startOfFrame {
             if open != nil {
-                broken = true  // the previous layer frame lost its end
+                frameLost = true  // the previous layer frame lost its end
                 return
             }
             if let last = layers.last, last.spatialID >= spatialID {
@@ -119,12 +70,12 @@ public struct VP9Depacketizer: Sendable {
             open = (spatialID, [])
         } else {
             guard let current = open, current.spatialID == spatialID else {
-                broken = true  // a continuation whose start was lost
+                frameLost = true  // a continuation whose start was lost
                 return
             }
         }
         guard size + data.count <= Self.maxFrameSize else {
-            broken = true
+            frameLost = true
             layers = []
             open = nil
             return
@@ -138,36 +89,23 @@ public struct VP9Depacketizer: Sendable {
         }
     }
 
-    private mutating func finishPicture() -> Frame? {
-        defer { resetPicture() }
-        guard let frameTimestamp = timestamp else { return nil }
-        guard !broken, open == nil, let descriptor = first, let base = layers.first else {
-            if broken || open != nil || first != nil && layers.isEmpty && maxSpatialLayer == nil {
-                framesDropped += 1
-                waitingForKeyFrame = true
-            }
-            return nil
+    public mutating func complete(timestamp: UInt32, waitingForKeyFrame: Bool) -> FrameCompletion<Details> {
+        guard open == nil, let descriptor = first, let base = layers.first else {
+            // A layer frame without its end, or a picture whose every layer frame was lost;
+            // with a layer limit, a picture of upper layers only is no loss.
+            let lost = open != nil || first != nil && layers.isEmpty && maxSpatialLayer == nil
+            return lost ? .dropped(awaitsKeyFrame: true) : .nothing
         }
         // The first frame of the picture decides: a superframe's first frame, or the frame.
         let baseFrame = VP9Superframe.frames(in: base.data[...])?.first ?? base.data[...]
-        guard let header = try? VP9FrameHeader(parsing: baseFrame) else {
-            malformedPackets += 1
-            framesDropped += 1
-            waitingForKeyFrame = true
-            return nil
-        }
+        guard let header = try? VP9FrameHeader(parsing: baseFrame) else { return .malformed }
         let isKeyFrame = header.isKeyFrame && base.spatialID == 0
         if !isKeyFrame {
-            guard !waitingForKeyFrame, referencesArrived(descriptor) else {
-                framesDropped += 1
-                waitingForKeyFrame = true
-                return nil
-            }
+            guard !waitingForKeyFrame, referencesArrived(descriptor) else { return .dropped(awaitsKeyFrame: true) }
         }
-        waitingForKeyFrame = false
         remember(descriptor, isKeyFrame: isKeyFrame)
-        var frame = Frame(data: [], timestamp: frameTimestamp, isKeyFrame: isKeyFrame, pictureID: descriptor.pictureID,
-                          spatialLayers: layers.count, profile: header.profile)
+        var frame = Frame(data: [], timestamp: timestamp, isKeyFrame: isKeyFrame,
+                          details: Details(pictureID: descriptor.pictureID, spatialLayers: layers.count, profile: header.profile))
         if layers.count == 1 {
             frame.data = base.data
         } else {
@@ -190,7 +128,7 @@ public struct VP9Depacketizer: Sendable {
             frame.width = header.width
             frame.height = header.height
         }
-        return frame
+        return .frame(frame)
     }
 
     /// Whether what this picture references was handed out (as far as the descriptor says).
@@ -224,12 +162,10 @@ public struct VP9Depacketizer: Sendable {
         if isKeyFrame { decoded = descriptor.pictureID.map { [$0] } ?? [] }
     }
 
-    private mutating func resetPicture() {
+    public mutating func discardFrame() {
         layers.removeAll(keepingCapacity: true)
         open = nil
         size = 0
-        timestamp = nil
-        broken = false
         first = nil
         structure = nil
     }

@@ -39,7 +39,7 @@ final class VP9CodecTests: XCTestCase {
         let encoder = try VP9Encoder(width: Self.width, height: Self.height, fps: 30, bitrate: 800_000, keyFrameInterval: 1000)
         XCTAssertEqual(encoder.threads, VP9Encoder.threads(width: Self.width, height: Self.height, cores: ProcessInfo.processInfo.activeProcessorCount))
         var packetizer = VP9Packetizer(pictureID: 0x7FFD, tl0PictureIndex: 254)
-        var depacketizer = VP9Depacketizer()
+        var depacketizer = FrameAssembler(VP9Depacketizer())
         var decoder = vpx_codec_ctx_t()
         XCTAssertEqual(CVPX_vp9_dec_init(&decoder), VPX_CODEC_OK)
         defer { vpx_codec_destroy(&decoder) }
@@ -87,7 +87,7 @@ final class VP9CodecTests: XCTestCase {
                 let frame = try XCTUnwrap(reassembled, "frame \(n)")
                 XCTAssertEqual(frame.data, unit.data)
                 XCTAssertEqual(frame.isKeyFrame, unit.isKeyFrame)
-                XCTAssertEqual(frame.pictureID, pictureID)
+                XCTAssertEqual(frame.details.pictureID, pictureID)
                 if unit.isKeyFrame {
                     XCTAssertEqual(frame.width, Self.width)
                     XCTAssertEqual(frame.height, Self.height)
@@ -117,7 +117,7 @@ final class VP9CodecTests: XCTestCase {
     func testLostPictureWaitsForKeyFrame() throws {
         let encoder = try VP9Encoder(width: Self.width, height: Self.height, fps: 30, bitrate: 500_000, keyFrameInterval: 1000, threads: 1)
         var packetizer = VP9Packetizer()
-        var depacketizer = VP9Depacketizer()
+        var depacketizer = FrameAssembler(VP9Depacketizer())
         var delivered: [Int] = []
         for n in 0..<8 {
             for unit in try encoder.encode(frame(n), forceKeyFrame: n == 6) {

@@ -34,7 +34,7 @@ final class CodecParserRobustnessTests: XCTestCase {
             .map { Array(try MediaFixture.packet($0).payload.prefix(200)) }
             + [H264DepacketizerTests.sps, H264DepacketizerTests.pps]
         var random = SplitMix64(seed: 0x264)
-        var depacketizer = H264Depacketizer()
+        var depacketizer = FrameAssembler(H264Depacketizer())
         for index in 0..<Self.iterations {
             let input = mutate(seeds[index % seeds.count], &random)
             _ = try? H264Payload(parsing: input[...])
@@ -44,17 +44,17 @@ final class CodecParserRobustnessTests: XCTestCase {
             if let frame = depacketizer.add(input[...], timestamp: UInt32(index / 3), marker: random.next() % 3 == 0,
                                             discontinuity: random.next() % 50 == 0) {
                 XCTAssertFalse(frame.data.isEmpty, "an empty frame came out")
-                XCTAssertEqual(frame.nalUnitTypes.isEmpty, false, "a frame without NAL units")
+                XCTAssertEqual(frame.details.nalUnitTypes.isEmpty, false, "a frame without NAL units")
             }
             // The growth the comment above promises is bounded: the parameter-set tables (at most
             // 32 SPS + 256 PPS ids of at most maxParameterSetSize each).
-            XCTAssertLessThanOrEqual(depacketizer.parameterSetBytes, 288 * H264Depacketizer.maxParameterSetSize)
+            XCTAssertLessThanOrEqual(depacketizer.depacketizer.parameterSetBytes, 288 * H264Depacketizer.maxParameterSetSize)
         }
         // Every input was taken or counted, never silently swallowed by a trap-free no-op:
         // mutated real packets make frames and malformed inputs are counted.
         XCTAssertGreaterThan(depacketizer.malformedPackets, 0, "mutations were refused and counted")
         XCTAssertGreaterThan(depacketizer.framesDropped + depacketizer.malformedPackets, Self.iterations / 100)
-        XCTAssertGreaterThan(depacketizer.parameterSetBytes, 0, "real SPS/PPS seeds were learnt")
+        XCTAssertGreaterThan(depacketizer.depacketizer.parameterSetBytes, 0, "real SPS/PPS seeds were learnt")
     }
 
     func testVP9() throws {
@@ -62,7 +62,7 @@ final class CodecParserRobustnessTests: XCTestCase {
             + [[0xAA, 0x92, 0x34, 0x00, 0x05, 0x58, 0x01, 0x40, 0x00, 0xB4, 0x02, 0x80, 0x01, 0x68, 0x05, 0x00, 0x02, 0xD0, 0x01, 0x04, 0x01, 0x82, 0x49, 0x83, 0x42, 0x00],
                [0xFC, 0x12, 0x53, 0x03, 0x04, 0x86, 0x00, 0x40, 0x01], VP9Superframe.build([[0x86, 1, 2], [0x88]])]
         var random = SplitMix64(seed: 0x9)
-        var depacketizer = VP9Depacketizer()
+        var depacketizer = FrameAssembler(VP9Depacketizer())
         for index in 0..<Self.iterations {
             let input = mutate(seeds[index % seeds.count], &random)
             if let descriptor = try? VP9PayloadDescriptor(parsing: input[...]) {
@@ -76,7 +76,7 @@ final class CodecParserRobustnessTests: XCTestCase {
             if let frame = depacketizer.add(input[...], timestamp: UInt32(index / 3), marker: random.next() % 3 == 0,
                                             discontinuity: random.next() % 50 == 0) {
                 XCTAssertFalse(frame.data.isEmpty, "an empty frame came out")
-                XCTAssertGreaterThan(frame.spatialLayers, 0)
+                XCTAssertGreaterThan(frame.details.spatialLayers, 0)
             }
         }
         XCTAssertGreaterThan(depacketizer.framesDropped, Self.iterations / 100, "broken frames were dropped and counted")

@@ -98,7 +98,7 @@ final class H264DepacketizerTests: XCTestCase {
         let records = try MediaFixture.records("stream-h264-consumer.pkts")
         let idr = records.filter { (21697...21704).contains($0.packet.sequenceNumber) }.map(\.packet)
         XCTAssertEqual(idr.count, 8)
-        var depacketizer = H264Depacketizer()
+        var depacketizer = FrameAssembler(H264Depacketizer())
         var frames: [H264Depacketizer.Frame] = []
         for packet in idr {
             if let frame = depacketizer.add(packet.payload, timestamp: packet.timestamp, marker: packet.marker, discontinuity: false) {
@@ -109,12 +109,12 @@ final class H264DepacketizerTests: XCTestCase {
         XCTAssertEqual(frames.count, 1)
         XCTAssertTrue(frame.isKeyFrame)
         XCTAssertEqual(frame.timestamp, 1539195900)
-        XCTAssertEqual(frame.nalUnitTypes, [7, 8, 5])
+        XCTAssertEqual(frame.details.nalUnitTypes, [7, 8, 5])
         XCTAssertEqual(frame.width, 320)
         XCTAssertEqual(frame.height, 240)
-        XCTAssertEqual(frame.sps, Self.sps)
-        XCTAssertEqual(frame.pps, Self.pps)
-        XCTAssertFalse(frame.parameterSetsChanged)
+        XCTAssertEqual(frame.details.sps, Self.sps)
+        XCTAssertEqual(frame.details.pps, Self.pps)
+        XCTAssertFalse(frame.details.parameterSetsChanged)
         let units = try XCTUnwrap(Self.units(frame.data))
         XCTAssertEqual(units.count, 3)
         XCTAssertEqual(units[2].first, 0x65, "the IDR header rebuilt from FU indicator and header")
@@ -126,11 +126,11 @@ final class H264DepacketizerTests: XCTestCase {
         let delta = try XCTUnwrap(depacketizer.add(p.payload, timestamp: p.timestamp, marker: p.marker, discontinuity: false))
         XCTAssertFalse(delta.isKeyFrame)
         XCTAssertNil(delta.width)
-        XCTAssertNil(delta.sps)
+        XCTAssertNil(delta.details.sps)
         XCTAssertEqual(delta.data, [0, 0, 0x02, 0xC4] + Array(p.payload), "4-byte length 708, then the unit")
     }
 
-    private func feed(_ depacketizer: inout H264Depacketizer, _ payloads: [[UInt8]], timestamp: UInt32,
+    private func feed(_ depacketizer: inout FrameAssembler<H264Depacketizer>, _ payloads: [[UInt8]], timestamp: UInt32,
                       marker: Bool = true, discontinuity: Bool = false) -> [H264Depacketizer.Frame] {
         var out: [H264Depacketizer.Frame] = []
         for (index, payload) in payloads.enumerated() {
@@ -143,7 +143,7 @@ final class H264DepacketizerTests: XCTestCase {
     }
 
     func testKeyFramesNeedTheirParameterSets() {
-        var d = H264Depacketizer()
+        var d = FrameAssembler(H264Depacketizer())
         XCTAssertTrue(feed(&d, [Self.pSlice], timestamp: 0).isEmpty, "no key frame yet")
         XCTAssertTrue(feed(&d, [Self.idr], timestamp: 3000).isEmpty, "an IDR whose SPS/PPS never came is not decodable")
         XCTAssertTrue(d.waitingForKeyFrame)
@@ -152,9 +152,9 @@ final class H264DepacketizerTests: XCTestCase {
         XCTAssertTrue(feed(&d, [Self.stapA([Self.sps, Self.pps])], timestamp: 6000).isEmpty)
         let key = feed(&d, [Self.idr], timestamp: 9000)
         XCTAssertEqual(key.map(\.isKeyFrame), [true])
-        XCTAssertEqual(key.first?.sps, Self.sps)
+        XCTAssertEqual(key.first?.details.sps, Self.sps)
         XCTAssertEqual(key.first?.width, 320)
-        XCTAssertEqual(key.first?.nalUnitTypes, [5], "the parameter sets of the earlier packet are not repeated in the data")
+        XCTAssertEqual(key.first?.details.nalUnitTypes, [5], "the parameter sets of the earlier packet are not repeated in the data")
         XCTAssertEqual(feed(&d, [Self.pSlice], timestamp: 12000).map(\.isKeyFrame), [false])
         // A slice naming PPS 2, which never came: dropped, and what follows waits for an IDR.
         XCTAssertTrue(feed(&d, [[0x41, 0b1000_1000, 0b0110_0000]], timestamp: 15000).isEmpty)
@@ -162,7 +162,7 @@ final class H264DepacketizerTests: XCTestCase {
     }
 
     func testLossWaitsForTheNextIDR() {
-        var d = H264Depacketizer()
+        var d = FrameAssembler(H264Depacketizer())
         let idr = Self.fuA([0x65, 0x88, 0x84] + Array(repeating: 0x5A, count: 3000), parts: 3)
         XCTAssertEqual(feed(&d, [Self.stapA([Self.sps, Self.pps])] + idr, timestamp: 0).count, 1)
         XCTAssertEqual(feed(&d, [Self.pSlice], timestamp: 3000).count, 1)
@@ -181,7 +181,7 @@ final class H264DepacketizerTests: XCTestCase {
 
     /// Some senders leave the marker out: a new timestamp ends the frame if it is whole.
     func testFramesWithoutMarker() {
-        var d = H264Depacketizer()
+        var d = FrameAssembler(H264Depacketizer())
         XCTAssertTrue(feed(&d, [Self.stapA([Self.sps, Self.pps]), Self.idr], timestamp: 0, marker: false).isEmpty)
         // P frame 1 (no marker) completes the IDR; P frame 2 (marker) completes P frame 1 and
         // itself: the second comes with the next call.
@@ -194,7 +194,7 @@ final class H264DepacketizerTests: XCTestCase {
     }
 
     func testFrameSizeCap() {
-        var d = H264Depacketizer()
+        var d = FrameAssembler(H264Depacketizer())
         XCTAssertEqual(feed(&d, [Self.stapA([Self.sps, Self.pps]), Self.idr], timestamp: 0).count, 1)
         let chunk = [UInt8](repeating: 0x11, count: 60_000)
         // A sender that never ends its FU-A nor sets a marker: at the cap the frame is dropped.
@@ -211,7 +211,7 @@ final class H264DepacketizerTests: XCTestCase {
     /// An FU-A unit may be 4 MiB, and the tables hold 32 SPS and 256 PPS: a parameter set
     /// above 4 KiB (real ones are tens of bytes) is not kept, and counted.
     func testOversizeParameterSetsAreRefusedAndCounted() throws {
-        var d = H264Depacketizer()
+        var d = FrameAssembler(H264Depacketizer())
         let cap = H264Depacketizer.maxParameterSetSize
         // What follows the fields the parsers read is not looked at: these parse.
         let bigSPS = Self.sps + [UInt8](repeating: 0x5A, count: cap)
@@ -220,36 +220,36 @@ final class H264DepacketizerTests: XCTestCase {
         XCTAssertNoThrow(try H264PictureParameterSet(parsing: bigPPS[...]))
         let refused = feed(&d, Self.fuA(bigSPS, parts: 4) + Self.fuA(bigPPS, parts: 4) + [Self.idr], timestamp: 0)
         XCTAssertTrue(refused.isEmpty, "an IDR whose only parameter sets were refused is not decodable")
-        XCTAssertEqual(d.oversizeParameterSets, 2)
+        XCTAssertEqual(d.depacketizer.oversizeParameterSets, 2)
         XCTAssertTrue(d.waitingForKeyFrame)
         // A set of exactly the cap is kept.
         let atCap = Array(bigSPS.prefix(cap))
         let key = feed(&d, Self.fuA(atCap, parts: 4) + [Self.pps, Self.idr], timestamp: 3000)
         XCTAssertEqual(key.map(\.isKeyFrame), [true])
-        XCTAssertEqual(key.first?.sps, atCap)
-        XCTAssertEqual(d.oversizeParameterSets, 2)
+        XCTAssertEqual(key.first?.details.sps, atCap)
+        XCTAssertEqual(d.depacketizer.oversizeParameterSets, 2)
         // A known set is not replaced by an oversize one of the same id.
-        XCTAssertEqual(feed(&d, [Self.stapA([bigPPS]), Self.idr], timestamp: 6000).first?.pps, Self.pps)
-        XCTAssertEqual(d.oversizeParameterSets, 3)
+        XCTAssertEqual(feed(&d, [Self.stapA([bigPPS]), Self.idr], timestamp: 6000).first?.details.pps, Self.pps)
+        XCTAssertEqual(d.depacketizer.oversizeParameterSets, 3)
     }
 
     /// The recorder starts a new file when the parameter sets change (new CodecPrivate).
     func testParameterSetChangeIsReported() throws {
-        var d = H264Depacketizer()
+        var d = FrameAssembler(H264Depacketizer())
         let hd = try XCTUnwrap([UInt8](hex: "674d401feca02802dd8088000003000800000301e078c18cb0"))
         let first = feed(&d, [Self.stapA([Self.sps, Self.pps]), Self.idr], timestamp: 0)
-        XCTAssertEqual(first.map(\.parameterSetsChanged), [false])
+        XCTAssertEqual(first.map(\.details.parameterSetsChanged), [false])
         let same = feed(&d, [Self.stapA([Self.sps, Self.pps]), Self.idr], timestamp: 3000)
-        XCTAssertEqual(same.map(\.parameterSetsChanged), [false], "repeated identical sets are no change")
+        XCTAssertEqual(same.map(\.details.parameterSetsChanged), [false], "repeated identical sets are no change")
         let bigger = feed(&d, [Self.stapA([hd, Self.pps]), Self.idr], timestamp: 6000)
-        XCTAssertEqual(bigger.map(\.parameterSetsChanged), [true])
+        XCTAssertEqual(bigger.map(\.details.parameterSetsChanged), [true])
         XCTAssertEqual(bigger.first?.width, 1280)
-        XCTAssertEqual(bigger.first?.sps, hd)
-        XCTAssertEqual(feed(&d, [Self.pSlice], timestamp: 9000).map(\.parameterSetsChanged), [false])
+        XCTAssertEqual(bigger.first?.details.sps, hd)
+        XCTAssertEqual(feed(&d, [Self.pSlice], timestamp: 9000).map(\.details.parameterSetsChanged), [false])
     }
 
     func testMalformedPayloadsBreakTheFrameWithoutTrapping() {
-        var d = H264Depacketizer()
+        var d = FrameAssembler(H264Depacketizer())
         XCTAssertEqual(feed(&d, [Self.stapA([Self.sps, Self.pps]), Self.idr], timestamp: 0).count, 1)
         for payload: [UInt8] in [[], [0x19, 0, 1, 0, 2, 0x41, 0], [0x18, 0x00, 0x09], [0x7C, 0xC5, 0x00], [0xE1]] {
             XCTAssertTrue(feed(&d, [payload], timestamp: 3000).isEmpty)
@@ -258,7 +258,7 @@ final class H264DepacketizerTests: XCTestCase {
         XCTAssertTrue(d.lastError?.description.contains("start and end") == false)
         XCTAssertTrue(d.waitingForKeyFrame)
         // Ignored types do not disturb a frame.
-        XCTAssertEqual(feed(&d, [[0x1E, 0x00], Self.idr], timestamp: 6000).map(\.nalUnitTypes), [[5]])
+        XCTAssertEqual(feed(&d, [[0x1E, 0x00], Self.idr], timestamp: 6000).map(\.details.nalUnitTypes), [[5]])
         // Every prefix of every captured packet: no trap.
         for name in ["rtp-h264-stap-a-sps-pps", "rtp-h264-fu-a-start", "rtp-h264-single-nal"] {
             guard let packet = try? MediaFixture.packet(name) else { return XCTFail(name) }
@@ -275,7 +275,7 @@ final class H264DepacketizerTests: XCTestCase {
         let info = try MediaFixture.index("stream-h264-consumer.pkts")
         let strict = try XCTUnwrap(MediaFixture.verification("h264")["strict"] as? [String: Any])
         var buffer = JitterBuffer<RTPPacket>(maxWait: 0.3)
-        var d = H264Depacketizer()
+        var d = FrameAssembler(H264Depacketizer())
         var frames: [H264Depacketizer.Frame] = []
         func deliver(_ outputs: [JitterBuffer<RTPPacket>.Output]) {
             for out in outputs {
@@ -300,7 +300,7 @@ final class H264DepacketizerTests: XCTestCase {
         XCTAssertEqual(emittedKeys.count, 5, "the first IDR lost an FU-A fragment")
         XCTAssertTrue(emittedKeys.allSatisfy { keyTimestamps.contains(Int($0.timestamp)) && $0.width == 320 && $0.height == 240 })
         XCTAssertTrue(frames.first?.isKeyFrame == true)
-        XCTAssertTrue(emittedKeys.allSatisfy { !$0.parameterSetsChanged }, "x264 repeats the same SPS/PPS")
+        XCTAssertTrue(emittedKeys.allSatisfy { !$0.details.parameterSetsChanged }, "x264 repeats the same SPS/PPS")
         XCTAssertTrue(zip(frames, frames.dropFirst()).allSatisfy { Int32(bitPattern: $1.timestamp &- $0.timestamp) > 0 })
 
         // Annex B for ffmpeg: a start code before every unit.
@@ -318,7 +318,7 @@ final class H264DepacketizerTests: XCTestCase {
         // As the recorder will store them: Matroska V_MPEG4/ISO/AVC, the avcC of the first key
         // frame as CodecPrivate, the AVC samples as blocks.
         let first = try XCTUnwrap(frames.first)
-        let avcC = try AVCDecoderConfiguration(sps: XCTUnwrap(first.sps), pps: XCTUnwrap(first.pps)).bytes
+        let avcC = try AVCDecoderConfiguration(sps: XCTUnwrap(first.details.sps), pps: XCTUnwrap(first.details.pps)).bytes
         let mkv = MatroskaSketch.file(docType: "matroska", codecID: "V_MPEG4/ISO/AVC", codecPrivate: avcC, width: 320, height: 240,
                                       frames: frames.map { (Int(($0.timestamp &- first.timestamp) / 90), $0.isKeyFrame, $0.data) })
         let mkvFile = try FFmpegDecoder.temporaryFile("h264-replay.mkv", mkv)

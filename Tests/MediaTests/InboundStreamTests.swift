@@ -36,7 +36,7 @@ final class InboundStreamTests: XCTestCase {
         _ = stream.tick(now: now + 1) { frames.append($0) }
         // The reference: the depacketizer fed in sequence order, a discontinuity at each of
         // the capture's upstream losses (nobody retransmitted them).
-        var reference = VP8Depacketizer()
+        var reference = FrameAssembler(VP8Depacketizer())
         var expected = 0
         for (previous, packet) in zip([nil] + media.map(Optional.some), media) {
             let gap = previous.map { packet.sequenceNumber != $0.sequenceNumber &+ 1 } ?? false
@@ -219,6 +219,36 @@ final class InboundStreamTests: XCTestCase {
         stream.receive(RTPPacket(payloadType: 101, sequenceNumber: 1, timestamp: 0, ssrc: 0, payload: [0x90, 0, 0, 0]), size: 16,
                        arrival: 0) { _ in }
         XCTAssertEqual(stream.makeReport(now: 1)?.extendedHighestSequence, 1)
+    }
+
+    /// Only key frames carry a size out of the stream, also for the last VP9 picture handed
+    /// out by `finish` (its marker never came) though the depacketizer knows its size.
+    func testAVP9DeltaPictureFlushedAtTheEndHasNoSize() throws {
+        let records = try MediaFixture.records("stream-vp9-consumer.pkts")
+        let key = records.filter { (14726...14730).contains($0.packet.sequenceNumber) }.flatMap { $0.packet.payload.dropFirst() }
+        let inter = try XCTUnwrap(records.first { $0.packet.sequenceNumber == 14731 }).packet.payload.dropFirst()
+        let ss: [UInt8] = [0x10, 0x01, 0x40, 0x00, 0xF0]  // one layer of 320x240
+        // I (7-bit picture ID), B and E per packet, V with the SS on a picture's first packet.
+        var payloads: [(payload: [UInt8], timestamp: UInt32, marker: Bool)] = []
+        let chunks = stride(from: 0, to: key.count, by: 1000).map { Array(key[$0..<min($0 + 1000, key.count)]) }
+        for (index, chunk) in chunks.enumerated() {
+            let first = index == 0, last = index == chunks.count - 1
+            let descriptor: [UInt8] = [0x80 | (first ? 0x0A : 0) | (last ? 0x04 : 0), 0x05] + (first ? ss : [])
+            payloads.append((descriptor + chunk, 0, last))
+        }
+        payloads.append(([0x80 | 0x40 | 0x0E, 0x06] + ss + inter, 3000, false))
+        let stream = InboundStream(configuration: InboundStream.Configuration(ssrc: 1, payloadType: 98, clockRate: 90000, codec: .vp9))
+        var frames: [InboundStream.Frame] = []
+        for (index, packet) in payloads.enumerated() {
+            let rtp = RTPPacket(payloadType: 98, sequenceNumber: UInt16(index), timestamp: packet.timestamp, ssrc: 1, marker: packet.marker,
+                                payload: packet.payload[...])
+            stream.receive(rtp, size: rtp.serializedSize, arrival: 1 + Double(index) / 100) { frames.append($0) }
+        }
+        XCTAssertEqual(frames.map(\.isKeyFrame), [true])
+        stream.finish { frames.append($0) }
+        XCTAssertEqual(frames.map(\.isKeyFrame), [true, false], "the delta picture comes out at the end")
+        XCTAssertEqual(frames.map(\.width), [320, nil])
+        XCTAssertEqual(frames.map(\.height), [240, nil])
     }
 }
 

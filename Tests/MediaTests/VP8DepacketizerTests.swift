@@ -10,7 +10,7 @@ final class VP8DepacketizerTests: XCTestCase {
     }
 
     func testReassemblesTheCapturedKeyFrame() throws {
-        var depacketizer = VP8Depacketizer()
+        var depacketizer = FrameAssembler(VP8Depacketizer())
         let parts = try ["rtp-vp8-keyframe-first", "rtp-vp8-keyframe-cont", "rtp-vp8-keyframe-last"].map(packet)
         XCTAssertEqual(VP8Depacketizer.descriptor(parts[0].payload)?.startOfPartition, true)
         XCTAssertEqual(VP8Depacketizer.descriptor(parts[1].payload)?.startOfPartition, false)
@@ -29,7 +29,7 @@ final class VP8DepacketizerTests: XCTestCase {
     }
 
     func testWaitsForAKeyFrameAfterLoss() throws {
-        var depacketizer = VP8Depacketizer()
+        var depacketizer = FrameAssembler(VP8Depacketizer())
         let delta = try packet("rtp-vp8-delta")
         XCTAssertNil(depacketizer.add(delta.payload, timestamp: delta.timestamp, marker: true, discontinuity: false),
                      "no key frame yet: a delta frame cannot decode")
@@ -44,7 +44,7 @@ final class VP8DepacketizerTests: XCTestCase {
 
     /// A PictureID that skips one means a frame never arrived, even without a sequence gap.
     func testPictureIDGapWaitsForAKeyFrame() {
-        var depacketizer = VP8Depacketizer()
+        var depacketizer = FrameAssembler(VP8Depacketizer())
         var packetizer = VP8Packetizer(pictureID: 100)
         func frame(_ key: Bool) -> [UInt8] { [key ? 0x00 : 0x01, 0, 0, 0x9D, 0x01, 0x2A, 64, 0, 48, 0] }
         func deliver(_ data: [UInt8], _ timestamp: UInt32) -> VP8Depacketizer.Frame? {
@@ -66,7 +66,7 @@ final class VP8DepacketizerTests: XCTestCase {
         let bytes = Array(try Data(contentsOf: url))
         var reader = ByteReader(bytes, what: "pkts")
         var buffer = JitterBuffer<RTPPacket>(maxWait: 0.3)
-        var depacketizer = VP8Depacketizer()
+        var depacketizer = FrameAssembler(VP8Depacketizer())
         var frames: [VP8Depacketizer.Frame] = []
         var ssrc: UInt32?
         while !reader.isAtEnd {
@@ -99,16 +99,16 @@ final class VP8DepacketizerTests: XCTestCase {
     /// Packets that share a timestamp and never set the marker: the frame is capped, dropped,
     /// counted, and the depacketizer waits for the next key frame.
     func testAFrameThatNeverEndsIsCapped() {
-        var depacketizer = VP8Depacketizer()
+        var depacketizer = FrameAssembler(VP8Depacketizer())
         let keyStart: [UInt8] = [0x10, 0x00, 0, 0, 0x9D, 0x01, 0x2A, 64, 0, 48, 0] + [UInt8](repeating: 7, count: 1089)
         let continuation: [UInt8] = [0x00] + [UInt8](repeating: 7, count: 1099)
         XCTAssertTrue(depacketizer.add(keyStart[...], timestamp: 1, marker: false, discontinuity: false) == nil)
         for _ in 0..<5000 {
             XCTAssertTrue(depacketizer.add(continuation[...], timestamp: 1, marker: false, discontinuity: false) == nil)
         }
-        XCTAssertLessThanOrEqual(depacketizer.bufferedBytes, VP8Depacketizer.maxFrameSize)
+        XCTAssertLessThanOrEqual(depacketizer.depacketizer.bufferedBytes, VP8Depacketizer.maxFrameSize)
         XCTAssertTrue(depacketizer.add(continuation[...], timestamp: 1, marker: true, discontinuity: false) == nil)
-        XCTAssertEqual(depacketizer.oversizedFrames, 1)
+        XCTAssertEqual(depacketizer.depacketizer.oversizedFrames, 1)
         XCTAssertEqual(depacketizer.framesDropped, 1, "counted once")
         XCTAssertTrue(depacketizer.waitingForKeyFrame)
         let delta: [UInt8] = [0x10, 0x01, 0, 0]
@@ -116,5 +116,35 @@ final class VP8DepacketizerTests: XCTestCase {
         let key = depacketizer.add(keyStart[...], timestamp: 3, marker: true, discontinuity: false)
         XCTAssertEqual(key?.isKeyFrame, true)
         XCTAssertEqual(key?.width, 64)
+    }
+
+    /// A frame whose first packet does not start partition 0 lost its start without a sequence
+    /// gap showing: it is dropped, and what follows waits for a key frame (it references it).
+    func testAFrameWithoutItsStartWaitsForAKeyFrame() {
+        var depacketizer = FrameAssembler(VP8Depacketizer())
+        let key: [UInt8] = [0x10, 0x00, 0, 0, 0x9D, 0x01, 0x2A, 64, 0, 48, 0]
+        XCTAssertEqual(depacketizer.add(key[...], timestamp: 1, marker: true, discontinuity: false)?.isKeyFrame, true)
+        let continuation: [UInt8] = [0x00, 0x01, 0, 0]
+        XCTAssertNil(depacketizer.add(continuation[...], timestamp: 2, marker: false, discontinuity: false))
+        XCTAssertTrue(depacketizer.waitingForKeyFrame, "said when the start is found missing, before the marker")
+        XCTAssertNil(depacketizer.add(continuation[...], timestamp: 2, marker: true, discontinuity: false))
+        XCTAssertEqual(depacketizer.framesDropped, 1)
+        let delta: [UInt8] = [0x10, 0x01, 0, 0]
+        XCTAssertNil(depacketizer.add(delta[...], timestamp: 3, marker: true, discontinuity: false), "its reference was lost")
+        XCTAssertEqual(depacketizer.add(key[...], timestamp: 4, marker: true, discontinuity: false)?.width, 64)
+    }
+
+    /// A payload whose descriptor does not read is counted as malformed and loses its frame,
+    /// as in the other codecs; its marker still ends that frame.
+    func testAnUnreadableDescriptorIsCountedAndLosesItsFrame() {
+        var depacketizer = FrameAssembler(VP8Depacketizer())
+        let key: [UInt8] = [0x10, 0x00, 0, 0, 0x9D, 0x01, 0x2A, 64, 0, 48, 0]
+        XCTAssertNil(depacketizer.add(key[...], timestamp: 1, marker: false, discontinuity: false))
+        XCTAssertNil(depacketizer.add([0x80][...], timestamp: 1, marker: true, discontinuity: false), "X set, its byte missing")
+        XCTAssertEqual(depacketizer.malformedPackets, 1)
+        XCTAssertEqual(depacketizer.framesDropped, 1)
+        XCTAssertNotNil(depacketizer.lastError)
+        XCTAssertEqual(depacketizer.add(key[...], timestamp: 1, marker: true, discontinuity: false)?.isKeyFrame, true,
+                       "a new frame, though at the same timestamp")
     }
 }

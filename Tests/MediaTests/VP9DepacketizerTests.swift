@@ -26,7 +26,7 @@ final class VP9DepacketizerTests: XCTestCase {
         }
     }
 
-    private func deliver(_ d: inout VP9Depacketizer, _ payloads: [[UInt8]], timestamp: UInt32, marker: Bool = true,
+    private func deliver(_ d: inout FrameAssembler<VP9Depacketizer>, _ payloads: [[UInt8]], timestamp: UInt32, marker: Bool = true,
                          discontinuity: Bool = false) -> [VP9Depacketizer.Frame] {
         payloads.enumerated().compactMap { index, payload in
             d.add(payload[...], timestamp: timestamp, marker: marker && index == payloads.count - 1, discontinuity: discontinuity && index == 0)
@@ -35,7 +35,7 @@ final class VP9DepacketizerTests: XCTestCase {
 
     func testCapturedKeyFrame() throws {
         let records = try MediaFixture.records("stream-vp9-consumer.pkts")
-        var d = VP9Depacketizer()
+        var d = FrameAssembler(VP9Depacketizer())
         var frames: [VP9Depacketizer.Frame] = []
         for record in records.prefix(6) {
             if let frame = d.add(record.packet.payload, timestamp: record.packet.timestamp, marker: record.packet.marker, discontinuity: false) {
@@ -45,12 +45,12 @@ final class VP9DepacketizerTests: XCTestCase {
         XCTAssertEqual(frames.map(\.isKeyFrame), [true, false])
         XCTAssertEqual(frames[0].width, 320)
         XCTAssertEqual(frames[0].height, 240)
-        XCTAssertEqual(frames[0].profile, 0)
-        XCTAssertEqual(frames[0].spatialLayers, 1)
+        XCTAssertEqual(frames[0].details.profile, 0)
+        XCTAssertEqual(frames[0].details.spatialLayers, 1)
         XCTAssertEqual(frames[0].data, try capturedFrames().key, "the payloads without their one-byte descriptors")
         XCTAssertEqual(Array(frames[0].data.prefix(4)), [0x82, 0x49, 0x83, 0x42])
         XCTAssertNil(frames[1].width)
-        XCTAssertNil(frames[1].pictureID, "ffmpeg sends none")
+        XCTAssertNil(frames[1].details.pictureID, "ffmpeg sends none")
     }
 
     /// The whole captured stream through the jitter buffer: whole frames from each complete
@@ -60,7 +60,7 @@ final class VP9DepacketizerTests: XCTestCase {
         let info = try MediaFixture.index("stream-vp9-consumer.pkts")
         let strict = try XCTUnwrap(MediaFixture.verification("vp9")["strict"] as? [String: Any])
         var buffer = JitterBuffer<RTPPacket>(maxWait: 0.3)
-        var d = VP9Depacketizer()
+        var d = FrameAssembler(VP9Depacketizer())
         var frames: [VP9Depacketizer.Frame] = []
         func take(_ outputs: [JitterBuffer<RTPPacket>.Output]) {
             for out in outputs {
@@ -122,7 +122,7 @@ final class VP9DepacketizerTests: XCTestCase {
 
     func testNonFlexibleTL0PictureIndexContinuity() throws {
         let (key, inter) = try capturedFrames()
-        var d = VP9Depacketizer()
+        var d = FrameAssembler(VP9Depacketizer())
         let ss: [UInt8] = [0x18, 0x01, 0x40, 0x00, 0xF0, 0x01, 0x04, 0x01]  // one layer, 320x240, group of one
         XCTAssertEqual(deliver(&d, packets(key, descriptor: nonFlexible(100, inter: false, tl0: 5, ss: ss), parts: 3), timestamp: 0)
             .map(\.width), [320])
@@ -138,13 +138,13 @@ final class VP9DepacketizerTests: XCTestCase {
         XCTAssertTrue(deliver(&d, packets(inter, descriptor: nonFlexible(111, inter: true, temporal: 2, tl0: 8)), timestamp: 33000).isEmpty)
         let again = deliver(&d, packets(key, descriptor: nonFlexible(112, inter: false, tl0: 9, ss: ss), parts: 2), timestamp: 36000)
         XCTAssertEqual(again.map(\.isKeyFrame), [true])
-        XCTAssertEqual(again.first?.pictureID, 112)
+        XCTAssertEqual(again.first?.details.pictureID, 112)
         XCTAssertEqual(deliver(&d, packets(inter, descriptor: nonFlexible(113, inter: true, tl0: 10)), timestamp: 39000).count, 1)
     }
 
     func testFlexibleModeReferences() throws {
         let (key, inter) = try capturedFrames()
-        var d = VP9Depacketizer()
+        var d = FrameAssembler(VP9Depacketizer())
         // I, P?, L, F; 15-bit picture ID; T/S; P_DIFFs.
         func flexible(_ pictureID: UInt16, diffs: [UInt8]) -> (Bool, Bool) -> [UInt8] {
             { _, _ in
@@ -164,7 +164,7 @@ final class VP9DepacketizerTests: XCTestCase {
 
     func testPictureIDGapWithoutLayerIndices() throws {
         let (key, inter) = try capturedFrames()
-        var d = VP9Depacketizer()
+        var d = FrameAssembler(VP9Depacketizer())
         func pictureOnly(_ id: UInt16, inter: Bool) -> (Bool, Bool) -> [UInt8] {
             { _, _ in [0x80 | (inter ? 0x40 : 0), UInt8(id & 0x7F)] }  // 7-bit picture ID
         }
@@ -188,27 +188,27 @@ final class VP9DepacketizerTests: XCTestCase {
             }
         }
         let ss: [UInt8] = [0x30, 0x00, 0xA0, 0x00, 0x78, 0x01, 0x40, 0x00, 0xF0]  // 2 layers: 160x120, 320x240; no group
-        var d = VP9Depacketizer()
+        var d = FrameAssembler(VP9Depacketizer())
         let picture = packets(key, descriptor: layer(0, inter: false, ss: ss), parts: 2) + packets(upper, descriptor: layer(1, inter: false))
         let frames = deliver(&d, picture, timestamp: 0)
         let frame = try XCTUnwrap(frames.first)
         XCTAssertTrue(frame.isKeyFrame)
-        XCTAssertEqual(frame.spatialLayers, 2)
+        XCTAssertEqual(frame.details.spatialLayers, 2)
         XCTAssertEqual(VP9Superframe.frames(in: frame.data[...])?.map(Array.init), [key, upper])
         XCTAssertEqual(frame.width, 320, "the top layer's size, from the SS")
         XCTAssertEqual(frame.height, 240)
         let next = deliver(&d, packets(inter, descriptor: layer(1, inter: true, picture: 8)), timestamp: 3000)
-        XCTAssertEqual(next.map(\.spatialLayers), [1])
+        XCTAssertEqual(next.map(\.details.spatialLayers), [1])
         XCTAssertEqual(next.first?.data, inter)
 
         // Only layer 0 kept: the same key picture is the layer-0 frame alone.
-        var base = VP9Depacketizer(maxSpatialLayer: 0)
+        var base = FrameAssembler(VP9Depacketizer(maxSpatialLayer: 0))
         let kept = deliver(&base, picture, timestamp: 0)
         XCTAssertEqual(kept.first?.data, key)
         XCTAssertEqual(kept.first?.width, 160)
 
         // Layers out of order in one picture are refused.
-        var wrong = VP9Depacketizer()
+        var wrong = FrameAssembler(VP9Depacketizer())
         XCTAssertTrue(deliver(&wrong, packets(upper, descriptor: layer(1, inter: false)) + packets(key, descriptor: layer(0, inter: false)),
                               timestamp: 0).isEmpty)
         XCTAssertEqual(wrong.malformedPackets, 1)
@@ -219,7 +219,7 @@ final class VP9DepacketizerTests: XCTestCase {
     func testScalabilityStructureOfSizeZeroIsNotTheSize() throws {
         let (key, _) = try capturedFrames()
         for ss: [UInt8] in [[0x10, 0x00, 0x00, 0x00, 0x00], [0x10, 0x01, 0x40, 0x00, 0x00]] {
-            var d = VP9Depacketizer()
+            var d = FrameAssembler(VP9Depacketizer())
             let frames = deliver(&d, packets(key, descriptor: { first, _ in [0x80 | (first ? 0x02 : 0), 0x05] + (first ? ss : []) }), timestamp: 0)
             XCTAssertEqual(frames.map(\.isKeyFrame), [true])
             XCTAssertEqual(frames.first?.width, 320, "\(ss)")
@@ -230,7 +230,7 @@ final class VP9DepacketizerTests: XCTestCase {
     func testFrameBoundariesAndLoss() throws {
         let (key, inter) = try capturedFrames()
         let plain: (Bool, Bool) -> [UInt8] = { _, _ in [0x00] }
-        var d = VP9Depacketizer()
+        var d = FrameAssembler(VP9Depacketizer())
         XCTAssertTrue(deliver(&d, packets(inter, descriptor: plain), timestamp: 0).isEmpty, "no key frame yet")
         let keyPackets = packets(key, descriptor: plain, parts: 4)
         // The second packet is lost: the key frame is dropped, the next inter frame too.
@@ -254,14 +254,14 @@ final class VP9DepacketizerTests: XCTestCase {
         // An inter frame with show_frame 0 (an alt-ref): header up to found_ref = 1.
         let hidden: [UInt8] = [0x84, 0x00, 0x40, 0x01]
         let superframe = VP9Superframe.build([hidden, inter])
-        var d = VP9Depacketizer()
+        var d = FrameAssembler(VP9Depacketizer())
         _ = deliver(&d, packets(key, descriptor: { _, _ in [0x00] }), timestamp: 0)
         XCTAssertEqual(deliver(&d, packets(superframe, descriptor: { _, _ in [0x00] }, parts: 2), timestamp: 3000).first?.data, superframe)
     }
 
     func testSizeCapAndMalformedPackets() throws {
         let (key, _) = try capturedFrames()
-        var d = VP9Depacketizer()
+        var d = FrameAssembler(VP9Depacketizer())
         XCTAssertEqual(deliver(&d, packets(key, descriptor: { _, _ in [0x00] }), timestamp: 0).count, 1)
         let chunk = [UInt8](repeating: 1, count: 100_000)
         XCTAssertNil(d.add(([0x08] + chunk)[...], timestamp: 3000, marker: false, discontinuity: false))
