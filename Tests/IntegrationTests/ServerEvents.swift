@@ -90,6 +90,9 @@ final class RunningNacho: @unchecked Sendable {
     private var lines: [(arrived: Date, text: String)] = []
     private var exited: Date?
     private let reading = DispatchGroup()
+    /// Left by the termination handler, which Foundation runs some time after
+    /// `waitUntilExit` may already have returned.
+    private let ended = DispatchGroup()
 
     init(_ arguments: [String]) throws {
         process.executableURL = Repository.nacho
@@ -97,7 +100,11 @@ final class RunningNacho: @unchecked Sendable {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        process.terminationHandler = { [weak self] _ in self?.record { $0.exited = Date() } }
+        ended.enter()
+        process.terminationHandler = { [weak self, ended] _ in
+            self?.record { $0.exited = Date() }
+            ended.leave()
+        }
         try process.run()
         reading.enter()
         DispatchQueue.global().async { [self] in
@@ -159,6 +166,9 @@ final class RunningNacho: @unchecked Sendable {
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
         process.waitUntilExit()
         killer.cancel()
+        // The exit time is set by the termination handler: without this wait a fast exit
+        // read as nil now and then (a failed run of ResilienceTests.testStopWhileConnectingIsQuick).
+        ended.wait()
         reading.wait()
         return read { NachoRun(status: $0.process.terminationStatus, stdout: String(decoding: $0.stdoutData, as: UTF8.self),
                                stderr: String(decoding: $0.stderrData, as: UTF8.self)) }
