@@ -1,6 +1,7 @@
-/// An optional field that a line always writes: `null` when it has no value, never left out.
-/// docs/STATS.md promises every documented key on every line ("integer or null"), and the
-/// encoder Swift synthesizes leaves nil optionals out.
+/// An optional field that a line always writes: `null` when it has no value, never left out,
+/// and `null` for a number that is not finite (JSON has no NaN, and one bad figure must not
+/// cost the whole line). docs/STATS.md promises every documented key on every line ("number or
+/// null"), and the encoder Swift synthesizes leaves nil optionals out.
 @propertyWrapper
 public struct NullWhenNil<Value: Codable & Sendable & Equatable>: Codable, Sendable, Equatable {
     public var wrappedValue: Value?
@@ -16,7 +17,11 @@ public struct NullWhenNil<Value: Codable & Sendable & Equatable>: Codable, Senda
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
-        if let wrappedValue { try container.encode(wrappedValue) } else { try container.encodeNil() }
+        if let wrappedValue, (wrappedValue as? Double)?.isFinite ?? true {
+            try container.encode(wrappedValue)
+        } else {
+            try container.encodeNil()
+        }
     }
 }
 

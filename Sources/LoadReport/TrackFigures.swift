@@ -15,22 +15,22 @@ public struct TrackFigures: Codable, Sendable, Equatable {
     /// `audio` or `video` (a string, so a future kind does not make the line unreadable).
     public var kind: String
     /// MIME type, e.g. `video/VP8`.
-    public var codec: String?
+    @NullWhenNil public var codec: String?
     /// Producer id (send) or consumer id (receive).
     public var track: String
     /// Receive: the member who publishes the track.
-    public var peer: String?
-    public var elapsedS: Double?
-    public var intervalS: Double?
+    @NullWhenNil public var peer: String?
+    @NullWhenNil public var elapsedS: Double?
+    @NullWhenNil public var intervalS: Double?
     public var packets: Int
     public var bytes: Int
     /// Bits per second over the interval (or over the run, in totals).
-    public var bitrate: Double?
+    @NullWhenNil public var bitrate: Double?
     public var packetsLost: Int
     /// Fraction 0…1.
-    public var loss: Double?
-    public var jitterMs: Double?
-    public var rttMs: Double?
+    @NullWhenNil public var loss: Double?
+    @NullWhenNil public var jitterMs: Double?
+    @NullWhenNil public var rttMs: Double?
     public var nacks: Int
     public var plis: Int
     public var firs: Int
@@ -38,9 +38,9 @@ public struct TrackFigures: Codable, Sendable, Equatable {
     public var frames: Int
     public var keyFrames: Int
     public var freezes: Int
-    public var freezeMs: Double?
-    public var delayMsP50: Double?
-    public var delayMsP95: Double?
+    @NullWhenNil public var freezeMs: Double?
+    @NullWhenNil public var delayMsP50: Double?
+    @NullWhenNil public var delayMsP95: Double?
 
     public init(direction: TrackDirection, kind: String, codec: String? = nil, track: String, peer: String? = nil,
                 elapsedS: Double? = nil, intervalS: Double? = nil, packets: Int = 0, bytes: Int = 0, bitrate: Double? = nil,
@@ -111,37 +111,5 @@ public struct TrackFigures: Codable, Sendable, Equatable {
         freezeMs = try c.decodeIfPresent(Double.self, forKey: .freezeMs)
         delayMsP50 = try c.decodeIfPresent(Double.self, forKey: .delayMsP50)
         delayMsP95 = try c.decodeIfPresent(Double.self, forKey: .delayMsP95)
-    }
-
-    /// Writes every field, nil as JSON null (the schema's "or null"), so a line always has
-    /// the same keys. A figure that is not a finite number (a 0/0 somewhere) is null too: JSON
-    /// has no NaN, and one bad figure must not cost the whole line.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        func finite(_ value: Double?) -> Double? { value.flatMap { $0.isFinite ? $0 : nil } }
-        try c.encode(direction, forKey: .direction)
-        try c.encode(kind, forKey: .kind)
-        try c.encode(codec, forKey: .codec)
-        try c.encode(track, forKey: .track)
-        try c.encode(peer, forKey: .peer)
-        try c.encode(finite(elapsedS), forKey: .elapsedS)
-        try c.encode(finite(intervalS), forKey: .intervalS)
-        try c.encode(packets, forKey: .packets)
-        try c.encode(bytes, forKey: .bytes)
-        try c.encode(finite(bitrate), forKey: .bitrate)
-        try c.encode(packetsLost, forKey: .packetsLost)
-        try c.encode(finite(loss), forKey: .loss)
-        try c.encode(finite(jitterMs), forKey: .jitterMs)
-        try c.encode(finite(rttMs), forKey: .rttMs)
-        try c.encode(nacks, forKey: .nacks)
-        try c.encode(plis, forKey: .plis)
-        try c.encode(firs, forKey: .firs)
-        try c.encode(retransmissions, forKey: .retransmissions)
-        try c.encode(frames, forKey: .frames)
-        try c.encode(keyFrames, forKey: .keyFrames)
-        try c.encode(freezes, forKey: .freezes)
-        try c.encode(finite(freezeMs), forKey: .freezeMs)
-        try c.encode(finite(delayMsP50), forKey: .delayMsP50)
-        try c.encode(finite(delayMsP95), forKey: .delayMsP95)
     }
 }
