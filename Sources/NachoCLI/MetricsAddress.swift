@@ -4,6 +4,11 @@ struct MetricsAddress: Sendable, Equatable, CustomStringConvertible {
     var host: String
     var port: Int
 
+    init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
     init?(_ text: String) {
         guard let colon = text.lastIndex(of: ":") else { return nil }
         var host = String(text[..<colon])
@@ -13,7 +18,7 @@ struct MetricsAddress: Sendable, Equatable, CustomStringConvertible {
         } else if host.contains(":") {
             return nil  // an IPv6 address without brackets: its last colon is not the port's
         }
-        guard !host.isEmpty, host.utf8.count <= 253, host.allSatisfy({ !$0.isWhitespace && $0 != "/" }) else { return nil }
+        guard !host.isEmpty, host.utf8.count <= 253, host.allSatisfy({ !$0.isWhitespace && !"/[]".contains($0) }) else { return nil }
         self.host = host
         self.port = port
     }
