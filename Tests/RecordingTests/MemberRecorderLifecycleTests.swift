@@ -18,14 +18,21 @@ final class FillableDisk: Sendable {
     }
 }
 
-/// What a logger was given, for tests that count messages.
-final class CapturedLog: Sendable {
-    private let entries = Mutex<[(level: Logger.Level, message: String)]>([])
+/// What a logger was given, for tests that count messages. Unchecked because `entries` is a
+/// var; sound because it is read and written only under `lock` (an NSLock: the recorder's
+/// queue logs while the test reads, and ThreadSanitizer sees it).
+final class CapturedLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [(level: Logger.Level, message: String)] = []
 
     var logger: Logger { Logger(label: "test") { _ in Handler(log: self) } }
 
     func count(_ level: Logger.Level, containing text: String) -> Int {
-        entries.withLock { $0.filter { $0.level == level && $0.message.contains(text) }.count }
+        lock.withLock { entries.filter { $0.level == level && $0.message.contains(text) }.count }
+    }
+
+    private func record(_ level: Logger.Level, _ message: String) {
+        lock.withLock { entries.append((level, message)) }
     }
 
     private struct Handler: LogHandler {
@@ -40,7 +47,7 @@ final class CapturedLog: Sendable {
         }
 
         func log(event: LogEvent) {
-            log.entries.withLock { $0.append((event.level, event.message.description)) }
+            log.record(event.level, event.message.description)
         }
     }
 }
