@@ -25,8 +25,8 @@ import Synchronization
 ///   written with its SPS and PPS in band, so a file decodes across any of these changes.
 /// - Timing (sender reports, arrival, mux order): `RecordingTimeline`; the file's states:
 ///   `FileLifecycle`; the work itself: `MemberRecording`.
-/// - A write error (a full disk) is reported once and recording goes on with the next
-///   cluster; what could not be written is lost, what was written stays playable.
+/// - A write error (a full disk) is reported once per file and recording goes on with the
+///   next cluster; what could not be written is lost, what was written stays playable.
 public final class MemberRecorder: Sendable {
     public struct Status: Sendable {
         public var member: String
