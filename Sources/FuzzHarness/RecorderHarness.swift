@@ -21,21 +21,7 @@ import Recording
 /// a track joining, and a new picture format at most once per `minFileAgeForFormatChange`:
 /// never one per key frame.
 public enum RecorderHarness {
-    static let directory: String = {
-        let path = (FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory())
-            + "/nacho-fuzz-recorder-\(getpid())"
-        mkdir(path, 0o700)
-        return path
-    }()
-
-    final class Clock: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = 1000.0
-        var now: Double {
-            get { lock.withLock { value } }
-            set { lock.withLock { value = newValue } }
-        }
-    }
+    static let directory = ScratchFolder.make("recorder")
 
     static let logger = Logger(label: "fuzz") { _ in SwiftLogNoOpLogHandler() }
 
@@ -53,10 +39,10 @@ public enum RecorderHarness {
         let room = String(decoding: input.take(Int(input.u8())), as: UTF8.self)
         let member = String(decoding: input.take(Int(input.u8())), as: UTF8.self)
         let folder = URL(fileURLWithPath: directory)
-        let clock = Clock()
+        let clock = SettableClock(1000)
         let start = clock.now
         let recorder = MemberRecorder(member: member, room: room, directory: folder, overwrite: false, logger: logger,
-                                      clock: { clock.now })
+                                      clock: clock.function)
         let ids = ["audio", "video"]
         recorder.addTrack(id: "audio", kind: .audio, codec: .opus, clockRate: 48000)
         recorder.addTrack(id: "video", kind: .video, codec: .h264, clockRate: 90000)

@@ -20,17 +20,7 @@ import Recording
 /// a video track waits for a key frame, which happens only after a failed write, so never
 /// here) in order and with their payloads; Info's duration covers the last block.
 public enum WebMWriterHarness {
-    static let directory: String = {
-        let path = (FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory())
-            + "/nacho-fuzz-webm-\(getpid())"
-        mkdir(path, 0o700)
-        return path
-    }()
-
-    /// The clock the writer reads for its wall-time cluster limit.
-    final class Clock: @unchecked Sendable {
-        var now = 0.0
-    }
+    static let directory = ScratchFolder.make("webm")
 
     struct Written: Equatable {
         var track: Int
@@ -51,11 +41,11 @@ public enum WebMWriterHarness {
         }
         let path = directory + "/run.webm"
         unlink(path)
-        let clock = Clock()
+        let clock = SettableClock(0)  // the writer's wall-time cluster limit
         let writer: WebMWriter
         do {
             writer = try WebMWriter(path: path, tracks: tracks, title: "fuzz", overwrite: true, tracksReserve: 512,
-                                    matroska: matroska, clock: { clock.now })
+                                    matroska: matroska, clock: clock.function)
         } catch {
             require(false, "cannot create \(path): \(error)")
             return

@@ -1,34 +1,23 @@
 import Media
 
-/// What of an H264 stream a Matroska track describes and a decoder is set up for: the fields
-/// of the first SPS of the track's avcC (CodecPrivate) that change the decoded pictures or the
-/// decoder's configuration -- profile, level, chroma format, bit depths, frame/field coding
-/// and the picture size after cropping. Everything else in the parameter sets (a PPS, an SPS
-/// id, VUI timing, reference frame counts) may change within a file: every key frame carries
-/// its SPS and PPS in band (`withParameterSets`), which ffmpeg and other readers apply as
-/// they come, whatever the CodecPrivate says.
+/// What of an H264 stream a Matroska track describes and a decoder is set up for: the first SPS
+/// of the track's avcC (CodecPrivate) less what may change within a file -- its id, the
+/// constraint flags and the reference frame count -- so profile, level, chroma format (and
+/// separate colour planes), bit depths, frame/field coding and the picture size after cropping.
+/// Everything else in the parameter sets (a PPS, VUI timing) may change within a file too:
+/// every key frame carries its SPS and PPS in band (`withParameterSets`), which ffmpeg and
+/// other readers apply as they come, whatever the CodecPrivate says.
 struct H264PictureFormat: Equatable {
-    var profileIdc: UInt8
-    var levelIdc: UInt8
-    var chromaFormatIdc: UInt32
-    var bitDepthLuma: Int
-    var bitDepthChroma: Int
-    var frameMbsOnly: Bool
-    var width: Int
-    var height: Int
+    private let sequence: H264SequenceParameterSet
 
     /// nil when the record or its first SPS does not parse.
     init?(codecPrivate: [UInt8]) {
         guard let record = try? AVCDecoderConfiguration(parsing: codecPrivate[...]), let first = record.sequenceParameterSets.first,
-              let sps = try? H264SequenceParameterSet(parsing: first[...]) else { return nil }
-        profileIdc = sps.profileIdc
-        levelIdc = sps.levelIdc
-        chromaFormatIdc = sps.chromaFormatIdc
-        bitDepthLuma = sps.bitDepthLuma
-        bitDepthChroma = sps.bitDepthChroma
-        frameMbsOnly = sps.frameMbsOnly
-        width = sps.width
-        height = sps.height
+              var sps = try? H264SequenceParameterSet(parsing: first[...]) else { return nil }
+        sps.id = 0
+        sps.constraintFlags = 0
+        sps.maxNumRefFrames = 0
+        sequence = sps
     }
 
     /// Whether a track written with `old` as CodecPrivate needs a new file for `new`: a new

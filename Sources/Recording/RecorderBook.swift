@@ -5,6 +5,10 @@ import Logging
 /// directory. No two of them ever get the same file (also across a member's later files),
 /// and an existing file is never replaced unless `overwrite`: a taken name gets the next
 /// free `-n` suffix (logged) instead of failing the member.
+///
+/// Unchecked because `recorders` is a var; sound because it is read and written only under
+/// `lock` (an NSLock: event loop threads contend for it, and ThreadSanitizer sees it), and
+/// everything else is an immutable `let` of a Sendable type.
 public final class RecorderBook: @unchecked Sendable {
     public let directory: URL
     private let lock = NSLock()

@@ -4,6 +4,10 @@ import Foundation
 /// H264), n for a
 /// member's n-th file. Two recordings of a run never get the same path, and an existing file
 /// is never chosen unless `overwrite`: a name that is taken gets the next free n.
+///
+/// Unchecked because `claimed` and `claimOrder` are vars; sound because they are read and
+/// written only under `lock` (an NSLock: the recorders' queues contend for it, and
+/// ThreadSanitizer sees it), and everything else is an immutable `let`.
 final class RecordingPaths: @unchecked Sendable {
     let directory: URL
     let overwrite: Bool

@@ -35,12 +35,18 @@ public struct RecordingTimeline: Sendable {
         var lastTime: Double?
     }
 
+    /// A frame as it came: its bytes, whether it is a key frame, its arrival (local seconds).
+    public struct Frame: Sendable {
+        public var arrival: Double
+        public var keyFrame: Bool
+        public var data: [UInt8]
+    }
+
+    /// A frame placed on the timeline, waiting in the mux queue.
     private struct Pending {
         var slot: UInt8
         var time: Double
-        var arrival: Double
-        var keyFrame: Bool
-        var data: [UInt8]
+        var frame: Frame
     }
 
     /// How long a frame waits for earlier frames of other tracks.
@@ -108,16 +114,25 @@ public struct RecordingTimeline: Sendable {
         return arrival
     }
 
+    /// Places a frame of track `id` (`localTime`) and queues it for `slot`.
+    public mutating func enqueue(_ frame: Frame, track id: String, rtpTimestamp: UInt32, slot: UInt8) {
+        enqueue(slot: slot, time: localTime(track: id, rtpTimestamp: rtpTimestamp, arrival: frame.arrival), frame)
+    }
+
     /// Queues a frame placed at `time` (from `localTime`) for `slot`.
     public mutating func enqueue(slot: UInt8, time: Double, arrival: Double, keyFrame: Bool, data: [UInt8]) {
+        enqueue(slot: slot, time: time, Frame(arrival: arrival, keyFrame: keyFrame, data: data))
+    }
+
+    private mutating func enqueue(slot: UInt8, time: Double, _ frame: Frame) {
         // After every frame of the same or an earlier time: equal times keep their order.
         var low = 0, high = queue.count
         while low < high {
             let mid = (low + high) / 2
             if queue[mid].time <= time { low = mid + 1 } else { high = mid }
         }
-        queue.insert(Pending(slot: slot, time: time, arrival: arrival, keyFrame: keyFrame, data: data), at: low)
-        queuedBytes += data.count
+        queue.insert(Pending(slot: slot, time: time, frame: frame), at: low)
+        queuedBytes += frame.data.count
     }
 
     /// The frames due at `now`, in time order.
@@ -126,12 +141,12 @@ public struct RecordingTimeline: Sendable {
         // Old enough...
         while count < queue.count, queue[count].time + muxDelay <= now { count += 1 }
         // ...or held long enough (and what comes before it)...
-        if let last = queue.lastIndex(where: { $0.arrival + maxHold <= now }) { count = max(count, last + 1) }
+        if let last = queue.lastIndex(where: { $0.frame.arrival + maxHold <= now }) { count = max(count, last + 1) }
         // ...or over the byte bound.
         var bytes = queuedBytes
-        for index in 0..<count { bytes -= queue[index].data.count }
+        for index in 0..<count { bytes -= queue[index].frame.data.count }
         while count < queue.count, bytes > maxQueuedBytes {
-            bytes -= queue[count].data.count
+            bytes -= queue[count].frame.data.count
             count += 1
         }
         return pop(count)
@@ -158,14 +173,15 @@ public struct RecordingTimeline: Sendable {
     private mutating func pop(_ count: Int) -> [Output] {
         guard count > 0 else { return [] }
         let due = queue[..<count]
-        if base == nil { base = due.first?.time }
+        let origin = base ?? due[due.startIndex].time
+        base = origin
         var out: [Output] = []
         out.reserveCapacity(count)
-        for frame in due {
-            let ms = max(Int64(((frame.time - base!) * 1000).rounded()), lastMs[frame.slot] ?? 0, 0)
-            lastMs[frame.slot] = ms
-            out.append(Output(slot: frame.slot, timestampMs: ms, keyFrame: frame.keyFrame, data: frame.data))
-            queuedBytes -= frame.data.count
+        for pending in due {
+            let ms = max(Int64(((pending.time - origin) * 1000).rounded()), lastMs[pending.slot] ?? 0, 0)
+            lastMs[pending.slot] = ms
+            out.append(Output(slot: pending.slot, timestampMs: ms, keyFrame: pending.frame.keyFrame, data: pending.frame.data))
+            queuedBytes -= pending.frame.data.count
         }
         queue.removeFirst(count)
         return out

@@ -87,6 +87,22 @@ final class MemberRecorderH264FormatTests: XCTestCase {
         XCTAssertTrue(mkv.blocks(track: 1).filter { !$0.keyFrame }.allSatisfy { $0.size == 6 }, "delta frames as they came")
     }
 
+    /// High 4:4:4 320x240 with separate colour planes, and the same coded as one: the
+    /// decoder's configuration differs (ChromaArrayType 0 or 3), so the format does; its id and
+    /// reference frame count may change within a file.
+    func testPictureFormatIsTheSPSLessWhatMayChangeWithinAFile() throws {
+        let separate = [UInt8](hexString: "67f4001e93968141f9"), joint = [UInt8](hexString: "67f4001e91968141f9")
+        // `joint` with seq_parameter_set_id 1, and with max_num_ref_frames 2.
+        let otherID = [UInt8](hexString: "67f4001e4465a0507e40"), moreReferences = [UInt8](hexString: "67f4001e9196c141f9")
+        for sps in [separate, joint, otherID, moreReferences] {
+            XCTAssertNotNil(H264PictureFormat(codecPrivate: Self.avcC(sps, Self.pps0)), "\(sps)")
+        }
+        XCTAssertTrue(H264PictureFormat.changes(from: Self.avcC(joint, Self.pps0), to: Self.avcC(separate, Self.pps0)))
+        XCTAssertFalse(H264PictureFormat.changes(from: Self.avcC(joint, Self.pps0), to: Self.avcC(otherID, Self.pps0)))
+        XCTAssertFalse(H264PictureFormat.changes(from: Self.avcC(joint, Self.pps0), to: Self.avcC(moreReferences, Self.pps0)))
+        XCTAssertTrue(H264PictureFormat.changes(from: Self.avcC(Self.sps320, Self.pps0), to: Self.avcC(joint, Self.pps0)))
+    }
+
     /// A sender alternating two picture formats at every key frame (30 a second would be 30
     /// files a second): one new file per `minFileAgeForFormatChange` at most, the claimed
     /// names stay few, and a key frame whose sets are in band is not given them twice.

@@ -3,7 +3,8 @@ import Foundation
 import TestSupport
 import XCTest
 
-/// A clock the test moves by hand (seconds, like the caller's arrival times).
+/// A clock the test moves by hand (seconds, like the caller's arrival times). Unchecked because
+/// `value` is a var; sound because it is read and written only under `lock`.
 final class ManualClock: @unchecked Sendable {
     private let lock = NSLock()
     private var value: Double
