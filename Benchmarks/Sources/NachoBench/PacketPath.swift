@@ -4,106 +4,12 @@ import Dispatch
 import DTLS
 import Foundation
 import Media
+import PacketFixtures
 import RTP
 import SRTP
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// A recorded media stream to run the packet paths on: 10 s of 640x480@30 VP8 and 20 ms Opus
-/// frames, in arrival order, as plain RTP and as SRTP (what arrives from the server), with the
-/// header extensions the test room server's aiortc senders write (mid, abs-send-time).
-struct PacketSet {
-    struct Frame {
-        var video: Bool
-        /// The encoded frame (VP8) or packet (Opus).
-        var data: [UInt8]
-        var timestamp: UInt32
-        var time: Double
-    }
-
-    static let videoSSRC: UInt32 = 0x1111_1111
-    static let audioSSRC: UInt32 = 0x2222_2222
-    static let profile = SRTPProtectionProfile.aeadAES256GCM
-    static let keys = SRTPKeys(profile: profile, key: Array(repeating: 7, count: profile.keyLength),
-                               salt: Array(repeating: 9, count: profile.saltLength))
-
-    var frames: [Frame] = []
-    var plain: [[UInt8]] = []
-    var protected: [[UInt8]] = []
-    var isVideo: [Bool] = []
-
-    static func videoStream() -> OutboundStream {
-        var configuration = OutboundStream.Configuration(ssrc: videoSSRC, payloadType: 101, clockRate: 90000, codec: .vp8)
-        configuration.mid = "1"
-        configuration.midExtensionId = 1
-        configuration.absSendTimeExtensionId = 4
-        return OutboundStream(configuration: configuration)
-    }
-
-    static func audioStream() -> OutboundStream {
-        var configuration = OutboundStream.Configuration(ssrc: audioSSRC, payloadType: 100, clockRate: 48000, codec: .opus)
-        configuration.mid = "0"
-        configuration.midExtensionId = 1
-        configuration.absSendTimeExtensionId = 4
-        configuration.audioLevelExtensionId = 10
-        return OutboundStream(configuration: configuration)
-    }
-
-    /// Encodes `seconds` of the pattern and the tone (the encoders nacho sends with).
-    init(seconds: Int, width: Int, height: Int, fps: Int, bitrate: Int) throws {
-        let video = try VP8Encoder(width: width, height: height, fps: fps, bitrate: bitrate, keyFrameInterval: fps * 4, threads: 1)
-        let audio = try OpusEncoder(channels: 1, bitrate: 32000, inbandFEC: true, dtx: false)
-        var image = [UInt8](repeating: 128, count: VideoFrame.byteCount(width: width, height: height))
-        for n in 0..<(seconds * fps) {
-            for row in 0..<height { for column in 0..<width { image[row * width + column] = UInt8(truncatingIfNeeded: (column + row / 2 + n * 4) & 0xFF) / 2 + 40 } }
-            for encoded in try video.encode(VideoFrame(width: width, height: height, data: image, captureTime: 0), forceKeyFrame: false) {
-                frames.append(Frame(video: true, data: encoded.data, timestamp: UInt32(n * 90000 / fps), time: Double(n) / Double(fps)))
-            }
-        }
-        let tone = (0..<960).map { Int16(10000 * sin(2 * Double.pi * 440 * Double($0) / 48000)) }
-        for n in 0..<(seconds * 50) {
-            let payload = try audio.encode(AudioFrame(channels: 1, samples: tone, captureTime: 0))
-            frames.append(Frame(video: false, data: payload, timestamp: UInt32(n * 960), time: Double(n) / 50))
-        }
-        frames.sort { $0.time < $1.time }
-        let videoStream = Self.videoStream(), audioStream = Self.audioStream()
-        var twcc: UInt16 = 0
-        let sender = try SRTPContext(keys: Self.keys, direction: .outbound)
-        var made: [(bytes: [UInt8], video: Bool)] = []
-        for frame in frames {
-            let stream = frame.video ? videoStream : audioStream
-            stream.send(frame: frame.data, timestamp: frame.timestamp, captureTime: frame.time, isKeyFrame: false,
-                        audioLevel: frame.video ? nil : -10, transportSequence: &twcc, now: frame.time) { made.append((Array($0), frame.video)) }
-        }
-        for (bytes, video) in made {
-            var wire = bytes
-            try sender.protect(&wire)
-            plain.append(bytes)
-            protected.append(wire)
-            isVideo.append(video)
-        }
-    }
-
-    /// For Scripts/bench_peer.py: a JSON header line, then per packet a kind byte (1 video),
-    /// the plain and the protected length (big-endian 16 bits) and both packets.
-    func write(to path: String) throws {
-        let header = "{\"profile\":\"\(Self.profile.rawValue)\",\"key\":\"\(hex(Self.keys.key))\",\"salt\":\"\(hex(Self.keys.salt))\",\"count\":\(plain.count)}\n"
-        var out = Array(header.utf8)
-        for index in plain.indices {
-            out.append(isVideo[index] ? 1 : 0)
-            for count in [plain[index].count, protected[index].count] {
-                out.append(UInt8(count >> 8))
-                out.append(UInt8(truncatingIfNeeded: count))
-            }
-            out += plain[index]
-            out += protected[index]
-        }
-        try Data(out).write(to: URL(fileURLWithPath: path))
-    }
-
-    private func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
-}
 
 /// CPU time of the calling thread, in seconds.
 func threadCPUTime() -> Double {
@@ -160,9 +66,8 @@ func runPacketPaths(set: PacketSet, emit: (String, String, Double, String) -> Vo
     //    (statistics, ring jitter buffer, VP8 reassembly or whole Opus payloads), no recording.
     let receivePath = try packetsPerCPUSecond(packetsPerPass: count) {
         let receiver = try SRTPContext(keys: PacketSet.keys, direction: .inbound)
-        let streams = [InboundStream(configuration: .init(ssrc: PacketSet.videoSSRC, payloadType: 101, clockRate: 90000, codec: .vp8)),
-                       InboundStream(configuration: .init(ssrc: PacketSet.audioSSRC, payloadType: 100, clockRate: 48000, codec: .opus),
-                                     deliversAudio: false)]
+        let inbound = PacketSet.inboundStreams()
+        let streams = [inbound.video, inbound.audio]
         let route: [UInt32: Int] = [PacketSet.videoSSRC: 0, PacketSet.audioSSRC: 1]
         var scratch: [UInt8] = []
         scratch.reserveCapacity(2048)
