@@ -1,10 +1,6 @@
 import Benchmark
-import Bytes
 import DTLS
-import Media
 import PacketFixtures
-import RTP
-import SRTP
 
 /// nacho's packet paths and parsers under ordo-one/benchmark. Each figure is per iteration:
 /// one pass over the recorded stream (`Fixtures.set`, about 1 570 packets) for the paths, a
@@ -21,9 +17,9 @@ let benchmarks: @Sendable () -> Void = {
         thresholds: [.mallocCountTotal: .init(absolute: [.p90: 10])]
     )
 
-    Benchmark("ReceivePath") { benchmark in try receivePass(benchmark) }
-    Benchmark("SendPath") { benchmark in try sendPass(benchmark) }
-    Benchmark("SRTPUnprotect") { benchmark in try unprotectPass(benchmark) }
+    Benchmark("ReceivePath") { benchmark in try measure(ReceivePass.self, benchmark) }
+    Benchmark("SendPath") { benchmark in try measure(SendPass.self, benchmark) }
+    Benchmark("SRTPUnprotect") { benchmark in try measure(UnprotectPass.self, benchmark) }
 
     let thousand = Benchmark.Configuration(scalingFactor: .kilo)
     Benchmark("RTPParse", configuration: thousand) { benchmark in try rtpParse(benchmark) }

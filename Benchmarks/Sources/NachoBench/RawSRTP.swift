@@ -8,6 +8,7 @@ import SRTP
 final class RawSRTP {
     private var session: srtp_t?
     private let buffer: UnsafeMutableRawPointer
+    private let inbound: Bool
     static let bufferSize = 2048
 
     /// srtp_init once per process (a second call runs libsrtp's self-tests again); the
@@ -36,6 +37,7 @@ final class RawSRTP {
         }
         precondition(status == srtp_err_status_ok, "srtp_create failed: \(status)")
         session = created
+        self.inbound = inbound
         buffer = UnsafeMutableRawPointer.allocate(byteCount: Self.bufferSize, alignment: 16)
     }
 
@@ -44,23 +46,19 @@ final class RawSRTP {
         buffer.deallocate()
     }
 
-    /// Copies `packet` into the buffer and unprotects it there; returns the plain length.
-    @inline(__always)
-    func unprotect(_ packet: UnsafeRawBufferPointer) -> Int {
-        buffer.copyMemory(from: packet.baseAddress!, byteCount: packet.count)
-        var length = Int32(packet.count)
-        let status = srtp_unprotect(session, buffer, &length)
-        precondition(status == srtp_err_status_ok, "srtp_unprotect failed: \(status)")
-        return Int(length)
-    }
-
-    /// Copies `packet` into the buffer and protects it there; returns the protected length.
-    @inline(__always)
-    func protect(_ packet: UnsafeRawBufferPointer) -> Int {
-        buffer.copyMemory(from: packet.baseAddress!, byteCount: packet.count)
-        var length = Int32(packet.count)
-        let status = srtp_protect(session, buffer, &length)
-        precondition(status == srtp_err_status_ok, "srtp_protect failed: \(status)")
-        return Int(length)
+    /// Copies each packet into the buffer and unprotects (inbound) or protects (outbound) it
+    /// there; returns the resulting lengths added up.
+    func run(over packets: [[UInt8]]) -> Int {
+        var total = 0
+        for packet in packets {
+            total &+= packet.withUnsafeBytes { bytes in
+                buffer.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+                var length = Int32(bytes.count)
+                let status = inbound ? srtp_unprotect(session, buffer, &length) : srtp_protect(session, buffer, &length)
+                precondition(status == srtp_err_status_ok, "libsrtp failed on a packet nacho made: \(status)")
+                return Int(length)
+            }
+        }
+        return total
     }
 }
