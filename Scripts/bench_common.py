@@ -224,8 +224,8 @@ def measure_run(name, command_for, server_arguments, warmup, window, env=None, r
                 server_media=None, on_sample=None):
     """Starts a fresh server and the participant (`command_for(server)`), samples at warmup
     and warmup + window seconds after the participant started, stops both. Returns the
-    figures of the window. `on_sample(t)`, if given, is called after each of the two samples
-    with its time (time.monotonic()), for figures read from the participant's own output. With `ready` (a test on the server's /state), the warm-up starts
+    figures of the window. `on_sample()`, if given, is called right after each of the two
+    samples, for figures read from the participant's own output. With `ready` (a test on the server's /state), the warm-up starts
     once it holds (or after `ready_timeout` s: then `ready_after` is None)."""
     if QUIET_WAIT > 0:
         wait_for_quiet(name)
@@ -239,11 +239,11 @@ def measure_run(name, command_for, server_arguments, warmup, window, env=None, r
             raise RuntimeError("%s exited early (%s):\n%s" % (name, participant.returncode, tail(name)))
         a = sample(participant, server)
         if on_sample:
-            on_sample(a["t"])
+            on_sample()
         time.sleep(max(0, a["t"] + window - time.monotonic()))
         b = sample(participant, server)
         if on_sample:
-            on_sample(b["t"])
+            on_sample()
         peak_rss = status_kb(participant.pid, "VmHWM")
         server_rss = status_kb(server.process.pid, "VmHWM")
         status = finish(participant, signal.SIGINT, timeout=30)

@@ -50,20 +50,36 @@ def bots_outcome(document):
             "missed_expectations": {e.get("expect"): len(e.get("misses") or []) for e in expectations if not e.get("met")}}
 
 
+def received_tracks(document):
+    """Per received track ((run, bot, track)): the packets counted so far and the seconds they
+    cover (the `interval_s` of its lines added up)."""
+    if not document:
+        return {}
+    return {(t.get("run"), t.get("bot"), t.get("track")): (t.get("packets") or 0, t.get("interval_s") or 0)
+            for t in document.get("received", [])}
+
+
 class WindowCount:
-    """Packets a `nacho bots` process's subscribers counted in a window: the report taken at
-    the window's start and again at its end (the statistics file grows by one `track` line per
-    track per second), the difference over the window's length."""
+    """Packets per second a `nacho bots` process's subscribers counted in a window: the report
+    taken at the window's start and again at its end (the statistics file grows by one `track`
+    line per track per second); per track, the packets its new lines add over the seconds they
+    cover, added up over the tracks."""
 
     def __init__(self, nacho, path):
         self.nacho, self.path = nacho, path
         self.marks = []
 
-    def mark(self, t):
-        self.marks.append((t, received_packets(report(self.nacho, self.path))))
+    def mark(self):
+        self.marks.append(received_tracks(report(self.nacho, self.path)))
 
     def per_second(self):
-        if len(self.marks) < 2 or self.marks[-1][0] <= self.marks[0][0]:
+        if len(self.marks) < 2:
             return None
-        (t0, n0), (t1, n1) = self.marks[0], self.marks[-1]
-        return (n1 - n0) / (t1 - t0)
+        first, last = self.marks[0], self.marks[-1]
+        rate, measured = 0.0, False
+        for key, (packets, seconds) in last.items():
+            packets0, seconds0 = first.get(key, (0, 0))
+            if seconds > seconds0:
+                rate += (packets - packets0) / (seconds - seconds0)
+                measured = True
+        return rate if measured else None

@@ -79,18 +79,20 @@ class BenchNachoTests(unittest.TestCase):
     def test_window_count_is_the_growth_of_the_file(self):
         path = self.write([RUN_LINE] + seconds(1, 2))
         counted = bench_nacho.WindowCount(NACHO, path)
-        counted.mark(10.0)
+        counted.mark()
         with open(path, "a") as f:
-            f.writelines(json.dumps(l) + "\n" for l in seconds(3, 6))
-        counted.mark(14.0)
-        self.assertEqual(counted.per_second(), 100)
+            f.writelines(json.dumps(l) + "\n" for l in seconds(3, 6, subscriber_lost=20))
+        counted.mark()
+        # The subscriber's new lines: 80 packets in each of 4 one-second intervals.
+        self.assertEqual(counted.per_second(), 80)
 
     def test_no_statistics_yet(self):
         path = self.write([])
         self.assertIsNone(bench_nacho.report(NACHO, path))
         self.assertEqual(bench_nacho.bots_outcome(None)["received_packets"], 0)
         counted = bench_nacho.WindowCount(NACHO, path)
-        counted.mark(0.0)
+        counted.mark()
+        counted.mark()
         self.assertIsNone(counted.per_second())
 
 
