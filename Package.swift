@@ -16,7 +16,10 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "nacho", targets: ["nacho"]),
-        .executable(name: "nacho-bench", targets: ["NachoBench"]),
+        // For the benchmarks in Benchmarks/ (their own package, so this one never builds the
+        // benchmark framework): the packet path's layers, and libsrtp for the raw floor.
+        .library(name: "NachoMediaPath", targets: ["Bytes", "RTP", "DTLS", "SRTP", "Media", "Codecs"]),
+        .library(name: "CSRTP", targets: ["CSRTP"]),
         // Test camera for LD_PRELOAD (Tests/IntegrationTests): stands in for libv4l2.
         .library(name: "FakeV4L2", type: .dynamic, targets: ["FakeV4L2"]),
     ],
@@ -112,7 +115,6 @@ let package = Package(
         ),
         .executableTarget(name: "nacho", dependencies: ["NachoCLI"], swiftSettings: strict),
         .target(name: "FakeV4L2", path: "Sources/FakeV4L2"),
-        .executableTarget(name: "NachoBench", dependencies: ["RTP", "SRTP", "DTLS", "Media", "Codecs", "Bytes", "CSRTP"], swiftSettings: strict),
 
         // Tests mirror the sources; TestSupport is what they share (tools, the strict run).
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -6,6 +6,7 @@ import RTP
 import SRTP
 import Codecs
 import Media
+import PacketFixtures
 #if canImport(Glibc)
 import Glibc
 #endif
