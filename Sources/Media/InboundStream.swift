@@ -28,6 +28,9 @@ public final class InboundStream {
         public var maxWait: Double
         /// Packets the ring holds (sequence numbers spanned).
         public var capacity: Int
+        /// abs-capture-time's element id: end-to-end delay is measured from the capture time
+        /// it carries; without it there is no delay figure.
+        public var absCaptureTimeExtensionId: UInt8?
 
         public init(ssrc: UInt32, payloadType: UInt8, clockRate: Int, codec: MediaCodec?, rtx: (ssrc: UInt32, payloadType: UInt8)? = nil,
                     nack: Bool = true) {
@@ -109,8 +112,10 @@ public final class InboundStream {
     /// Video: the frame assembler of the codec; nil for audio and unknown codecs.
     private var video: (any StreamFrameAssembler)?
     private var lastKeyFrameRequest = -Double.infinity
-    /// The last sender report's clock mapping: NTP seconds (since 1900) ↔ RTP time.
-    private var senderClock: (ntp: Double, rtp: UInt32)?
+    /// The capture clock, from the last abs-capture-time received: NTP seconds (since 1900) of
+    /// capture ↔ RTP time. Not from sender reports: an SFU writes its own (mediasoup does,
+    /// from its own clock), which would time the SFU, not the capture.
+    private var captureClock: (ntp: Double, rtp: UInt32)?
     /// Freezes as browsers count them, from whole frames' arrival times.
     private var freezeDetector = FreezeDetector()
     /// The RTP time of the last frame handed out, and whether packets were given up since.
@@ -164,6 +169,10 @@ public final class InboundStream {
     /// next frame may start over (a sender that restarted).
     public func receive(_ packet: RTPPacket, size: Int, arrival: Double, onFrame: (Frame) -> Void) {
         if packet.ssrc == configuration.ssrc {
+            if let id = configuration.absCaptureTimeExtensionId, let element = packet.extensionElement(id),
+               let capture = try? AbsoluteCaptureTime(parsing: element) {
+                captureClock = (capture.captureSeconds, packet.timestamp)
+            }
             statistics.packetReceived(sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp, size: size,
                                       arrival: arrival)
             store(packet.payload, sequenceNumber: packet.sequenceNumber, timestamp: packet.timestamp, marker: packet.marker,
@@ -281,7 +290,7 @@ public final class InboundStream {
             counters.freezes = freezeDetector.freezes
             counters.freezeSeconds = freezeDetector.frozenSeconds
         }
-        if let clock = senderClock, let offset = monotonicToNTP, delays.count < 4096 {
+        if let clock = captureClock, let offset = monotonicToNTP, delays.count < 4096 {
             let capture = clock.ntp + Double(Int32(bitPattern: rtpTimestamp &- clock.rtp)) / Double(configuration.clockRate)
             delays.append(arrival + offset - capture)
         }
@@ -327,8 +336,6 @@ public final class InboundStream {
 
     public func senderReport(_ report: SenderReport, arrival: Double) {
         statistics.senderReportReceived(ntpTimestamp: report.ntpTimestamp, arrival: arrival)
-        let ntp = Double(report.ntpTimestamp >> 32) + Double(report.ntpTimestamp & 0xFFFF_FFFF) / 4_294_967_296
-        senderClock = (ntp, report.rtpTimestamp)
     }
 
     /// The report block for this stream, or nil before its first packet.

@@ -24,6 +24,8 @@ public final class OutboundStream {
         public var absSendTimeExtensionId: UInt8?
         public var transportSequenceExtensionId: UInt8?
         public var audioLevelExtensionId: UInt8?
+        /// abs-capture-time: written into the first packet of each frame.
+        public var absCaptureTimeExtensionId: UInt8?
         /// Packets kept for retransmission (must stay below the SRTP replay window, 1024).
         public var historySize: Int
         /// RTP payload budget per packet: stays under a 1200-byte datagram after SRTP.
@@ -76,26 +78,32 @@ public final class OutboundStream {
 
     /// Packetizes one encoded frame and hands each RTP packet to `send` (the bytes are valid
     /// during the call only).
-    public func send(frame: [UInt8], timestamp: UInt32, captureTime: Double, isKeyFrame: Bool, audioLevel: Double? = nil,
-                     width: Int = 0, height: Int = 0, transportSequence: inout UInt16, now: Double,
+    /// - Parameter captureNTP: the capture time as NTP (Q32.32), for abs-capture-time; nil
+    ///   sends none.
+    public func send(frame: [UInt8], timestamp: UInt32, captureTime: Double, captureNTP: UInt64? = nil, isKeyFrame: Bool,
+                     audioLevel: Double? = nil, width: Int = 0, height: Int = 0, transportSequence: inout UInt16, now: Double,
                      _ send: (UnsafeRawBufferPointer) -> Void) {
         lastTimestamp = timestamp
         lastCaptureTime = captureTime
+        // Receivers map RTP time to capture time from any packet that carries it: once per
+        // frame is enough (libwebrtc sends it less often still).
+        var capture = configuration.absCaptureTimeExtensionId != nil ? captureNTP : nil
         switch configuration.codec {
         case .opus:
             emit(payload: frame[...], descriptor: nil, timestamp: timestamp, marker: false, audioLevel: audioLevel,
-                 transportSequence: &transportSequence, now: now, send)
+                 captureNTP: capture, transportSequence: &transportSequence, now: now, send)
         case .vp8:
             vp8.forEachPayload(frame, maxPayloadSize: configuration.maxPayloadSize) { descriptor, part, last in
                 emit(payload: part, descriptor: descriptor, timestamp: timestamp, marker: last, audioLevel: nil,
-                     transportSequence: &transportSequence, now: now, send)
+                     captureNTP: capture, transportSequence: &transportSequence, now: now, send)
+                capture = nil
             }
         case .vp9:
             let payloads = vp9!.packetize(frame, isKeyFrame: isKeyFrame, width: width, height: height,
                                           maxPayloadSize: configuration.maxPayloadSize)
             for (index, payload) in payloads.enumerated() {
                 emit(payload: payload[...], descriptor: nil, timestamp: timestamp, marker: index == payloads.count - 1,
-                     audioLevel: nil, transportSequence: &transportSequence, now: now, send)
+                     audioLevel: nil, captureNTP: index == 0 ? capture : nil, transportSequence: &transportSequence, now: now, send)
             }
         case .h264:
             break  // never configured: SendEngine sends only what nacho encodes
@@ -103,11 +111,12 @@ public final class OutboundStream {
     }
 
     private func emit(payload: ArraySlice<UInt8>, descriptor: VP8Packetizer.Descriptor?, timestamp: UInt32, marker: Bool,
-                      audioLevel: Double?, transportSequence: inout UInt16, now: Double,
+                      audioLevel: Double?, captureNTP: UInt64?, transportSequence: inout UInt16, now: Double,
                       _ send: (UnsafeRawBufferPointer) -> Void) {
         scratch.removeAll(keepingCapacity: true)
         writeHeader(payloadType: configuration.payloadType, sequenceNumber: sequenceNumber, timestamp: timestamp,
-                    ssrc: configuration.ssrc, marker: marker, audioLevel: audioLevel, transportSequence: &transportSequence, now: now)
+                    ssrc: configuration.ssrc, marker: marker, audioLevel: audioLevel, captureNTP: captureNTP,
+                    transportSequence: &transportSequence, now: now)
         let headerLength = scratch.count
         if let descriptor {
             let bytes = descriptor.bytes
@@ -131,10 +140,12 @@ public final class OutboundStream {
     /// RTP header (RFC 3550 §5.1) and a one-byte-header extension block (RFC 8285) with the
     /// elements configured, written straight into the scratch buffer.
     private func writeHeader(payloadType: UInt8, sequenceNumber: UInt16, timestamp: UInt32, ssrc: UInt32, marker: Bool,
-                             audioLevel: Double?, transportSequence: inout UInt16, now: Double) {
+                             audioLevel: Double?, captureNTP: UInt64?, transportSequence: inout UInt16, now: Double) {
         let mid = configuration.midExtensionId != nil ? configuration.mid?.utf8.prefix(16) : nil
+        let capture = configuration.absCaptureTimeExtensionId.flatMap { id in captureNTP.map { (id, $0) } }
         let hasExtensions = (mid?.isEmpty == false) || configuration.absSendTimeExtensionId != nil
             || configuration.transportSequenceExtensionId != nil || (configuration.audioLevelExtensionId != nil && audioLevel != nil)
+            || capture != nil
         scratch.append(hasExtensions ? 0x90 : 0x80)
         scratch.append((marker ? 0x80 : 0) | (payloadType & 0x7F))
         append16(sequenceNumber)
@@ -168,6 +179,11 @@ public final class OutboundStream {
             let level = UInt8(max(0, min(127, -audioLevel.rounded())))
             scratch.append(id << 4)
             scratch.append((audioLevel > -50 ? 0x80 : 0) | level)
+        }
+        if let (id, ntp) = capture {
+            scratch.append(id << 4 | 7)
+            append32(UInt32(truncatingIfNeeded: ntp >> 32))
+            append32(UInt32(truncatingIfNeeded: ntp))
         }
         while (scratch.count - start) % 4 != 0 { scratch.append(0) }
         let words = UInt16((scratch.count - start) / 4)
@@ -221,7 +237,7 @@ public final class OutboundStream {
                 | UInt32(history[offset + 6]) << 8 | UInt32(history[offset + 7])
             scratch.removeAll(keepingCapacity: true)
             writeHeader(payloadType: rtx.payloadType, sequenceNumber: rtxSequenceNumber, timestamp: timestamp, ssrc: rtx.ssrc,
-                        marker: marker, audioLevel: nil, transportSequence: &transportSequence, now: now)
+                        marker: marker, audioLevel: nil, captureNTP: nil, transportSequence: &transportSequence, now: now)
             append16(sequence)
             scratch.append(contentsOf: history[(offset + headerLength)..<(offset + length)])
             rtxSequenceNumber &+= 1
@@ -248,6 +264,21 @@ public enum NTPTime {
         let seconds = UInt64(ts.tv_sec) + 2_208_988_800
         let fraction = (UInt64(ts.tv_nsec) << 32) / 1_000_000_000
         return seconds << 32 | fraction
+    }
+
+    /// Seconds since 1900 as Q32.32; 0 for what is not a time NTP can hold (before 1900,
+    /// past 2036's wrap, not finite).
+    public static func fixedPoint(seconds: Double) -> UInt64 {
+        guard seconds.isFinite, seconds >= 0, seconds < 4_294_967_296 else { return 0 }
+        let whole = seconds.rounded(.down)
+        return UInt64(whole) << 32 | UInt64((seconds - whole) * 4_294_967_296) & 0xFFFF_FFFF
+    }
+
+    /// Wall-clock NTP seconds minus `MediaClock` seconds, now: adds to a capture or arrival
+    /// time on the media clock to give its NTP time.
+    public static func offsetFromMediaClock() -> Double {
+        let ntp = now()
+        return Double(ntp >> 32) + Double(ntp & 0xFFFF_FFFF) / 4_294_967_296 - MediaClock.now
     }
 }
 

@@ -47,6 +47,10 @@ public enum NachoCapabilities {
             // feedback for what it receives, so it does not ask the router to stamp it.
             RtpHeaderExtension(kind: .video, uri: RtpHeaderExtensionURI.transportWideCC, preferredId: 5, direction: .sendonly),
             RtpHeaderExtension(kind: .audio, uri: RtpHeaderExtensionURI.audioLevel, preferredId: 10),
+            // Capture time on the wire: what end-to-end delay is measured from (SFUs rewrite
+            // sender reports, so those give the SFU's clock, not the capturer's).
+            RtpHeaderExtension(kind: .audio, uri: RtpHeaderExtensionURI.absCaptureTime, preferredId: 13),
+            RtpHeaderExtension(kind: .video, uri: RtpHeaderExtensionURI.absCaptureTime, preferredId: 13),
         ])
 
     /// Feedback nacho generates for what it receives (a subset of the above): it NACKs and asks

@@ -88,4 +88,5 @@ public enum RtpHeaderExtensionURI {
     public static let absSendTime = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
     public static let transportWideCC = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
     public static let audioLevel = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
+    public static let absCaptureTime = "http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time"
 }

@@ -50,7 +50,7 @@ public final class MediaSender: Sendable {
         self.transport = transport
         self.eventLoop = transport.eventLoop
         self.logger = logger
-        state = NIOLoopBoundBox.makeBoxSendingValue(LoopState(engine: SendEngine(cname: cname)), eventLoop: transport.eventLoop)
+        state = NIOLoopBoundBox.makeBoxSendingValue(LoopState(engine: SendEngine(cname: cname, captureClockToNTP: Self.captureClockToNTP)), eventLoop: transport.eventLoop)
     }
 
     public func start() {
@@ -120,6 +120,10 @@ public final class MediaSender: Sendable {
             }
         }.get()) ?? []
     }
+
+    /// Wall-clock NTP seconds minus `MediaClock` seconds, taken once per process: every
+    /// sender stamps capture times on the same NTP timeline.
+    private static let captureClockToNTP = NTPTime.offsetFromMediaClock()
 
     // MARK: - Event loop
 

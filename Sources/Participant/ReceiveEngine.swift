@@ -89,6 +89,8 @@ package final class ReceiveEngine {
         var configuration = InboundStream.Configuration(
             ssrc: ssrc, payloadType: UInt8(clamping: codec.payloadType), clockRate: codec.clockRate,
             codec: MediaCodec(mimeType: codec.mimeType), nack: codec.rtcpFeedback.contains(.nack))
+        configuration.absCaptureTimeExtensionId = options.rtpParameters.headerExtensionId(RtpHeaderExtensionURI.absCaptureTime)
+            .flatMap { UInt8(exactly: $0) }
         if let rtxSSRC = encoding.rtx?.ssrc,
            let rtx = options.rtpParameters.codecs.first(where: { $0.isRtx && $0.parameters["apt"]?.intValue == codec.payloadType }) {
             configuration.rtx = (rtxSSRC, UInt8(clamping: rtx.payloadType))

@@ -54,8 +54,13 @@ package final class SendEngine {
     private var bitrates = BitrateController()
     private var transportSequence: UInt16 = 0
 
-    package init(cname: String) {
+    /// Wall-clock NTP seconds minus the capture clock's (`MediaClock`): makes capture times
+    /// NTP times for abs-capture-time; nil sends none.
+    private let captureClockToNTP: Double?
+
+    package init(cname: String, captureClockToNTP: Double? = nil) {
         self.cname = cname
+        self.captureClockToNTP = captureClockToNTP
     }
 
     // MARK: Producers
@@ -104,6 +109,8 @@ package final class SendEngine {
         configuration.absSendTimeExtensionId = parameters.headerExtensionId(RtpHeaderExtensionURI.absSendTime).map(UInt8.init(clamping:))
         configuration.transportSequenceExtensionId = parameters.headerExtensionId(RtpHeaderExtensionURI.transportWideCC).map(UInt8.init(clamping:))
         configuration.audioLevelExtensionId = parameters.headerExtensionId(RtpHeaderExtensionURI.audioLevel).map(UInt8.init(clamping:))
+        configuration.absCaptureTimeExtensionId = parameters.headerExtensionId(RtpHeaderExtensionURI.absCaptureTime)
+            .map(UInt8.init(clamping:))
         return configuration
     }
 
@@ -124,7 +131,8 @@ package final class SendEngine {
         let elapsed = min(max(frame.captureTime - first, 0), 1e7)
         let timestamp = producer.timestampBase
             &+ UInt32(truncatingIfNeeded: Int64((elapsed * Double(stream.configuration.clockRate)).rounded()))
-        stream.send(frame: frame.payload, timestamp: timestamp, captureTime: frame.captureTime, isKeyFrame: frame.isKeyFrame,
+        stream.send(frame: frame.payload, timestamp: timestamp, captureTime: frame.captureTime,
+                    captureNTP: captureClockToNTP.map { NTPTime.fixedPoint(seconds: frame.captureTime + $0) }, isKeyFrame: frame.isKeyFrame,
                     audioLevel: frame.audioLevel, width: frame.width, height: frame.height,
                     transportSequence: &transportSequence, now: now, emit)
         return true

@@ -155,6 +155,18 @@ final class BotsTests: XCTestCase {
             }
         }
         print("video frames put together / forwarded by the server: \(frameRatios.joined(separator: ", "))")
+        // End-to-end delay from the publishers' abs-capture-time, which the server forwards
+        // while writing sender reports of its own (as mediasoup does): one machine, so
+        // milliseconds, not the seconds a sender report's mapping made of it.
+        var delays: [String] = []
+        for subscriber in summaries where subscriber["role"] as? String == "subscriber" {
+            for track in try XCTUnwrap(subscriber["tracks"] as? [[String: Any]]) {
+                let p50 = try XCTUnwrap(track["delay_ms_p50"] as? Double, "delay of \(track["track"] ?? "?") at bot \(subscriber["bot"] ?? "?")")
+                delays.append("\(subscriber["bot"] ?? "?") \(track["kind"] ?? "?"): \(p50)")
+                XCTAssertTrue((0...100).contains(p50), "delay p50 \(p50) ms")
+            }
+        }
+        print("delay p50 (ms): \(delays.joined(separator: ", "))")
         // Per second, per bot, per track.
         let seconds = all.filter { $0["type"] as? String == "track" && $0["bot"] as? String == "1011" }
         XCTAssertGreaterThan(seconds.count, 4 * 15, "one line per track per second")
@@ -250,6 +262,23 @@ final class BotsTests: XCTestCase {
         XCTAssertEqual(taken?.status, 64, taken?.stderr ?? "")
         XCTAssertTrue(taken?.stderr.contains("cannot serve metrics on 127.0.0.1:\(port)") == true, taken?.stderr ?? "")
         XCTAssertEqual((try server.state()["stats"] as? [String: Any])?["joins"] as? Int, 0, "no bot joined")
+    }
+
+    /// A router that does not offer abs-capture-time: no delay figure at all (null), never one
+    /// made up from the server's sender reports.
+    func testWithoutCaptureTimeThereIsNoDelay() throws {
+        let server = try RoomServerProcess(["--no-abs-capture-time"])
+        let stats = statsFile()
+        let run = try Nacho.run(["bots", "--edge", server.edge, "--origin", server.origin, "--room", "42",
+                                 "--video-publishers", "1", "--audio-publishers", "1", "--subscribers", "1", "--no-simulcast",
+                                 "--num-per-second", "8", "--duration", "6", "--stats", stats.path], timeout: 60)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let all = try lines(stats)
+        let received = all.filter { $0["type"] as? String == "track" && $0["direction"] as? String == "receive" }
+        XCTAssertGreaterThan(received.reduce(0) { $0 + ($1["packets"] as? Int ?? 0) }, 100, "media flowed")
+        for line in received {
+            XCTAssertTrue(line["delay_ms_p50"] is NSNull && line["delay_ms_p95"] is NSNull, "\(line)")
+        }
     }
 
     /// A threshold the run cannot meet: exit 3, one line per miss naming the bot and the figure.

@@ -162,6 +162,50 @@ final class InboundStreamTests: XCTestCase {
         XCTAssertEqual(counted.counters.frames, 3)
     }
 
+    /// End-to-end delay comes from abs-capture-time only: a sender report maps RTP time to the
+    /// SFU's clock (mediasoup writes its own), so it says nothing about capture. Issue 16: real
+    /// mediasoup runs printed 19995 ms for every subscriber from such a mapping.
+    func testDelayComesFromCaptureTimeNotFromSenderReports() throws {
+        var configuration = InboundStream.Configuration(ssrc: 1, payloadType: 100, clockRate: 48000, codec: .opus)
+        configuration.absCaptureTimeExtensionId = 13
+        let stream = InboundStream(configuration: configuration, deliversAudio: false)
+        // Monotonic 1000 s is NTP 4,005,633,600 s (2026-12-07 12:00 UTC).
+        stream.monotonicToNTP = 4_005_633_600 - 1000
+        // A sender report from the SFU's clock, 20 s away from the capture clock: ignored.
+        stream.senderReport(SenderReport(ssrc: 1, ntpTimestamp: UInt64(4_005_633_620) << 32, rtpTimestamp: 0,
+                                         packetCount: 0, octetCount: 0), arrival: 999)
+        func packet(_ seq: UInt16, capturedAt ntp: Double?) -> RTPPacket {
+            let timestamp = UInt32(seq) * 960
+            let element = ntp.map { AbsoluteCaptureTime(captureTimestamp: UInt64($0 * 4_294_967_296)).serialize() }
+            return RTPPacket(payloadType: 100, sequenceNumber: seq, timestamp: timestamp, ssrc: 1,
+                             headerExtension: element.map { RTPHeaderExtension(elements: [.init(id: 13, data: $0[...])]) },
+                             payload: [1])
+        }
+        // Before any capture time: no delay at all.
+        stream.receive(packet(1, capturedAt: nil), size: 20, arrival: 1000.02) { _ in }
+        XCTAssertEqual(stream.takeDelays(), [])
+        // Packet 2 captured at 12:00:00.020, arriving 30 ms later; packet 3 (20 ms of RTP time
+        // after it, no capture time of its own) 45 ms after its capture.
+        stream.receive(packet(2, capturedAt: 4_005_633_600.020), size: 20, arrival: 1000.050) { _ in }
+        stream.receive(packet(3, capturedAt: nil), size: 20, arrival: 1000.085) { _ in }
+        let delays = stream.takeDelays()
+        XCTAssertEqual(delays.count, 2)
+        XCTAssertEqual(delays[0], 0.030, accuracy: 0.0005)
+        XCTAssertEqual(delays[1], 0.045, accuracy: 0.0005)
+    }
+
+    /// Not negotiated: the element is not looked at, and there is no delay.
+    func testWithoutTheExtensionThereIsNoDelay() {
+        let configuration = InboundStream.Configuration(ssrc: 1, payloadType: 100, clockRate: 48000, codec: .opus)
+        let stream = InboundStream(configuration: configuration, deliversAudio: false)
+        stream.monotonicToNTP = 0
+        let element = AbsoluteCaptureTime(captureTimestamp: 1 << 32).serialize()
+        stream.receive(RTPPacket(payloadType: 100, sequenceNumber: 1, timestamp: 0, ssrc: 1,
+                                 headerExtension: RTPHeaderExtension(elements: [.init(id: 13, data: element[...])]), payload: [1]),
+                       size: 20, arrival: 2) { _ in }
+        XCTAssertEqual(stream.takeDelays(), [])
+    }
+
     /// Sequence order and RTP time disagree (a confused or hostile sender): the frame that
     /// goes back in time is dropped; after a gap given up, time may start over (a sender that
     /// restarted). The fuzzer found frames handed out backwards in time.

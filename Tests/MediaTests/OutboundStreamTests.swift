@@ -46,6 +46,32 @@ final class OutboundStreamTests: XCTestCase {
         XCTAssertEqual(stream.octetsSent, 18, "payload octets, descriptors included")
     }
 
+    /// abs-capture-time: the frame's capture time (NTP Q32.32) in its first packet only; none
+    /// when not negotiated; retransmissions carry none of their own.
+    func testCaptureTimeRidesInTheFirstPacketOfEachFrame() throws {
+        var configuration = OutboundStream.Configuration(ssrc: 1111, payloadType: 101, clockRate: 90000, codec: .vp8)
+        configuration.absCaptureTimeExtensionId = 13
+        configuration.maxPayloadSize = 4 + 2
+        let stream = OutboundStream(configuration: configuration)
+        var twcc: UInt16 = 0
+        var bytes: [[UInt8]] = []
+        let ntp: UInt64 = 0xEEC1_1E40_8000_0000
+        stream.send(frame: [1, 2, 3, 4, 5, 6], timestamp: 9000, captureTime: 1, captureNTP: ntp, isKeyFrame: true,
+                    transportSequence: &twcc, now: 2) { bytes.append(Array($0)) }
+        let packets = try bytes.map { try RTPPacket(parsing: $0) }
+        XCTAssertEqual(packets.count, 3)
+        let first = try XCTUnwrap(packets[0].extensionElement(13))
+        XCTAssertEqual(try AbsoluteCaptureTime(parsing: first), AbsoluteCaptureTime(captureTimestamp: ntp))
+        XCTAssertNil(packets[1].extensionElement(13))
+        XCTAssertNil(packets[2].extensionElement(13))
+        // Not negotiated: nothing, whatever the caller passes.
+        let plain = self.stream(rtx: false)
+        var sent: [[UInt8]] = []
+        plain.send(frame: [1, 2, 3], timestamp: 1, captureTime: 1, captureNTP: ntp, isKeyFrame: true, transportSequence: &twcc,
+                   now: 2) { sent.append(Array($0)) }
+        XCTAssertNil(try RTPPacket(parsing: sent[0]).extensionElement(13))
+    }
+
     func testNACKAnsweredWithRTX() throws {
         let stream = stream(rtx: true, maxPayloadSize: 4 + 2)
         var twcc: UInt16 = 0

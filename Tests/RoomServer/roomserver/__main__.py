@@ -37,6 +37,8 @@ def parse_args(argv):
     p.add_argument("--log-level", default="WARNING")
     p.add_argument("--tls", action="store_true", help="serve wss:// with a fresh self-signed certificate (for 127.0.0.1)")
     p.add_argument("--no-media", action="store_true", help="signaling only: transport answers are shaped, nothing behind them")
+    p.add_argument("--no-abs-capture-time", action="store_true",
+                   help="the router does not offer the abs-capture-time header extension (no end-to-end delay)")
     p.add_argument("--consent-timeout", type=float, default=30.0, help="ICE consent timeout (mediasoup: 30 s)")
     p.add_argument("--loss", type=float, default=0.0, help="drop this share of UDP datagrams both ways (seeded relay)")
     p.add_argument("--reorder", type=float, default=0.0, help="swap this share of UDP datagrams with the next one")

@@ -20,6 +20,9 @@ log = logging.getLogger("roomserver.forwarding")
 
 MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
 ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+# Forwarded untouched, as mediasoup does (only its id is the consumer's): the capture time
+# the producer stamped, from which receivers measure end-to-end delay.
+ABS_CAPTURE_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time"
 HISTORY = 1024
 NTP_EPOCH = 2208988800
 
@@ -49,6 +52,7 @@ class PacketConsumer:
         self.extension = b""
         mid = params.get("mid")
         self.abs_id = ext.get(ABS_SEND_TIME_URI)
+        self.capture_id = ext.get(ABS_CAPTURE_TIME_URI)
         if MID_URI in ext and mid is not None:
             m = str(mid).encode()
             self.extension += bytes([(ext[MID_URI] << 4) | (len(m) - 1)]) + m
@@ -70,17 +74,19 @@ class PacketConsumer:
 
     # -- RTP ------------------------------------------------------------------------------
 
-    def _header(self, payload_type, marker, seq, ts, ssrc):
+    def _header(self, payload_type, marker, seq, ts, ssrc, capture_time=None):
         ext = self.extension
         if self.abs_id is not None:
             ext = ext + bytes([(self.abs_id << 4) | 2]) + ((ntp_now() >> 14) & 0xFFFFFF).to_bytes(3, "big")
+        if self.capture_id is not None and capture_time is not None and 1 <= len(capture_time) <= 16:
+            ext = ext + bytes([(self.capture_id << 4) | (len(capture_time) - 1)]) + capture_time
         if ext:
             padded = ext + b"\x00" * (-len(ext) % 4)
             return struct.pack("!BBHIIHH", 0x90, (0x80 if marker else 0) | payload_type, seq, ts, ssrc,
                                0xBEDE, len(padded) // 4) + padded
         return struct.pack("!BBHII", 0x80, (0x80 if marker else 0) | payload_type, seq, ts, ssrc)
 
-    def forward(self, layer, seq, ts, marker, payload, keyframe, frame_start):
+    def forward(self, layer, seq, ts, marker, payload, keyframe, frame_start, capture_time=None):
         """A source packet (layer, its seq/ts); returns the coroutine that sends it, or None."""
         if not self.started or self.paused or self.closed:
             return None
@@ -103,8 +109,8 @@ class PacketConsumer:
             self.counters["layer_switches"] = self.counters.get("layer_switches", 0) + 1
         out_seq = (seq + self.seq_offset) & 0xFFFF
         out_ts = (ts + self.ts_offset) & 0xFFFFFFFF
-        data = self._header(self.payload_type, marker, out_seq, out_ts, self.ssrc) + payload
-        self.history[out_seq % HISTORY] = (out_seq, out_ts, marker, payload)
+        data = self._header(self.payload_type, marker, out_seq, out_ts, self.ssrc, capture_time) + payload
+        self.history[out_seq % HISTORY] = (out_seq, out_ts, marker, payload, capture_time)
         if self.last_out_seq is None or ((out_seq - self.last_out_seq) & 0xFFFF) < 0x8000:
             self.last_out_seq = out_seq
             self.last_out_ts = out_ts
@@ -129,13 +135,13 @@ class PacketConsumer:
         entry = self.history.get(seq % HISTORY)
         if entry is None or entry[0] != seq:
             return
-        out_seq, out_ts, marker, payload = entry
+        out_seq, out_ts, marker, payload, capture_time = entry
         if self.rtx_payload_type is not None and self.rtx_ssrc is not None:
-            data = self._header(self.rtx_payload_type, marker, self.rtx_seq, out_ts, self.rtx_ssrc) + \
+            data = self._header(self.rtx_payload_type, marker, self.rtx_seq, out_ts, self.rtx_ssrc, capture_time) + \
                 struct.pack("!H", out_seq) + payload
             self.rtx_seq = (self.rtx_seq + 1) & 0xFFFF
         else:
-            data = self._header(self.payload_type, marker, out_seq, out_ts, self.ssrc) + payload
+            data = self._header(self.payload_type, marker, out_seq, out_ts, self.ssrc, capture_time) + payload
         self.counters["retransmitted"] = self.counters.get("retransmitted", 0) + 1
         await self._send(data)
 
@@ -206,10 +212,10 @@ class Source:
         self.last_request[layer] = now
         self.keyframe_requester(layer)
 
-    def fan_out(self, layer, seq, ts, marker, payload, keyframe, frame_start=True):
+    def fan_out(self, layer, seq, ts, marker, payload, keyframe, frame_start=True, capture_time=None):
         sends = []
         for consumer in self.consumers:
-            send = consumer.forward(layer, seq, ts, marker, payload, keyframe, frame_start)
+            send = consumer.forward(layer, seq, ts, marker, payload, keyframe, frame_start, capture_time)
             if send is not None:
                 sends.append(send)
         return sends

@@ -475,6 +475,7 @@ class MediaServer:
                 counters["layers"].append(layer_counters)
                 layers.append(LayerDecoder(name, encoding.get("ssrc"), layer_counters))
         rtx_types = {c["payloadType"] for c in params["codecs"] if c["mimeType"].lower().endswith("/rtx")}
+        capture_id = next((e["id"] for e in params.get("headerExtensions", []) if e.get("uri") == forwarding.ABS_CAPTURE_TIME_URI), None)
 
         def make_tap(layer, rtx):
             def tap(data):
@@ -500,7 +501,8 @@ class MediaServer:
                 if source is None or not source.consumers:
                     return (), decode_here
                 keyframe = producer.kind == "audio" or rtp_util.keyframe_start(name, payload)
-                return source.fan_out(layer, seq, ts, marker, payload, keyframe), decode_here
+                capture_time = rtp_util.header_extension_element(data, capture_id) if capture_id else None
+                return source.fan_out(layer, seq, ts, marker, payload, keyframe, capture_time=capture_time), decode_here
             return tap
 
         for index, encoding in enumerate(encodings):

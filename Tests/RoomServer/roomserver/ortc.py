@@ -15,10 +15,15 @@ ROUTER_VARIANTS = {
 }
 
 
-def router_rtp_capabilities(variant="default"):
-    """A real mediasoup 3.14 router's rtpCapabilities (fixtures/)."""
+def router_rtp_capabilities(variant="default", abs_capture_time=True):
+    """A real mediasoup 3.14 router's rtpCapabilities (fixtures/); without abs-capture-time
+    when asked (a router, or an older mediasoup, that does not offer it)."""
     with open(os.path.join(FIXTURES, ROUTER_VARIANTS[variant])) as f:
-        return json.load(f)
+        caps = json.load(f)
+    if not abs_capture_time:
+        caps["headerExtensions"] = [e for e in caps["headerExtensions"]
+                                    if e["uri"] != "http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time"]
+    return caps
 
 
 def is_rtx(codec):

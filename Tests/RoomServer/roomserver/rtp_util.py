@@ -16,6 +16,41 @@ def parse_header(data):
     return b1 & 0x7F, bool(b1 & 0x80), seq, ts, ssrc, offset, end
 
 
+def header_extension_element(data, element_id):
+    """The data of header-extension element `element_id` (RFC 8285, one-byte or two-byte
+    form) of an RTP packet, or None."""
+    b0 = data[0]
+    if not b0 & 0x10:
+        return None
+    start = 12 + 4 * (b0 & 0x0F)
+    if len(data) < start + 4:
+        return None
+    profile = int.from_bytes(data[start:start + 2], "big")
+    end = min(len(data), start + 4 + 4 * int.from_bytes(data[start + 2:start + 4], "big"))
+    i = start + 4
+    one_byte = profile == 0xBEDE
+    if not one_byte and profile & 0xFFF0 != 0x1000:
+        return None
+    while i < end:
+        if data[i] == 0:
+            i += 1  # padding
+            continue
+        if one_byte:
+            found, length, i = data[i] >> 4, (data[i] & 0x0F) + 1, i + 1
+            if found == 15:
+                return None
+        else:
+            if i + 1 >= end:
+                return None
+            found, length, i = data[i], data[i + 1], i + 2
+        if i + length > end:
+            return None
+        if found == element_id:
+            return bytes(data[i:i + length])
+        i += length
+    return None
+
+
 def vp8_descriptor_length(payload):
     """Length of the VP8 payload descriptor (RFC 7741)."""
     if not payload:

@@ -70,7 +70,8 @@ class RoomServer:
         self.variants = set(options.variant or [])
         self.names = Names(dict(s.split("=", 1) for s in options.event_name or []),
                            dict(s.split("=", 1) for s in options.field_name or []))
-        self.router_caps = ortc.router_rtp_capabilities(getattr(options, "router_codecs", "default"))
+        self.router_caps = ortc.router_rtp_capabilities(getattr(options, "router_codecs", "default"),
+                                                        abs_capture_time=not getattr(options, "no_abs_capture_time", False))
         self.member_codecs = dict(s.split("=", 1) for s in getattr(options, "virtual_member_codec", None) or [])
         for member, name in self.member_codecs.items():
             if name not in ("vp8", "vp9", "h264"):
