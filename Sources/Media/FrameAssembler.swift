@@ -34,11 +34,10 @@ public struct FrameAssembler<Depacketizer: RTPDepacketizer>: Sendable {
     /// call or `flush()`.
     public mutating func add(_ payload: ArraySlice<UInt8>, timestamp packetTimestamp: UInt32, marker: Bool,
                              discontinuity: Bool) -> Frame? {
-        var ready: [Frame] = []
-        if let frame = pending {
-            ready.append(frame)
-            pending = nil
-        }
+        // At most two frames come out of one packet; no array for them (one per frame
+        // showed up as an allocation per frame in the packet-path benchmark).
+        var first = pending, second: Frame?
+        pending = nil
         if discontinuity {
             // Something before this packet is gone: the frame in progress is incomplete, and
             // every frame until the next key frame references what was lost.
@@ -48,7 +47,7 @@ public struct FrameAssembler<Depacketizer: RTPDepacketizer>: Sendable {
         }
         if let current = timestamp, current != packetTimestamp {
             if Depacketizer.completesFrameWithoutMarker {
-                if let frame = complete() { ready.append(frame) }
+                if let frame = complete() { Self.keep(frame, &first, &second) }
             } else {
                 framesDropped += 1  // the previous frame never got its marker
                 discardFrame()
@@ -68,9 +67,13 @@ public struct FrameAssembler<Depacketizer: RTPDepacketizer>: Sendable {
         }
         // Said at once, not at the frame's end: the owner may ask for a key frame now.
         if frameLost && !wasLost { waitingForKeyFrame = true }
-        if marker, let frame = complete() { ready.append(frame) }
-        if ready.count > 1 { pending = ready[1] }
-        return ready.first
+        if marker, let frame = complete() { Self.keep(frame, &first, &second) }
+        pending = second
+        return first
+    }
+
+    private static func keep(_ frame: Frame, _ first: inout Frame?, _ second: inout Frame?) {
+        if first == nil { first = frame } else if second == nil { second = frame }
     }
 
     /// At the end of a stream: the frame held back by `add`, or the one in progress if it is
