@@ -42,13 +42,13 @@ public struct JoinCommand: AsyncParsableCommand {
         // Open the devices first: a missing camera or microphone is reported before any
         // network traffic, one line per device.
         let producers = try MediaSetup.producers(media: media, settings: settings, logger: logger)
-        let book = try record.map { try RecorderBook(directory: $0, room: settings.room, overwrite: false, logger: logger) }
+        let registry = try record.map { try RecorderRegistry(directory: $0, room: settings.room, overwrite: false, logger: logger) }
         var recorders: (@Sendable (String) -> MemberRecorder?)?
-        if let book {
-            recorders = { member in book.recorder(for: member) }
+        if let registry {
+            recorders = { member in registry.recorder(for: member) }
         }
         let participant = try ParticipantSetup.participant(settings: settings, forceTcp: forceTcp, logger: logger, command: "join")
-        let stop = ParticipantSetup.stopSignal(duration: media.duration, lastWords: { book?.finishAll() })
+        let stop = ParticipantSetup.stopSignal(duration: media.duration, lastWords: { registry?.finishAll() })
         let receiver = EdgeReceiver(participant: participant, session: settings.session(.edge), joinType: settings.edgeJoinType,
                                     recorders: recorders)
         let sender = OriginSender(participant: participant, session: settings.session(.origin), joinType: settings.originJoinType,
@@ -78,12 +78,12 @@ public struct JoinCommand: AsyncParsableCommand {
                 }
                 return (received, sent)
             }
-            book?.finishAll()
+            registry?.finishAll()
             TotalsPrinter.print(received: received, sent: sent, json: json)
-            if let book { try book.printSummary(outcome: received ?? .init(consumers: [], reconnections: 0), json: json) }
+            if let registry { try registry.printSummary(outcome: received ?? .init(consumers: [], reconnections: 0), json: json) }
         } catch {
             // Whatever ended the run, recordings are finalized and stay playable.
-            book?.finishAll()
+            registry?.finishAll()
             guard let failure = error as? ParticipantError else { throw error }
             throw NachoFailure(.mediaFailure, failure.description)
         }

@@ -51,33 +51,33 @@ public struct RecordCommand: AsyncParsableCommand {
     public func run() async throws {
         let logger = LoggingSetup.bootstrap(level: server.resolvedLogLevel())
         let settings = try server.resolve()
-        let book = try RecorderBook(directory: out, room: settings.room, overwrite: overwrite, logger: logger)
+        let registry = try RecorderRegistry(directory: out, room: settings.room, overwrite: overwrite, logger: logger)
         let participant = try ParticipantSetup.participant(settings: settings, forceTcp: forceTcp, logger: logger, command: "record")
-        let stop = ParticipantSetup.stopSignal(duration: duration, lastWords: { book.finishAll() })
+        let stop = ParticipantSetup.stopSignal(duration: duration, lastWords: { registry.finishAll() })
         var receiver = EdgeReceiver(participant: participant, session: settings.session(.edge), joinType: settings.edgeJoinType,
-                                    onlyMembers: only.isEmpty ? nil : Set(only), recorders: { member in book.recorder(for: member) })
+                                    onlyMembers: only.isEmpty ? nil : Set(only), recorders: { member in registry.recorder(for: member) })
         let progress = ReceiveProgress()
         receiver.progress = progress
-        let status = StatusLine(book: book, progress: progress, enabled: !json)
+        let status = StatusLine(registry: registry, progress: progress, enabled: !json)
         status.start()
         let outcome: EdgeReceiver.Outcome
         do {
             outcome = try await receiver.run(until: stop)
         } catch {
             await status.stop()
-            book.finishAll()
+            registry.finishAll()
             guard let failure = error as? ParticipantError else { throw error }
             throw NachoFailure(.mediaFailure, failure.description)
         }
         await status.stop()
-        book.finishAll()
-        try book.printSummary(outcome: outcome, json: json)
+        registry.finishAll()
+        try registry.printSummary(outcome: outcome, json: json)
     }
 }
 
-/// The recorder book (Recording) as the commands use it: its failures as exit code 74, and
+/// The recorder registry (Recording) as the commands use it: its failures as exit code 74, and
 /// the summary at the end.
-extension RecorderBook {
+extension RecorderRegistry {
     convenience init(directory path: String, room: String, overwrite: Bool, logger: Logger) throws {
         do {
             try self.init(directory: URL(fileURLWithPath: path, isDirectory: true), room: room, overwrite: overwrite, logger: logger)
@@ -115,20 +115,20 @@ extension RecorderBook {
 /// A live one-line status on a terminal (members, bitrate in, loss, bytes written); nothing
 /// otherwise (logs stay line-oriented, and loss above 5 % is logged as a warning).
 final class StatusLine: Sendable {
-    private let book: RecorderBook
+    private let registry: RecorderRegistry
     private let progress: ReceiveProgress
     private let enabled: Bool
     private let task = Mutex<Task<Void, Never>?>(nil)
 
-    init(book: RecorderBook, progress: ReceiveProgress, enabled: Bool) {
-        self.book = book
+    init(registry: RecorderRegistry, progress: ReceiveProgress, enabled: Bool) {
+        self.registry = registry
         self.progress = progress
         self.enabled = enabled && isatty(STDERR_FILENO) == 1
     }
 
     func start() {
         guard enabled else { return }
-        let book = book
+        let registry = registry
         let progress = progress
         task.withLock { $0 = Task {
             let started = Date()
@@ -140,7 +140,7 @@ final class StatusLine: Sendable {
                 if Task.isCancelled { return }
                 let now = Date()
                 let totals = progress.current
-                let bytes = book.all.map(\.status).reduce(0) { $0 + $1.bytes }
+                let bytes = registry.all.map(\.status).reduce(0) { $0 + $1.bytes }
                 let seconds = Int(now.timeIntervalSince(started))
                 // Over the time it was measured in, not an assumed second.
                 let kbps = Double(totals.bytes - previous.bytes) * 8 / 1000 / max(now.timeIntervalSince(previousAt), 0.001)

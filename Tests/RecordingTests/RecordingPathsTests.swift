@@ -100,10 +100,10 @@ final class RecordingPathsTests: XCTestCase {
         XCTAssertTrue(rotated.path.hasSuffix("-3.webm"))
     }
 
-    func testRecorderBookGivesEveryMemberItsOwnFile() throws {
+    func testRecorderRegistryGivesEveryMemberItsOwnFile() throws {
         let dir = try temporaryDirectory()
         let clock = ManualClock()
-        let book = try RecorderBook(directory: dir.appendingPathComponent("sub"), room: "r", overwrite: true,
+        let book = try RecorderRegistry(directory: dir.appendingPathComponent("sub"), room: "r", overwrite: true,
                                     logger: .init(label: "test"), clock: clock.function)
         let one = try XCTUnwrap(book.recorder(for: "a.b")), other = try XCTUnwrap(book.recorder(for: "a_b"))
         XCTAssertTrue(book.recorder(for: "a.b") === one)
@@ -122,8 +122,8 @@ final class RecordingPathsTests: XCTestCase {
         XCTAssertEqual(try webmFiles(in: dir.appendingPathComponent("sub")).count, 3)
     }
 
-    func testRecorderBookReportsADirectoryItCannotCreate() {
-        XCTAssertThrowsError(try RecorderBook(directory: URL(fileURLWithPath: "/proc/nacho-no"), room: "r", overwrite: false,
+    func testRecorderRegistryReportsADirectoryItCannotCreate() {
+        XCTAssertThrowsError(try RecorderRegistry(directory: URL(fileURLWithPath: "/proc/nacho-no"), room: "r", overwrite: false,
                                               logger: .init(label: "test"))) {
             guard case .cannotCreate(let path, _)? = $0 as? RecordingError else { return XCTFail("\($0)") }
             XCTAssertEqual(path, "/proc/nacho-no")

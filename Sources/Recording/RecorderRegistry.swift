@@ -9,7 +9,7 @@ import Logging
 /// Unchecked because `recorders` is a var; sound because it is read and written only under
 /// `lock` (an NSLock: event loop threads contend for it, and ThreadSanitizer sees it), and
 /// everything else is an immutable `let` of a Sendable type.
-public final class RecorderBook: @unchecked Sendable {
+public final class RecorderRegistry: @unchecked Sendable {
     public let directory: URL
     private let lock = NSLock()
     private var recorders: [String: MemberRecorder] = [:]
