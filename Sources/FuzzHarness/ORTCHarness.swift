@@ -40,16 +40,21 @@ public enum ORTCHarness {
         require(roundTrips(valid), "validated capabilities do not survive a JSON round trip")
         guard let device = try? Device(routerRtpCapabilities: caps) else { return }
         _ = try? JSONValue(encoding: device.recvRtpCapabilities)
-        let routerCodecs = Set(valid.codecs.compactMap { codec in codec.preferredPayloadType.map { "\($0) \(codec.mimeType.lowercased())" } })
+        // RTX by payload type alone: a router's RTX codec is any MIME type ending in /rtx (as
+        // mediasoup's own check), and the device names its own `kind/rtx`, as mediasoup-client does.
+        func key(_ pt: Int?, _ mimeType: String) -> String? {
+            pt.map { "\($0) \(MimeType.isRtx(mimeType) ? "rtx" : mimeType.lowercased())" }
+        }
+        let routerCodecs = Set(valid.codecs.compactMap { key($0.preferredPayloadType, $0.mimeType) })
         for codec in device.recvRtpCapabilities.codecs {
-            let key = codec.preferredPayloadType.map { "\($0) \(codec.mimeType.lowercased())" } ?? "none"
+            let key = key(codec.preferredPayloadType, codec.mimeType) ?? "none"
             require(routerCodecs.contains(key), "receive codec \(key) is not the router's")
         }
         for kind in MediaKind.allCases where device.canProduce(kind) {
             guard let parameters = try? device.sendingRtpParameters(kind: kind, ssrc: 1, rtxSsrc: 2, cname: "fuzz", mid: "0") else { continue }
             _ = try? JSONValue(encoding: parameters)
             for codec in parameters.codecs {
-                require(routerCodecs.contains("\(codec.payloadType) \(codec.mimeType.lowercased())"),
+                require(routerCodecs.contains(key(codec.payloadType, codec.mimeType) ?? ""),
                         "send codec \(codec.payloadType) \(codec.mimeType) is not the router's")
             }
             for ext in parameters.headerExtensions {
