@@ -46,6 +46,8 @@ public final class OutboundStream {
     public private(set) var packetsSent: UInt32 = 0
     public private(set) var octetsSent: UInt32 = 0
     public private(set) var retransmissions = 0
+    /// NACKed packets not resent because they went out less than a round trip before.
+    public private(set) var retransmissionsSuppressed = 0
     private var sequenceNumber: UInt16
     private var rtxSequenceNumber: UInt16
     private var lastTimestamp: UInt32?
@@ -59,6 +61,8 @@ public final class OutboundStream {
     private var historyLength: [Int]
     private var historyHeaderLength: [Int]
     private var historySequence: [UInt16]
+    /// When each slot's packet last went out (first sent or resent), on the caller's clock.
+    private var historySentAt: [Double]
     private let slotSize: Int
 
     public init(configuration: Configuration) {
@@ -73,6 +77,7 @@ public final class OutboundStream {
         historyLength = [Int](repeating: 0, count: slots)
         historyHeaderLength = [Int](repeating: 0, count: slots)
         historySequence = [UInt16](repeating: 0, count: slots)
+        historySentAt = [Double](repeating: -.infinity, count: slots)
         scratch.reserveCapacity(slotSize)
     }
 
@@ -130,7 +135,7 @@ public final class OutboundStream {
             }
         }
         scratch.append(contentsOf: payload)
-        remember(sequenceNumber, headerLength: headerLength)
+        remember(sequenceNumber, headerLength: headerLength, now: now)
         packetsSent &+= 1
         octetsSent &+= UInt32(truncatingIfNeeded: scratch.count - headerLength)
         sequenceNumber &+= 1
@@ -203,7 +208,7 @@ public final class OutboundStream {
         scratch.append(UInt8(truncatingIfNeeded: value))
     }
 
-    private func remember(_ sequence: UInt16, headerLength: Int) {
+    private func remember(_ sequence: UInt16, headerLength: Int, now: Double) {
         guard configuration.historySize > 0, scratch.count <= slotSize else { return }
         let slot = Int(sequence) % historyLength.count
         let offset = slot * slotSize
@@ -215,15 +220,26 @@ public final class OutboundStream {
         historyLength[slot] = scratch.count
         historyHeaderLength[slot] = headerLength
         historySequence[slot] = sequence
+        historySentAt[slot] = now
     }
 
     /// Answers a NACK: the packets still in the history, as RTX when negotiated (original
     /// sequence number first in the payload) or as they were; each to `send`.
-    public func retransmit(_ lost: [UInt16], transportSequence: inout UInt16, now: Double,
+    ///
+    /// A packet that went out (first or again) less than `minInterval` ago (a round trip) is
+    /// not resent: it may still be on its way, and a receiver that NACKs it again and again,
+    /// or a NACK storm, must not multiply what the link carries (libwebrtc's packet history
+    /// does the same).
+    public func retransmit(_ lost: [UInt16], transportSequence: inout UInt16, now: Double, minInterval: Double = 0,
                            _ send: (UnsafeRawBufferPointer) -> Void) {
         for sequence in lost {
             let slot = Int(sequence) % historyLength.count
             guard historyLength[slot] > 0, historySequence[slot] == sequence else { continue }
+            guard minInterval <= 0 || !(now - historySentAt[slot] < minInterval) else {
+                retransmissionsSuppressed += 1
+                continue
+            }
+            historySentAt[slot] = now
             retransmissions += 1
             let offset = slot * slotSize
             let length = historyLength[slot]

@@ -149,7 +149,11 @@ package final class SendEngine {
                 guard let producer = producers.first(where: { $0.stream(ssrc: nack.mediaSSRC) != nil }),
                       let (_, stream) = producer.stream(ssrc: nack.mediaSSRC) else { continue }
                 producer.nacks += 1
-                stream.retransmit(nack.lostSequenceNumbers, transportSequence: &transportSequence, now: now, emit)
+                // At most once per round trip (the SFU's last receiver report gave it); a report
+                // claiming more than a second must not stop repairs for longer.
+                let roundTrip = min(producer.reports[stream.configuration.ssrc]?.rtt ?? 0, 1)
+                stream.retransmit(nack.lostSequenceNumbers, transportSequence: &transportSequence, now: now,
+                                  minInterval: roundTrip, emit)
             case .pli(let pli):
                 commands += keyFrame(for: pli.mediaSSRC, fir: false)
             case .fir(let fir):

@@ -93,6 +93,25 @@ final class OutboundStreamTests: XCTestCase {
         XCTAssertEqual(stream.retransmissions, 1)
     }
 
+    /// A packet sent (or resent) less than `minInterval` ago is not resent; it is counted.
+    func testResendingWaitsAtLeastTheGivenInterval() throws {
+        let stream = stream(rtx: true)
+        var twcc: UInt16 = 0
+        let original = try send(stream, [1, 2, 3], transportSequence: &twcc, now: 10)
+        let sequence = original[0].sequenceNumber
+        var out = 0
+        stream.retransmit([sequence], transportSequence: &twcc, now: 10.05, minInterval: 0.1) { _ in out += 1 }
+        XCTAssertEqual(out, 0, "sent 50 ms ago")
+        stream.retransmit([sequence], transportSequence: &twcc, now: 10.11, minInterval: 0.1) { _ in out += 1 }
+        XCTAssertEqual(out, 1)
+        stream.retransmit([sequence, sequence], transportSequence: &twcc, now: 10.3, minInterval: 0.1) { _ in out += 1 }
+        XCTAssertEqual(out, 2, "twice in one NACK is once")
+        stream.retransmit([sequence], transportSequence: &twcc, now: 10.3) { _ in out += 1 }
+        XCTAssertEqual(out, 3, "no interval: answered every time, as before")
+        XCTAssertEqual(stream.retransmissions, 3)
+        XCTAssertEqual(stream.retransmissionsSuppressed, 2)
+    }
+
     func testWithoutRTXTheOriginalIsResentAndHistoryIsBounded() throws {
         let stream = stream(rtx: false, codec: .opus)
         var twcc: UInt16 = 0

@@ -61,6 +61,32 @@ final class SendEngineTests: XCTestCase {
         XCTAssertEqual(engine.sent().first?.nacks, 1)
     }
 
+    /// Issue 16: every NACK was answered every time it was asked, so a receiver repeating its
+    /// NACKs (or a storm of them) multiplied what the link carried. A packet now goes out at
+    /// most once per round trip, the round trip the SFU's receiver report gave.
+    func testAPacketIsResentAtMostOncePerRoundTrip() throws {
+        let engine = SendEngine(cname: "c")
+        let producer = try XCTUnwrap(engine.add(producerId: "p", kind: .video, parameters: Self.video(ssrcs: [1000]), layers: 1,
+                                                maxBitrate: 500_000))
+        let sent = packets { engine.send(.init(payload: Self.keyFrame, captureTime: 1, isKeyFrame: true), producer: producer, now: 1, emit: $0) }
+        let lost = sent[1].sequenceNumber
+        // A receiver report giving a 200 ms round trip: LSR/DLSR against NTP 100 s.
+        let ntp = UInt64(100) << 32
+        let middle = UInt32(truncatingIfNeeded: ntp >> 16)
+        let report = ReceptionReport(ssrc: 1000, lastSenderReport: middle - 13_107, delaySinceLastSenderReport: 0)
+        _ = engine.receive([.receiverReport(ReceiverReport(ssrc: 9, reports: [report]))], now: 1.2, ntp: ntp) { _ in }
+        func nack(at time: Double) -> Int {
+            packets { emit in
+                _ = engine.receive([.nack(GenericNACK(senderSSRC: 9, mediaSSRC: 1000, lost: [lost]))], now: time, ntp: ntp, emit: emit)
+            }.count
+        }
+        XCTAssertEqual(nack(at: 1.25), 1, "sent 250 ms ago: resent")
+        XCTAssertEqual(nack(at: 1.35), 0, "resent 100 ms ago, less than a round trip")
+        XCTAssertEqual(nack(at: 1.40), 0)
+        XCTAssertEqual(nack(at: 1.46), 1, "a round trip later: resent again")
+        XCTAssertEqual(engine.sent().first?.retransmissions, 2)
+    }
+
     /// Simulcast: feedback about one SSRC reaches that layer of the pipeline (a three-layer
     /// pipeline whose producer sends its top two layers starts at pipeline layer 1).
     func testKeyFrameRequestsAndTargetsReachTheirLayer() throws {
