@@ -282,19 +282,24 @@ public enum NTPTime {
         return seconds << 32 | fraction
     }
 
-    /// Seconds since 1900 as Q32.32; 0 for what is not a time NTP can hold (before 1900,
-    /// past 2036's wrap, not finite).
-    public static func fixedPoint(seconds: Double) -> UInt64 {
-        guard seconds.isFinite, seconds >= 0, seconds < 4_294_967_296 else { return 0 }
+    /// Q32.32 as seconds since 1900.
+    public static func seconds(_ ntp: UInt64) -> Double {
+        Double(ntp >> 32) + Double(ntp & 0xFFFF_FFFF) / 4_294_967_296
+    }
+
+    /// Seconds since 1900 as Q32.32; nil for what is not a time NTP can hold (before 1900,
+    /// past 2036's wrap, not finite), so no made-up time goes on the wire.
+    public static func fixedPoint(seconds: Double) -> UInt64? {
+        guard seconds.isFinite, seconds >= 0, seconds < 4_294_967_296 else { return nil }
         let whole = seconds.rounded(.down)
         return UInt64(whole) << 32 | UInt64((seconds - whole) * 4_294_967_296) & 0xFFFF_FFFF
     }
 
-    /// Wall-clock NTP seconds minus `MediaClock` seconds, now: adds to a capture or arrival
-    /// time on the media clock to give its NTP time.
-    public static func offsetFromMediaClock() -> Double {
-        let ntp = now()
-        return Double(ntp >> 32) + Double(ntp & 0xFFFF_FFFF) / 4_294_967_296 - MediaClock.now
+    /// Wall-clock NTP seconds minus a monotonic clock's reading taken now: added to a time on
+    /// that clock, gives its NTP time (capture times for abs-capture-time, arrival times for
+    /// end-to-end delay).
+    public static func offset(fromClockReading clockNow: Double) -> Double {
+        seconds(now()) - clockNow
     }
 }
 

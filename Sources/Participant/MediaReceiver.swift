@@ -158,10 +158,7 @@ public final class MediaReceiver: Sendable {
 
     /// Wall-clock NTP seconds minus monotonic seconds, taken once: arrival times become NTP
     /// times for end-to-end delays.
-    private static let monotonicToNTP: Double = {
-        let ntp = NTPTime.now()
-        return Double(ntp >> 32) + Double(ntp & 0xFFFF_FFFF) / 4_294_967_296 - now()
-    }()
+    private static let monotonicToNTP = NTPTime.offset(fromClockReading: now())
 
     private func received(_ packet: RTPPacket, size: Int) {
         let engine = state.value.engine

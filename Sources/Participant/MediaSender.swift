@@ -123,7 +123,7 @@ public final class MediaSender: Sendable {
 
     /// Wall-clock NTP seconds minus `MediaClock` seconds, taken once per process: every
     /// sender stamps capture times on the same NTP timeline.
-    private static let captureClockToNTP = NTPTime.offsetFromMediaClock()
+    private static let captureClockToNTP = NTPTime.offset(fromClockReading: MediaClock.now)
 
     // MARK: - Event loop
 

@@ -132,7 +132,7 @@ package final class SendEngine {
         let timestamp = producer.timestampBase
             &+ UInt32(truncatingIfNeeded: Int64((elapsed * Double(stream.configuration.clockRate)).rounded()))
         stream.send(frame: frame.payload, timestamp: timestamp, captureTime: frame.captureTime,
-                    captureNTP: captureClockToNTP.map { NTPTime.fixedPoint(seconds: frame.captureTime + $0) }, isKeyFrame: frame.isKeyFrame,
+                    captureNTP: captureClockToNTP.flatMap { NTPTime.fixedPoint(seconds: frame.captureTime + $0) }, isKeyFrame: frame.isKeyFrame,
                     audioLevel: frame.audioLevel, width: frame.width, height: frame.height,
                     transportSequence: &transportSequence, now: now, emit)
         return true

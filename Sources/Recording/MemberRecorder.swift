@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Logging
+import Media
 import MediaFormat
 import Synchronization
 
@@ -98,7 +99,7 @@ public final class MemberRecorder: Sendable {
     }
 
     public func senderReport(track id: String, ntp: UInt64, rtpTimestamp: UInt32) {
-        let seconds = Double(ntp >> 32) + Double(ntp & 0xFFFF_FFFF) / 4_294_967_296
+        let seconds = NTPTime.seconds(ntp)
         queue.async { self.recording.withLock { $0.senderReport(track: id, ntpSeconds: seconds, rtpTimestamp: rtpTimestamp) } }
     }
 
