@@ -40,11 +40,18 @@ final class SendEngineTests: XCTestCase {
                                    now: 11, emit: { _ in XCTFail("sent") }))
     }
 
-    func testANackIsAnsweredOverRTXFromTheHistory() throws {
+    /// An engine with one single-layer video producer (SSRC 1000, RTX 1100) that sent one key
+    /// frame at time 1, and the packets of that frame.
+    private func videoKeyFrameSent() throws -> (SendEngine, [RTPPacket]) {
         let engine = SendEngine(cname: "c")
         let producer = try XCTUnwrap(engine.add(producerId: "p", kind: .video, parameters: Self.video(ssrcs: [1000]), layers: 1,
                                                 maxBitrate: 500_000))
         let sent = packets { engine.send(.init(payload: Self.keyFrame, captureTime: 1, isKeyFrame: true), producer: producer, now: 1, emit: $0) }
+        return (engine, sent)
+    }
+
+    func testANackIsAnsweredOverRTXFromTheHistory() throws {
+        let (engine, sent) = try videoKeyFrameSent()
         let lost = sent[1].sequenceNumber
         var commands: [SendEngine.EncoderCommand] = []
         let resent = packets { emit in
@@ -65,10 +72,7 @@ final class SendEngineTests: XCTestCase {
     /// NACKs (or a storm of them) multiplied what the link carried. A packet now goes out at
     /// most once per round trip, the round trip the SFU's receiver report gave.
     func testAPacketIsResentAtMostOncePerRoundTrip() throws {
-        let engine = SendEngine(cname: "c")
-        let producer = try XCTUnwrap(engine.add(producerId: "p", kind: .video, parameters: Self.video(ssrcs: [1000]), layers: 1,
-                                                maxBitrate: 500_000))
-        let sent = packets { engine.send(.init(payload: Self.keyFrame, captureTime: 1, isKeyFrame: true), producer: producer, now: 1, emit: $0) }
+        let (engine, sent) = try videoKeyFrameSent()
         let lost = sent[1].sequenceNumber
         // A receiver report giving a 200 ms round trip: LSR/DLSR against NTP 100 s.
         let ntp = UInt64(100) << 32
