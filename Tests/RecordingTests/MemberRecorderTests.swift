@@ -404,10 +404,7 @@ final class MemberRecorderTests: XCTestCase {
     func testTrackThatDoesNotFitStartsANewFile() throws {
         let dir = try temporaryDirectory()
         let clock = ManualClock()
-        let recorder = recorder(dir, clock)
-        recorder.tracksReserve = 0
-        recorder.addTrack(id: "a", kind: .audio, clockRate: 48000)
-        recorder.addTrack(id: "v", kind: .video, clockRate: 90000)
+        let recorder = recorderWithoutTrackRoom(dir, clock)
         let member = FakeMember(audio: "a")
         member.feed(recorder, clock, until: 1002)
         member.video = "v"

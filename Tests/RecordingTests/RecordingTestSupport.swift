@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 @testable import Recording
 import TestSupport
 import XCTest
@@ -243,6 +244,16 @@ enum ExternalReaders {
 }
 
 extension XCTestCase {
+    /// A recorder of member "m" with audio track "a" and video track "v" and no room left in
+    /// its file's track list: the next track that comes ends the file.
+    func recorderWithoutTrackRoom(_ dir: URL, _ clock: ManualClock, logger: Logger = Logger(label: "test")) -> MemberRecorder {
+        let recorder = MemberRecorder(member: "m", room: "r", directory: dir, overwrite: false, logger: logger, clock: clock.function)
+        recorder.tracksReserve = 0
+        recorder.addTrack(id: "a", kind: .audio, clockRate: 48000)
+        recorder.addTrack(id: "v", kind: .video, clockRate: 90000)
+        return recorder
+    }
+
     func temporaryDirectory() throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nacho-rec-unit-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
