@@ -43,9 +43,11 @@ public enum NachoCapabilities {
             RtpHeaderExtension(kind: .video, uri: RtpHeaderExtensionURI.mid, preferredId: 1),
             RtpHeaderExtension(kind: .audio, uri: RtpHeaderExtensionURI.absSendTime, preferredId: 4),
             RtpHeaderExtension(kind: .video, uri: RtpHeaderExtensionURI.absSendTime, preferredId: 4),
-            // Sent so the router can run transport-cc; nacho does not produce transport-cc
-            // feedback for what it receives, so it does not ask the router to stamp it.
-            RtpHeaderExtension(kind: .video, uri: RtpHeaderExtensionURI.transportWideCC, preferredId: 5, direction: .sendonly),
+            // Transport-wide sequence numbers: on what nacho sends (audio too, as libwebrtc does),
+            // for the router's feedback to nacho's estimator; on the video it receives, for the
+            // feedback nacho writes (mediasoup stamps none on audio consumers).
+            RtpHeaderExtension(kind: .audio, uri: RtpHeaderExtensionURI.transportWideCC, preferredId: 5, direction: .sendonly),
+            RtpHeaderExtension(kind: .video, uri: RtpHeaderExtensionURI.transportWideCC, preferredId: 5),
             RtpHeaderExtension(kind: .audio, uri: RtpHeaderExtensionURI.audioLevel, preferredId: 10),
             // Capture time on the wire: what end-to-end delay is measured from (SFUs rewrite
             // sender reports, so those give the SFU's clock, not the capturer's).
@@ -53,9 +55,10 @@ public enum NachoCapabilities {
             RtpHeaderExtension(kind: .video, uri: RtpHeaderExtensionURI.absCaptureTime, preferredId: 13),
         ])
 
-    /// Feedback nacho generates for what it receives (a subset of the above): it NACKs and asks
-    /// for key frames, but sends neither REMB nor transport-cc feedback.
-    public static let receiveFeedback: Set<RtcpFeedback> = [.nack, .pli, .fir]
+    /// Feedback nacho generates for what it receives (a subset of the above): it NACKs, asks
+    /// for key frames and sends transport-cc feedback; it never sends REMB, so it does not
+    /// offer it for what it receives.
+    public static let receiveFeedback: Set<RtcpFeedback> = [.nack, .pli, .fir, .transportCC]
 
     /// MIME types (lower case) nacho depacketizes and records to WebM: all it offers.
     public static let receivableMimeTypes: Set<String> = Set(MediaCodec.allCases.map { $0.mimeType.lowercased() })

@@ -19,13 +19,16 @@ package final class ReceiveEngine {
         let track: ConsumedTrack
         let stream: InboundStream
         let recorder: MemberRecorder?
+        /// The transport-wide sequence number's header extension id, when negotiated.
+        let transportSequenceId: UInt8?
         /// Oversize H264 parameter sets already warned about.
         var oversizeWarned = 0
 
-        init(track: ConsumedTrack, stream: InboundStream, recorder: MemberRecorder?) {
+        init(track: ConsumedTrack, stream: InboundStream, recorder: MemberRecorder?, transportSequenceId: UInt8?) {
             self.track = track
             self.stream = stream
             self.recorder = recorder
+            self.transportSequenceId = transportSequenceId
         }
     }
 
@@ -50,6 +53,9 @@ package final class ReceiveEngine {
     private var nextRepair = -Double.infinity
     /// RTCP compounds waiting to be sent, in order.
     private var outbox: [[RTCPPacket]] = []
+    /// Transport-cc feedback about everything this transport receives, for the SFU's estimate
+    /// of our downlink (which picks the simulcast layer we get).
+    private var transportFeedback: TransportFeedbackGenerator
 
     /// The repair step's period.
     package static let repairInterval = 0.02
@@ -58,6 +64,7 @@ package final class ReceiveEngine {
         self.localSSRC = localSSRC
         self.cname = cname
         self.monotonicToNTP = monotonicToNTP
+        transportFeedback = TransportFeedbackGenerator(senderSSRC: localSSRC)
     }
 
     // MARK: Consumers
@@ -75,7 +82,9 @@ package final class ReceiveEngine {
         stream.paused = paused
         let track = ConsumedTrack(consumerId: options.id, producerId: options.producerId, owner: owner, kind: options.kind,
                                   codec: options.rtpParameters.codecs.first?.mimeType ?? "?")
-        let consumer = Consumer(track: track, stream: stream, recorder: recorder)
+        let transportSequenceId = options.rtpParameters.codecs.first?.rtcpFeedback.contains(.transportCC) == true
+            ? options.rtpParameters.headerExtensionId(RtpHeaderExtensionURI.transportWideCC).flatMap { UInt8(exactly: $0) } : nil
+        let consumer = Consumer(track: track, stream: stream, recorder: recorder, transportSequenceId: transportSequenceId)
         consumers.append(consumer)
         bySSRC[configuration.ssrc] = consumer
         if let rtx = configuration.rtx { bySSRC[rtx.ssrc] = consumer }
@@ -128,6 +137,8 @@ package final class ReceiveEngine {
     }
 
     package var liveConsumers: Int { consumers.count }
+    /// Transport-cc feedback messages sent about what this transport received.
+    package var transportFeedbackSent: Int { transportFeedback.messagesSent }
     package var endedConsumers: Int { ended.count }
     /// SSRCs routed to live consumers (media and RTX).
     package var routedSSRCs: Int { bySSRC.count }
@@ -159,6 +170,10 @@ package final class ReceiveEngine {
     /// One RTP packet (media or RTX) that arrived at `now`; runs the repair step when due.
     package func receive(_ packet: RTPPacket, size: Int, now: Double) {
         if let consumer = bySSRC[packet.ssrc] {
+            if let id = consumer.transportSequenceId, let element = packet.extensionElement(id), element.count == 2,
+               let high = element.first, let low = element.last {
+                transportFeedback.received(sequence: UInt16(high) << 8 | UInt16(low), ssrc: packet.ssrc, arrival: now)
+            }
             consumer.stream.receive(packet, size: size, arrival: now) { frame in deliver(frame, of: consumer, arrival: now) }
         }
         repairIfDue(now: now)
@@ -174,10 +189,11 @@ package final class ReceiveEngine {
     }
 
     /// The repair step, when its 20 ms are up: give up old gaps, NACK what is missing, ask for
-    /// key frames.
+    /// key frames; and the transport-cc feedback when its 100 ms are up.
     package func repairIfDue(now: Double) {
         guard now >= nextRepair else { return }
         nextRepair = now + Self.repairInterval
+        for message in transportFeedback.feedback(now: now) { outbox.append([.transportCC(message)]) }
         for consumer in consumers {
             let feedback = consumer.stream.tick(now: now) { frame in deliver(frame, of: consumer, arrival: now) }
             let ssrc = consumer.stream.configuration.ssrc

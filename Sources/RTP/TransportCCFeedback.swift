@@ -22,7 +22,8 @@ public struct TransportCCFeedback: Sendable, Equatable {
     public var statuses: [Status]
     /// Receive deltas of the received packets, in microseconds.
     public var receiveDeltas: [Int32]
-    private var raw: ArraySlice<UInt8>
+    /// The packet as read or built, written back unchanged.
+    var raw: ArraySlice<UInt8>
 
     public init(parsing bytes: ArraySlice<UInt8>) throws {
         let common = try RTCPFeedbackHeader(parsing: bytes, packetType: RTCPPacketType.transportFeedback,

@@ -71,7 +71,7 @@ final class CodecNegotiationTests: XCTestCase {
         XCTAssertEqual(recv.codecs.filter(\.isRtx).map { $0.parameters["apt"] }, [.int(101), .int(103), .int(105)])
         XCTAssertEqual(recv.codecs[1].parameters, ["packetization-mode": .int(1), "profile-level-id": .string("42e01f"),
                                                    "level-asymmetry-allowed": .int(1)])
-        XCTAssertEqual(Set(recv.codecs[1].rtcpFeedback), [.nack, .pli, .fir])
+        XCTAssertEqual(Set(recv.codecs[1].rtcpFeedback), [.nack, .pli, .fir, .transportCC])
 
         // Receive and record everything; send VP8 (router has it) by default, VP9 on request, H264 never.
         XCTAssertEqual(device.receivableCodecs.map(\.mimeType), ["audio/opus", "video/H264", "video/VP9", "video/VP8"])

@@ -38,10 +38,12 @@ final class DeviceTests: XCTestCase {
         let uris = Set(recv.headerExtensions.map { "\($0.kind) \($0.uri)" })
         XCTAssertTrue(uris.contains("video \(RtpHeaderExtensionURI.mid)"))
         XCTAssertTrue(uris.contains("audio \(RtpHeaderExtensionURI.audioLevel)"))
-        XCTAssertFalse(uris.contains("video \(RtpHeaderExtensionURI.transportWideCC)"),
-                       "nacho sends no transport-cc feedback, so it must not ask for the extension")
-        // Only feedback nacho generates as a receiver is advertised.
-        XCTAssertEqual(Set(recv.codecs[1].rtcpFeedback), [.nack, .pli, .fir])
+        XCTAssertTrue(uris.contains("video \(RtpHeaderExtensionURI.transportWideCC)"),
+                      "nacho writes transport-cc feedback about the video it receives")
+        XCTAssertFalse(uris.contains("audio \(RtpHeaderExtensionURI.transportWideCC)"),
+                       "the router stamps none on audio consumers (recvonly on its side)")
+        // Only feedback nacho generates as a receiver is advertised: no REMB.
+        XCTAssertEqual(Set(recv.codecs[1].rtcpFeedback), [.nack, .pli, .fir, .transportCC])
     }
 
     func testRecvCapabilitiesEncodeLikeTheRealConsumeRequest() throws {
@@ -77,8 +79,8 @@ final class DeviceTests: XCTestCase {
         XCTAssertEqual(audio.codecs[0].channels, 2)
         XCTAssertEqual(audio.codecs[0].payloadType, 100)
         XCTAssertEqual(audio.headerExtensionId(RtpHeaderExtensionURI.audioLevel), 10)
-        XCTAssertNil(audio.headerExtensionId(RtpHeaderExtensionURI.transportWideCC),
-                     "the router lists audio transport-cc as recvonly only")
+        XCTAssertEqual(audio.headerExtensionId(RtpHeaderExtensionURI.transportWideCC), 5,
+                       "the router receives transport-wide sequence numbers on audio too (recvonly on its side), as mediasoup-client sends them")
         XCTAssertEqual(try Validation.validate(audio), audio)
     }
 

@@ -106,6 +106,42 @@ final class ReceiveEngineTests: XCTestCase {
         XCTAssertEqual(nacks.flatMap { $0 }, [2])
     }
 
+    /// Issue 16: the SFU's estimate of our downlink needs feedback: every packet carrying a
+    /// transport-wide sequence number is reported, the missing ones as lost, every 100 ms;
+    /// without the extension negotiated nothing is sent.
+    func testTransportWideSequenceNumbersAreFedBack() throws {
+        for negotiated in [true, false] {
+            let engine = ReceiveEngine(localSSRC: 9, cname: "test")
+            var options = Self.consumer(id: "a", producer: "P", ssrc: 500)
+            if negotiated {
+                options.rtpParameters.codecs[0].rtcpFeedback.append(.transportCC)
+                options.rtpParameters.headerExtensions = [RtpHeaderExtensionParameters(uri: RtpHeaderExtensionURI.transportWideCC, id: 5)]
+            }
+            engine.add(options, owner: "7", paused: false, recorder: nil, now: 0)
+            _ = drain(engine)
+            for (index, transportSequence) in [UInt16(40), 41, 43].enumerated() {
+                var packet = Self.keyFrame(ssrc: 500, sequence: UInt16(index), timestamp: UInt32(index) * 3000)
+                packet.headerExtension = RTPHeaderExtension(elements: [.init(id: 5, data: [UInt8(transportSequence >> 8), UInt8(transportSequence & 0xFF)])])
+                engine.receive(packet, size: 40, now: 1.0 + Double(index) * 0.01)
+            }
+            engine.repairIfDue(now: 1.2)
+            let feedback = drain(engine).flatMap { $0 }.compactMap { packet -> TransportCCFeedback? in
+                if case .transportCC(let feedback) = packet { return feedback }
+                return nil
+            }
+            guard negotiated else {
+                XCTAssertEqual(feedback, [])
+                continue
+            }
+            // The first packet ran a due repair step, so it was reported at once; the rest 100 ms on.
+            XCTAssertEqual(feedback.map(\.baseSequence), [40, 41])
+            XCTAssertEqual(feedback.flatMap(\.statuses), [.smallDelta, .smallDelta, .notReceived, .smallDelta])
+            XCTAssertEqual(feedback.last?.receiveDeltas.dropFirst(), [10_000][...])
+            XCTAssertEqual(feedback.map(\.senderSSRC), [9, 9])
+            XCTAssertEqual(engine.transportFeedbackSent, 2)
+        }
+    }
+
     func testPausedVideoAsksForNothingAndResumeAsksForAKeyFrame() {
         let engine = ReceiveEngine(localSSRC: 9, cname: "test")
         engine.add(Self.consumer(id: "a", producer: "P", ssrc: 500), owner: "7", paused: true, recorder: nil, now: 0)
