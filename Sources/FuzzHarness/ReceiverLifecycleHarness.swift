@@ -68,8 +68,12 @@ public enum ReceiverLifecycleHarness {
                 let marker = input.bool()
                 let payload = input.chunk()
                 let payloadType: UInt8 = input.bool() ? 102 : (ssrc & 1 == 0 ? 101 : 100)
+                // A transport-wide sequence from what the input already gives (jumps, repeats, wraps).
+                let transportSequence = sequence &+ UInt16(truncatingIfNeeded: timestamp / 300)
+                let element = RTPHeaderExtension.Element(id: 5, data: [UInt8(transportSequence >> 8), UInt8(transportSequence & 0xFF)])
                 engine.receive(RTPPacket(payloadType: payloadType, sequenceNumber: sequence, timestamp: timestamp, ssrc: ssrc,
-                                         marker: marker, payload: payload[...]), size: payload.count + 12, now: now)
+                                         marker: marker, headerExtension: RTPHeaderExtension(elements: [element]), payload: payload[...]),
+                               size: payload.count + 12, now: now)
             case 6:
                 let report = SenderReport(ssrc: ssrc(input.u8()), ntpTimestamp: UInt64(input.u32()) << 32 | 0x8000_0000,
                                           rtpTimestamp: timestamp, packetCount: 1, octetCount: 1)
@@ -84,7 +88,12 @@ public enum ReceiverLifecycleHarness {
                 require(stats.filter { !$0.ended }.count == live.count, "live tracks reported")
                 closedSinceStats = 0
             }
-            while engine.nextOutgoing() != nil {}
+            while let compound = engine.nextOutgoing() {
+                for case .transportCC(let feedback) in compound {
+                    require(feedback.statuses.count <= TransportCCFeedback.maxStatuses
+                                && feedback.receiveDeltas.count == feedback.receivedCount, "transport-cc feedback out of shape")
+                }
+            }
             require(engine.liveConsumers == live.count, "engine holds \(engine.liveConsumers) live consumers, \(live.count) are")
             require(engine.routedSSRCs <= 2 * live.count, "\(engine.routedSSRCs) SSRCs routed for \(live.count) consumers")
             require(engine.endedConsumers <= endedProducers.count,
@@ -100,13 +109,15 @@ public enum ReceiverLifecycleHarness {
     /// A consume answer as the captured router would give it (VP8 101 + RTX 102, Opus 100).
     static func answer(id: String, producer: String, ssrc: UInt32, video: Bool) -> ConsumerOptions {
         let codecs = video
-            ? [RtpCodecParameters(mimeType: "video/VP8", payloadType: 101, clockRate: 90000, rtcpFeedback: [.nack, .pli]),
+            ? [RtpCodecParameters(mimeType: "video/VP8", payloadType: 101, clockRate: 90000, rtcpFeedback: [.nack, .pli, .transportCC]),
                RtpCodecParameters(mimeType: "video/rtx", payloadType: 102, clockRate: 90000, parameters: ["apt": .int(101)])]
             : [RtpCodecParameters(mimeType: "audio/opus", payloadType: 100, clockRate: 48000, channels: 2,
                                   rtcpFeedback: [.nack])]
         let encoding = RtpEncodingParameters(ssrc: ssrc, rtx: video ? .init(ssrc: ssrc &+ 1) : nil)
+        // Video carries transport-wide sequence numbers, so the engine's transport-cc feedback runs.
+        let extensions = video ? [RtpHeaderExtensionParameters(uri: RtpHeaderExtensionURI.transportWideCC, id: 5)] : []
         return ConsumerOptions(id: id, producerId: producer, kind: video ? .video : .audio,
-                               rtpParameters: RtpParameters(codecs: codecs, encodings: [encoding]))
+                               rtpParameters: RtpParameters(codecs: codecs, headerExtensions: extensions, encodings: [encoding]))
     }
 
     /// Seeds: a producer announced, consumed, fed, closed and consumed again; pause and resume.
