@@ -94,6 +94,7 @@ public struct GoogCongestionController: Sendable {
 
     /// The producers changed: a new ceiling (a limit lifting is a reason to probe).
     public mutating func setMaxBitrate(_ bitrate: Int, now: Double) {
+        guard now.isFinite else { return }
         let maximum = min(max(bitrate, configuration.minBitrate), Self.bitrateCeiling)
         configuration.maxBitrate = maximum
         configuration.startBitrate = min(configuration.startBitrate, maximum)
@@ -106,12 +107,15 @@ public struct GoogCongestionController: Sendable {
 
     /// Every packet that carries a transport-wide sequence number, as it goes on the wire.
     public mutating func sent(_ packet: SentPacket) {
-        if packet.sendTime.isFinite { start(now: packet.sendTime) }
+        // A time that is no time says nothing about the packet: not kept.
+        guard packet.sendTime.isFinite else { return }
+        start(now: packet.sendTime)
         feedbackAdapter.sent(packet)
     }
 
     /// Transport-wide feedback (the SFU's view of our packets); a new target if it changed.
     public mutating func transportFeedback(_ feedback: TransportCCFeedback, now: Double) -> CongestionTarget? {
+        guard now.isFinite else { return nil }
         start(now: now)
         let report = feedbackAdapter.process(feedback)
         guard !report.results.isEmpty else { return nil }
@@ -146,6 +150,7 @@ public struct GoogCongestionController: Sendable {
     /// Its loss counts only while no transport-wide feedback arrives (which counts loss per
     /// packet over all streams, so the two would count the same losses twice).
     public mutating func receiverReport(fractionLost: UInt8, roundTrip: Double?, now: Double) -> CongestionTarget? {
+        guard now.isFinite else { return nil }
         start(now: now)
         if let roundTrip, roundTrip.isFinite, roundTrip >= 0, roundTrip <= 60 {
             self.roundTrip = roundTrip
@@ -161,6 +166,7 @@ public struct GoogCongestionController: Sendable {
 
     /// REMB: the receiver's estimate caps the target.
     public mutating func remb(bitrate: UInt64, now: Double) -> CongestionTarget? {
+        guard now.isFinite else { return nil }
         start(now: now)
         lossBased.setReceiverLimit(Double(min(bitrate, UInt64(Self.bitrateCeiling))), now: now)
         return updateTarget()
@@ -168,6 +174,7 @@ public struct GoogCongestionController: Sendable {
 
     /// Periodic work (call every 25 ms or so): timeouts, probing decisions. A new target if it changed.
     public mutating func process(now: Double) -> CongestionTarget? {
+        guard now.isFinite else { return nil }
         start(now: now)
         probeController.process(now: now)
         lossBased.updateEstimate(now: now)
@@ -176,6 +183,7 @@ public struct GoogCongestionController: Sendable {
 
     /// Probe clusters the pacer must send now (each once).
     public mutating func takeProbeClusters(now: Double) -> [ProbeCluster] {
+        guard now.isFinite else { return [] }
         start(now: now)
         let clusters = probeController.takeClusters()
         guard !clusters.isEmpty else { return [] }
@@ -190,7 +198,7 @@ public struct GoogCongestionController: Sendable {
 
     /// The transport is up: the first call with a time starts the initial probing.
     private mutating func start(now: Double) {
-        guard !started, now.isFinite else { return }
+        guard !started else { return }
         started = true
         probeController.start(now: now)
     }
