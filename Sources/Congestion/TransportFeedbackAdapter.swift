@@ -46,7 +46,8 @@ struct TransportFeedbackAdapter: Sendable {
     private var lastReferenceSeconds = 0.0
 
     mutating func sent(_ packet: SentPacket) {
-        guard packet.transportSequence >= 0, packet.sendTime.isFinite else { return }
+        // Sequence numbers count up from 0; one past 2^62 could overflow the unwrapping arithmetic.
+        guard packet.transportSequence >= 0, packet.transportSequence < 1 << 62, packet.sendTime.isFinite else { return }
         let entry = Entry(sequence: packet.transportSequence, sendTime: packet.sendTime,
                           size: Int32(clamping: max(0, packet.size)),
                           probeCluster: packet.probeCluster.map { Int32(clamping: max(0, $0)) } ?? -1,

@@ -80,6 +80,14 @@ final class TransportFeedbackAdapterTests: XCTestCase {
         XCTAssertEqual(gap, 0.064, accuracy: 1e-9)
     }
 
+    func testSequenceNumbersOutsideTheCounterAreNotKept() throws {
+        var adapter = TransportFeedbackAdapter()
+        adapter.sent(SentPacket(transportSequence: .max, sendTime: 0, size: 100))
+        adapter.sent(SentPacket(transportSequence: -1, sendTime: 0, size: 100))
+        XCTAssertNil(adapter.highestSentSequence)
+        XCTAssertTrue(adapter.process(try feedback(base: 0xFFFF, arrivals: [1.0, 1.01])).results.isEmpty)
+    }
+
     func testDeltasMissingFromAShortListEndTheFeedback() {
         var adapter = adapter(sending: 0...9)
         var feedback = try! TransportCCFeedback(parsing: FeedbackWriter.bytes(base: 0, arrivals: [1.0, 1.01, 1.02], feedbackCount: 0)[...])
