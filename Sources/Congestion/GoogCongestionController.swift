@@ -101,7 +101,8 @@ public struct GoogCongestionController: Sendable {
         delayBased.setMaxBitrate(Double(maximum))
         lossBased.maxBitrate = Double(maximum)
         lossBased.updateEstimate(now: now)
-        if started { probeController.setMaxBitrate(Double(maximum), now: now) }
+        // Before the start this only sets the cap of the initial probes.
+        probeController.setMaxBitrate(Double(maximum), now: now)
         _ = updateTarget()
     }
 

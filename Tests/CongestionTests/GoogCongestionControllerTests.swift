@@ -33,6 +33,12 @@ final class GoogCongestionControllerTests: XCTestCase {
         XCTAssertTrue(controller.takeProbeClusters(now: 10.01).isEmpty, "each cluster once")
     }
 
+    func testAMaximumSetBeforeTheStartCapsTheInitialProbes() {
+        var controller = GoogCongestionController(configuration: Configuration(startBitrate: 300_000, maxBitrate: 2_500_000))
+        controller.setMaxBitrate(1_000_000, now: 0)
+        XCTAssertEqual(controller.takeProbeClusters(now: 0.1).map(\.bitrate), [900_000, 1_000_000])
+    }
+
     func testRaisingTheMaximumProbesIt() {
         var controller = GoogCongestionController(configuration: Configuration(startBitrate: 300_000, maxBitrate: 600_000))
         _ = controller.takeProbeClusters(now: 0)
