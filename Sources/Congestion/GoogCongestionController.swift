@@ -71,7 +71,6 @@ public struct GoogCongestionController: Sendable {
         probeController = ProbeController(startBitrate: start, maxBitrate: maximum)
         lossBased = LossBasedBandwidthEstimation(start: start, min: minimum, max: maximum,
                                                  lossFloor: Double(configuration.lossBasedFloor))
-        lossBased.setDelayBasedLimit(start, now: 0)
         target = Self.target(bitrate: configuration.startBitrate, roundTrip: nil)
     }
 

@@ -136,7 +136,8 @@ struct LossBasedBandwidthEstimation: Sendable {
     }
 
     private mutating func updateMinHistory(now: Double) {
-        while let front = minHistory.first, now - front.time > Self.increaseInterval { minHistory.removeFirst() }
+        // 1 ms of slack so reports exactly a second apart can increase every time (libwebrtc's).
+        while let front = minHistory.first, now - front.time + 0.001 > Self.increaseInterval { minHistory.removeFirst() }
         while let back = minHistory.last, current <= back.bitrate { minHistory.removeLast() }
         minHistory.append((now, current))
     }

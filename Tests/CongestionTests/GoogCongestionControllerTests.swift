@@ -72,6 +72,28 @@ final class GoogCongestionControllerTests: XCTestCase {
         XCTAssertLessThan(controller.target.targetBitrate, 300_000)
     }
 
+    /// Without transport-wide feedback (REMB and receiver reports only, as libwebrtc without
+    /// transport-cc) the target grows at most 8 % a second while loss stays under 2 %, up to REMB.
+    func testWithoutTransportFeedbackReceiverReportsAndREMBDriveTheTarget() {
+        var controller = GoogCongestionController()
+        _ = controller.remb(bitrate: 450_000, now: 0)
+        for second in 1...20 {
+            _ = controller.receiverReport(fractionLost: 0, roundTrip: 0.05, now: Double(second))
+            _ = controller.process(now: Double(second) + 0.5)
+            if second == 5 { XCTAssertEqual(controller.target.targetBitrate, 450_000, "REMB in the start phase, then capped") }
+        }
+        XCTAssertEqual(controller.target.targetBitrate, 450_000)
+        _ = controller.remb(bitrate: 5_000_000, now: 21)
+        var previous = controller.target.targetBitrate
+        for second in 22...30 {
+            _ = controller.receiverReport(fractionLost: 0, roundTrip: 0.05, now: Double(second))
+            let now = controller.target.targetBitrate
+            XCTAssertGreaterThan(now, previous)
+            XCTAssertLessThanOrEqual(Double(now), Double(previous) * 1.08 + 1_000 + 1)
+            previous = now
+        }
+    }
+
     func testReceiverReportLossIsIgnoredWhileTransportFeedbackCountsIt() throws {
         var controller = GoogCongestionController()
         for sequence in 0..<30 {
