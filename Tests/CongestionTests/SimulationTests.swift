@@ -60,6 +60,23 @@ final class SimulationTests: XCTestCase {
         }
     }
 
+    func testFollowsALinkThatDropsToAThird() {
+        var simulation = LinkSimulation(capacity: 1_500_000, maxQueue: 0.3)
+        simulation.run(until: 15)
+        simulation.link.capacity = 500_000
+        simulation.run(until: 30)
+        print(simulation.report(from: 10, to: 30))
+        let below = simulation.targets.first { $0.time >= 15 && $0.target <= 500_000 }?.time
+        let settled = simulation.targetStatistics(from: 20, to: 30)
+        print("1.5 Mbit/s dropping to 500 kbit/s at 15 s: under the new link at \(below ?? -1) s; 20-30 s: target mean \(Int(settled.mean)) "
+              + "min \(settled.min) max \(settled.max), loss 15-17 s \(simulation.lossFraction(from: 15, to: 17)), "
+              + "17-30 s \(simulation.lossFraction(from: 17, to: 30))")
+        XCTAssertLessThanOrEqual(below ?? .infinity, 16.5, "within 1.5 s")
+        XCTAssertGreaterThanOrEqual(settled.mean, 0.70 * 500_000)
+        XCTAssertLessThanOrEqual(settled.mean, 0.95 * 500_000)
+        XCTAssertLessThan(simulation.lossFraction(from: 17, to: 30), 0.02)
+    }
+
     func testStartsBelowALinkSlowerThanTheStartBitrate() {
         var simulation = LinkSimulation(capacity: 200_000, maxQueue: 0.3)
         simulation.run(until: 15)
