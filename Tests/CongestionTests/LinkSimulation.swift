@@ -15,6 +15,9 @@ struct LinkSimulation {
         /// Bytes the link carries per packet beyond the RTP packet: IPv4 20 + UDP 8 + SRTP tag 10.
         var overheadPerPacket = 38
         var randomLoss = 0.0
+        /// Extra delay after the queue, uniform in [0, jitter) s, order kept (a radio link's).
+        var jitter = 0.0
+        var lastArrival = 0.0
         /// When the queue is empty again.
         var busyUntil = 0.0
     }
@@ -139,7 +142,10 @@ struct LinkSimulation {
             let done = start + Double((size + link.overheadPerPacket) * 8) / link.capacity
             link.busyUntil = done
             if Double(rng.next() % 1_000_000) / 1_000_000 >= link.randomLoss {
-                arrival = done + link.propagation
+                let jitter = link.jitter * Double(rng.next() % 1_000_000) / 1_000_000
+                let time = max(done + link.propagation + jitter, link.lastArrival)
+                link.lastArrival = time
+                arrival = time
             }
         }
         if arrival == nil {

@@ -60,6 +60,25 @@ final class SimulationTests: XCTestCase {
         }
     }
 
+    /// Delay jitter after the queue (order kept) is not a queue: no false over-use pulls the
+    /// target far under the link.
+    func testJitterDoesNotLookLikeCongestion() {
+        for jitter in [0.01, 0.04] {
+            for capacity in [500_000.0, 1_000_000] {
+                var simulation = LinkSimulation(capacity: capacity, maxQueue: 0.3)
+                simulation.link.jitter = jitter
+                simulation.run(until: 20)
+                let settled = simulation.targetStatistics(from: 10, to: 20)
+                let loss = simulation.lossFraction(from: 10, to: 20)
+                let name = "\(Int(capacity / 1000)) kbit/s, jitter up to \(Int(jitter * 1000)) ms"
+                print("\(name): settled at \(Int(100 * settled.mean / capacity)) % (min \(settled.min) max \(settled.max)), loss \(loss)")
+                XCTAssertGreaterThanOrEqual(settled.mean, 0.70 * capacity, name)
+                XCTAssertLessThanOrEqual(settled.mean, 0.95 * capacity, name)
+                XCTAssertLessThan(loss, 0.02, name)
+            }
+        }
+    }
+
     func testFollowsALinkThatDropsToAThird() {
         var simulation = LinkSimulation(capacity: 1_500_000, maxQueue: 0.3)
         simulation.run(until: 15)
