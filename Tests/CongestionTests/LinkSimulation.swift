@@ -3,10 +3,11 @@ import Congestion
 import RTP
 
 /// A sender with the real controller, a pacer and an encoder that follows the target, over
-/// a simulated bottleneck (a FIFO queue drained at `capacity`, tail-dropping past `maxQueue`
-/// of queuing delay, then random loss; it counts IP, UDP and SRTP overhead), and a receiver that writes transport-cc feedback
-/// every `feedbackInterval` and a receiver report every second. Time is simulated in 1 ms
-/// steps; everything is seeded, so a run repeats exactly.
+/// a simulated bottleneck (a FIFO queue drained at `capacity` counting IP, UDP and SRTP
+/// overhead, tail-dropping past `maxQueue` of queuing delay, then random loss and jitter),
+/// and a receiver that writes transport-cc feedback every `feedbackInterval` and a receiver
+/// report every second. Time is simulated in 1 ms steps; everything is seeded, so a run
+/// repeats exactly.
 struct LinkSimulation {
     struct Link {
         var capacity: Double
