@@ -52,6 +52,8 @@ let package = Package(
         // Pure RTP media logic (packetizers, depacketizers, jitter buffer, statistics, streams);
         // the codec wrappers that link libopus and libvpx live apart in Codecs.
         .target(name: "Media", dependencies: ["MediaFormat", "RTP", "Bytes"], swiftSettings: strict),
+        // Send-side congestion control without I/O: the GCC estimator, probing, the pacer.
+        .target(name: "Congestion", dependencies: ["RTP"], swiftSettings: strict),
         .target(name: "Codecs", dependencies: ["MediaFormat", "Media", "COpus", "CVPX"], swiftSettings: strict),
         .target(name: "Capture", dependencies: ["MediaFormat", "Media", "CALSA", "CV4L2", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
@@ -91,7 +93,7 @@ let package = Package(
         .target(
             name: "Participant",
             dependencies: [
-                "ORTC", "MediaFormat", "Signaling", "Transport", "Media", "Codecs", "RTP", "DTLS", "Capture", "Recording",
+                "ORTC", "MediaFormat", "Signaling", "Transport", "Media", "Congestion", "Codecs", "RTP", "DTLS", "Capture", "Recording",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -133,6 +135,7 @@ let package = Package(
         .testTarget(name: "LoadReportTests", dependencies: ["LoadReport"]),
         .testTarget(name: "LoadTestTests", dependencies: ["LoadTest", "LoadReport", "Participant", "ORTC"]),
         .testTarget(name: "CaptureTests", dependencies: ["TestSupport", "Capture", "Media"]),
+        .testTarget(name: "CongestionTests", dependencies: ["Congestion", "RTP", "Bytes"]),
         .testTarget(name: "RTPTests", dependencies: ["RTP", "Bytes"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "ORTC", "SocketIO"], resources: [.copy("Fixtures")]),
         .testTarget(
