@@ -120,7 +120,7 @@ class RateWindow:
         self._trim(at_ms)
 
     def _trim(self, at_ms):
-        while self.samples and self.samples[0][0] < at_ms - self.window:
+        while self.samples and self.samples[0][0] <= at_ms - self.window:
             self.total -= self.samples.popleft()[1]
 
     def rate(self, at_ms=None):
@@ -181,10 +181,11 @@ class TransportEstimator:
         self.sent[seq] = (at_ms, size, cluster)
         self.sent_order.append((at_ms, seq))
         self.sent_rate.add(at_ms, size)
-        while self.sent_order and (self.sent_order[0][0] < at_ms - 5000 or len(self.sent_order) > 30000):
-            _, old = self.sent_order.popleft()
+        # the last 20000 packets (well short of the 16-bit sequence wrapping) await feedback
+        while len(self.sent_order) > 20000:
+            sent_at, old = self.sent_order.popleft()
             entry = self.sent.get(old)
-            if entry is not None and entry[0] < at_ms - 5000:
+            if entry is not None and entry[0] == sent_at:
                 del self.sent[old]
 
     # -- feedback ---------------------------------------------------------------------------
@@ -238,8 +239,9 @@ class TransportEstimator:
             arrival_ms = arrival_us / 1000.0
             self.delivered.add(arrival_ms, size)
             self._group(send_ms, arrival_ms)
-        if reported:
-            self.loss_window.append((at_ms, reported, lost))
+        if not reported:
+            return                               # nothing this side sent: no news
+        self.loss_window.append((at_ms, reported, lost))
         while self.loss_window and self.loss_window[0][0] < at_ms - 1000:
             self.loss_window.popleft()
         self._update(at_ms)
