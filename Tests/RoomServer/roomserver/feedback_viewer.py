@@ -1,5 +1,5 @@
-"""A viewer that sends REMB, for the server's downlink bandwidth tests:
-`python -m roomserver.remb_viewer --edge URL ...`.
+"""A viewer that sends REMB or transport-cc feedback, for the server's downlink bandwidth tests:
+`python -m roomserver.feedback_viewer --edge URL ...`.
 
 Joins a room as a consumer over Socket.IO (PROTOCOL.md's edge sequence), connects an ICE
 (controlling, 127.0.0.1 only) + DTLS transport with aiortc's ORTC objects and consumes every
@@ -7,7 +7,10 @@ video producer with aiortc's RTCRtpReceiver, offering VP8 with nack, pli and goo
 abs-send-time extension: aiortc's receiver then estimates the incoming bandwidth itself and sends
 REMB, as a browser without transport-cc would. `--remb-cap T:BPS,...` caps the REMB it sends from
 second T on (a link that narrows, without shaping one): the value sent is the lower of aiortc's
-estimate and the cap. Prints one JSON line when consuming and one with what it received."""
+estimate and the cap. With `--transport-cc` it also offers transport-cc and the transport-wide
+sequence extension and answers with feedback written by roomserver.twcc (mediasoup's writer),
+every 100 ms, so the server's transport-cc estimator has a real peer. Prints one JSON line when
+consuming and one with what it received."""
 
 import argparse
 import asyncio
@@ -24,6 +27,7 @@ from aiortc.rtcrtpparameters import (RTCRtcpParameters, RTCRtpCodecParameters, R
 from aiortc.rtcrtpreceiver import RemoteStreamTrack
 from aiortc.rtp import RtcpPsfbPacket, pack_remb_fci, unpack_remb_fci
 
+from . import twcc
 from .simulcast_client import LoopbackConnection, request
 
 MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
@@ -38,6 +42,20 @@ def parse_caps(text):
             at, bps = part.split(":")
             steps.append((float(at), int(bps)))
     return sorted(steps)
+
+
+class FeedbackDtlsTransport(RTCDtlsTransport):
+    """aiortc's DTLS transport that also records each RTP packet's transport-wide sequence."""
+
+    feedback = None
+    ext_id = None
+
+    async def _handle_rtp_data(self, data, arrival_time_ms):
+        if self.feedback is not None:
+            seq = twcc.read_extension(data, self.ext_id)
+            if seq is not None:
+                self.feedback.packet(seq, int.from_bytes(data[8:12], "big"), int(time.monotonic() * 1000))
+        await super()._handle_rtp_data(data, arrival_time_ms)
 
 
 class CappedRembReceiver(RTCRtpReceiver):
@@ -81,7 +99,7 @@ async def run(options):
     gatherer = RTCIceGatherer()
     gatherer._connection = LoopbackConnection(ice_controlling=True)
     ice = RTCIceTransport(gatherer)
-    dtls = RTCDtlsTransport(ice, [RTCCertificate.generateCertificate()])
+    dtls = FeedbackDtlsTransport(ice, [RTCCertificate.generateCertificate()])
     await gatherer.gather()
     for c in answer["iceCandidates"]:
         if c["protocol"] == "udp":
@@ -102,17 +120,32 @@ async def run(options):
     vp8 = next(c for c in router["codecs"] if c["mimeType"].lower() == "video/vp8")
     rtx = next(c for c in router["codecs"] if c["mimeType"].lower() == "video/rtx" and c["parameters"].get("apt") == vp8["preferredPayloadType"])
     ext_ids = {(e["kind"], e["uri"]): e["preferredId"] for e in router["headerExtensions"]}
+    uris = (MID_URI, ABS_SEND_TIME_URI) + ((twcc.URI,) if options.transport_cc else ())
+    feedback_types = [{"type": "nack", "parameter": ""}, {"type": "nack", "parameter": "pli"},
+                      {"type": "goog-remb", "parameter": ""}] + \
+        ([{"type": "transport-cc", "parameter": ""}] if options.transport_cc else [])
     rtp_capabilities = {
         "codecs": [
             {"kind": "video", "mimeType": "video/VP8", "clockRate": 90000, "preferredPayloadType": vp8["preferredPayloadType"],
-             "parameters": {}, "rtcpFeedback": [{"type": "nack", "parameter": ""}, {"type": "nack", "parameter": "pli"},
-                                                {"type": "goog-remb", "parameter": ""}]},
+             "parameters": {}, "rtcpFeedback": feedback_types},
             {"kind": "video", "mimeType": "video/rtx", "clockRate": 90000, "preferredPayloadType": rtx["preferredPayloadType"],
              "parameters": {"apt": vp8["preferredPayloadType"]}, "rtcpFeedback": []},
         ],
         "headerExtensions": [{"kind": "video", "uri": uri, "preferredId": ext_ids[("video", uri)], "preferredEncrypt": False,
-                              "direction": "sendrecv"} for uri in (MID_URI, ABS_SEND_TIME_URI) if ("video", uri) in ext_ids],
+                              "direction": "sendrecv"} for uri in uris if ("video", uri) in ext_ids],
     }
+    ticker = None
+    if options.transport_cc and ("video", twcc.URI) in ext_ids:
+        def send(data):
+            asyncio.ensure_future(dtls._send_rtp(data))
+        dtls.feedback = twcc.FeedbackServer(send)
+        dtls.ext_id = ext_ids[("video", twcc.URI)]
+
+        async def tick():
+            while True:
+                await asyncio.sleep(twcc.SEND_INTERVAL)
+                dtls.feedback.tick(int(time.monotonic() * 1000))
+        ticker = asyncio.ensure_future(tick())
 
     remb_log = []
     streams = []
@@ -169,10 +202,13 @@ async def run(options):
     announcer = asyncio.ensure_future(take_announcements())
     await asyncio.sleep(max(0.0, options.duration - (time.monotonic() - start)))
     announcer.cancel()
+    if ticker is not None:
+        ticker.cancel()
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    print(json.dumps({"streams": streams, "remb": remb_log}), flush=True)
+    print(json.dumps({"streams": streams, "remb": remb_log,
+                      "transport_cc": dtls.feedback.report() if dtls.feedback is not None else None}), flush=True)
     await sio.call("exitRoom", {}, timeout=5)
     await sio.disconnect()
     await dtls.stop()
@@ -180,11 +216,13 @@ async def run(options):
 
 
 def main():
-    p = argparse.ArgumentParser(prog="remb_viewer", description=__doc__)
+    p = argparse.ArgumentParser(prog="feedback_viewer", description=__doc__)
     p.add_argument("--edge", required=True)
     p.add_argument("--room", default="42")
     p.add_argument("--member", default="9")
     p.add_argument("--duration", type=float, default=20)
+    p.add_argument("--transport-cc", action="store_true",
+                   help="offer transport-cc too and send transport-cc feedback (the server then estimates from it)")
     p.add_argument("--remb-cap", default="", metavar="T:BPS,...",
                    help="from second T on, the REMB sent is at most BPS (aiortc's own estimate below it goes as it is)")
     asyncio.run(run(p.parse_args()))
