@@ -42,6 +42,8 @@ BWE_DOWNGRADE_CONSERVATIVE_MS = 10_000
 PROBATION_SSRC = 1234
 PROBATION_PAYLOAD_TYPE = 127
 HISTORY = 120
+PADDING_INTERVAL = 0.05
+PADDING_SIZE = 255                 # padding bytes per packet (the count is one byte)
 
 
 def now_ms():
@@ -216,8 +218,7 @@ class TransportEstimator:
         self.remb_received += 1
         self.last_remb = bitrate
         if self.mode == "remb":
-            self.available = max(0, bitrate)
-            self._record("remb")
+            self._set(bitrate, "remb")      # floored at 30 kbit/s, as mediasoup floors it
 
     def on_feedback(self, feedback, at_ms=None):
         at_ms = now_ms() if at_ms is None else at_ms
@@ -515,12 +516,18 @@ class TransportBandwidth:
         self.probe_template = None      # (mid id, mid, abs-send-time id, wide-seq id)
         self.last_probe = None
         self.probe_gap = 2000.0
+        self.padding_packets = 0
+        self.padding_bytes = 0
         self.task = None
         self.closed = False
 
     def stamp(self, data, wide_id):
-        """An RTP packet about to go out with the transport's next wide sequence number
-        written in (one-byte header extension element `wide_id`), recorded as sent."""
+        """An RTP packet about to go out: with the transport's next wide sequence number written
+        in (one-byte header extension element `wide_id`) and recorded for the feedback, or
+        (no `wide_id`) only counted in the rate sent."""
+        if wide_id is None:
+            self.estimator.sent_rate.add(now_ms(), len(data))
+            return data
         seq = self.estimator.next_seq()
         data = add_extension_element(data, wide_id, struct.pack("!H", seq))
         self.estimator.on_sent(seq, len(data))
@@ -537,14 +544,51 @@ class TransportBandwidth:
 
     async def _run(self):
         try:
+            next_distribution = 0.0
             while not self.closed:
-                self.distributor.distribute()
-                await self._maybe_probe()
-                await asyncio.sleep(DISTRIBUTE_INTERVAL)
+                if time.monotonic() >= next_distribution:
+                    next_distribution = time.monotonic() + DISTRIBUTE_INTERVAL
+                    self.distributor.distribute()
+                    await self._maybe_probe()
+                await self._maybe_pad()
+                await asyncio.sleep(PADDING_INTERVAL)
         except asyncio.CancelledError:
             pass
         except Exception:
             log.exception("bandwidth task failed")
+
+    async def _maybe_pad(self):
+        """REMB mode: while the consumers want more than the estimate and what is sent stays
+        below it, padding on a simulcast consumer's RTX stream fills up to the estimate (never
+        above), as libwebrtc pads: a REMB client (aiortc drops SSRC 1234's probes) can only
+        raise its estimate from what it receives."""
+        estimator = self.estimator
+        if estimator.mode != "remb":
+            return
+        at = now_ms()
+        desired = self.distributor.desired_bitrate(at)
+        if not desired or desired <= estimator.available:
+            return
+        carrier = next((c.consumer for c in self.distributor.choices
+                        if not c.consumer.closed and c.consumer.started and c.consumer.rtx_ssrc is not None
+                        and c.consumer.rtx_payload_type is not None
+                        and c.consumer.last_out_ts is not None and c.consumer.abs_id is not None
+                        and c.consumer.counters.get("rr_fraction_lost", 0) <= 5), None)
+        if carrier is None:
+            return
+        sent = estimator.sent_rate.rate(at) or 0
+        deficit = min(estimator.available, desired) - sent
+        budget = int(deficit * PADDING_INTERVAL / 8)
+        while budget >= PADDING_SIZE:
+            data = padding_packet(carrier)
+            budget -= len(data)
+            estimator.sent_rate.add(at, len(data))
+            self.padding_packets += 1
+            self.padding_bytes += len(data)
+            try:
+                await self.dtls._send_rtp(data)
+            except Exception:
+                return
 
     async def _maybe_probe(self):
         estimator = self.estimator
@@ -599,7 +643,21 @@ class TransportBandwidth:
         out = self.estimator.report()
         out["desired_bitrate"] = self.distributor.last_desired
         out["distributions"] = self.distributor.runs
+        out["padding_packets"] = self.padding_packets
+        out["padding_bytes"] = self.padding_bytes
         return out
+
+
+def padding_packet(consumer):
+    """A padding-only packet on the consumer's RTX stream (its sequence goes on), with its MID
+    and abs-send-time: what a REMB estimator counts."""
+    ext = consumer.extension + bytes([(consumer.abs_id << 4) | 2]) + \
+        ((int((time.time() + 2208988800) * (1 << 18))) & 0xFFFFFF).to_bytes(3, "big")
+    ext += b"\x00" * (-len(ext) % 4)
+    header = struct.pack("!BBHIIHH", 0xB0, consumer.rtx_payload_type, consumer.rtx_seq, consumer.last_out_ts,
+                         consumer.rtx_ssrc, 0xBEDE, len(ext) // 4) + ext
+    consumer.rtx_seq = (consumer.rtx_seq + 1) & 0xFFFF
+    return header + b"\x00" * (PADDING_SIZE - 1) + bytes([PADDING_SIZE])
 
 
 def add_extension_element(data, element_id, value):

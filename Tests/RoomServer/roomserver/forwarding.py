@@ -140,7 +140,7 @@ class PacketConsumer:
 
     async def _send(self, data):
         bandwidth = getattr(self.dtls, "bandwidth", None)
-        if bandwidth is not None and self.wide_id is not None:
+        if bandwidth is not None:
             data = bandwidth.stamp(data, self.wide_id)
         try:
             await self.dtls._send_rtp(data)

@@ -683,7 +683,10 @@ class MediaServer:
                                     **({"target_layer": e["packet"].target_layer}
                                        if "packet" in e and e["packet"].target_layer is not None else {}))
                           for cid, e in list(self.consumers.items())},
-            "producers": {pid: {k: v for k, v in dict(e["counters"], kind=e["kind"]).items() if k != "barcodes"}
+            "producers": {pid: {k: v for k, v in dict(e["counters"], kind=e["kind"],
+                                                      **({"layer_bitrates": e["source"].rates.report()}
+                                                         if getattr(e.get("source"), "rates", None) else {})).items()
+                                if k != "barcodes"}
                           for pid, e in list(self.producers.items())},
             "replays": {pid: {"codec": r.codec, "loops": r.loops, "keyframe_requests": r.keyframe_requests,
                               "frames_played": r.frames_played,
