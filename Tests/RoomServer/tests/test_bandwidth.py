@@ -3,6 +3,7 @@ a clean link, REMB), the layer distribution, and the wide sequence written into 
 
     .venv/bin/python -m unittest discover -s Tests/RoomServer/tests"""
 
+import asyncio
 import os
 import struct
 import sys
@@ -154,6 +155,52 @@ class DistributionTests(unittest.TestCase):
         self.assertEqual(consumer.target_layer, 1)
         distributor.distribute(at_ms=1000.0 + 10_001)
         self.assertEqual(consumer.target_layer, 2)
+
+
+class FakeDtls:
+    def __init__(self):
+        self.sent = []
+
+    async def _send_rtp(self, data):
+        self.sent.append((bandwidth.now_ms(), data))
+
+
+class ProbeTests(unittest.TestCase):
+    def run_probe(self, capacity):
+        """A 2 Mbit/s probe cluster through a link of `capacity` bit/s (a queue: each packet
+        leaves when the one before is through); the feedback goes back to the estimator."""
+        dtls = FakeDtls()
+        link = bandwidth.TransportBandwidth(dtls, "transport-cc", lambda: None)
+        link.probe_template = (1, b"probator", 4, 5)
+        link.estimator.available = 300_000
+        asyncio.run(link.probe(2_000_000))
+        self.assertGreaterEqual(len(dtls.sent), 5)
+        out = []
+        server = twcc.FeedbackServer(out.append)
+        free = 0.0
+        first_send = dtls.sent[0][0]
+        for index, (sent_ms, data) in enumerate(dtls.sent):
+            self.assertEqual(struct.unpack_from("!I", data, 8)[0], 1234)
+            self.assertEqual(data[1] & 0x7F, 127)
+            free = max(sent_ms - first_send + 10, free + len(data) * 8000.0 / capacity)
+            if index == 0:
+                server.packet(twcc.read_extension(data, 5) - 1, 1234, 990)     # a pre-base before it
+            server.packet(twcc.read_extension(data, 5), 1234, 1000 + int(free))
+        server.tick(2000)
+        for data in out:
+            link.estimator.on_rtcp(data)
+        return link.estimator
+
+    def test_a_probe_through_a_wider_link_raises_the_estimate_to_what_passed(self):
+        estimator = self.run_probe(1_000_000)
+        result = estimator.probe_results[-1]["result"]
+        self.assertAlmostEqual(result, 1_000_000, delta=200_000)
+        self.assertEqual(estimator.available, result)
+
+    def test_a_probe_that_passes_less_than_the_estimate_leaves_it(self):
+        estimator = self.run_probe(200_000)
+        self.assertLess(estimator.probe_results[-1]["result"], 300_000)
+        self.assertEqual(estimator.available, 300_000)
 
 
 class ExtensionTests(unittest.TestCase):
