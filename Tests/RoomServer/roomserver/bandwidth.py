@@ -320,6 +320,8 @@ class TransportEstimator:
         self._record(why)
 
     def _record(self, why):
+        if self.history and self.history[-1]["bps"] == self.available and self.history[-1]["why"] == why:
+            return                                   # the same again: no change to record
         self.history.append({"t": round((now_ms() - self.started) / 1000.0, 2), "bps": self.available, "why": why})
 
     # -- probing ----------------------------------------------------------------------------

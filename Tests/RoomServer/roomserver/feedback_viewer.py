@@ -22,8 +22,9 @@ import time
 import socketio
 from aiortc import (RTCCertificate, RTCDtlsFingerprint, RTCDtlsParameters, RTCDtlsTransport, RTCIceCandidate,
                     RTCIceGatherer, RTCIceParameters, RTCIceTransport, RTCRtpReceiver)
-from aiortc.rtcrtpparameters import (RTCRtcpParameters, RTCRtpCodecParameters, RTCRtpDecodingParameters,
-                                     RTCRtpHeaderExtensionParameters, RTCRtpReceiveParameters, RTCRtpRtxParameters)
+from aiortc.rtcrtpparameters import (RTCRtcpFeedback, RTCRtcpParameters, RTCRtpCodecParameters,
+                                     RTCRtpDecodingParameters, RTCRtpHeaderExtensionParameters, RTCRtpReceiveParameters,
+                                     RTCRtpRtxParameters)
 from aiortc.rtcrtpreceiver import RemoteStreamTrack
 from aiortc.rtp import RtcpPsfbPacket, pack_remb_fci, unpack_remb_fci
 
@@ -164,7 +165,6 @@ async def run(options):
         codecs = [RTCRtpCodecParameters(mimeType=c["mimeType"], clockRate=c["clockRate"], payloadType=c["payloadType"],
                                         parameters=dict(c.get("parameters", {})), rtcpFeedback=[])
                   for c in rtp["codecs"]]
-        from aiortc.rtcrtpparameters import RTCRtcpFeedback
         codecs[0].rtcpFeedback = [RTCRtcpFeedback(type=fb["type"], parameter=fb.get("parameter") or None)
                                   for fb in rtp["codecs"][0].get("rtcpFeedback", [])]
         await receiver.receive(RTCRtpReceiveParameters(

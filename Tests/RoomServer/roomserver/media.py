@@ -476,11 +476,10 @@ class MediaServer:
             entry["source"].remove(packet)
             self.ticker.discard(packet)
             transport = self.transports.get(consumer.transport_id)
-            if transport is not None and transport.dtls.bandwidth is not None:
-                transport.dtls.bandwidth.distributor.remove(packet)
-            transport = self.transports.get(consumer.transport_id)
             if transport is not None:
                 transport.dtls._rtp_router.unregister_sender(packet)
+                if transport.dtls.bandwidth is not None:
+                    transport.dtls.bandwidth.distributor.remove(packet)
         elif entry["started"]:
             await self.collect_entry_stats(entry)
             await entry["sender"].stop()
