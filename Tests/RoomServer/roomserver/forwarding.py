@@ -23,6 +23,9 @@ ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 # Forwarded untouched, as mediasoup does (only its id is the consumer's): the capture time
 # the producer stamped, from which receivers measure end-to-end delay.
 ABS_CAPTURE_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time"
+# Stamped at send time with the transport's own counter when the transport estimates bandwidth
+# (bandwidth.py), as mediasoup does.
+WIDE_SEQ_URI = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 HISTORY = 1024
 NTP_EPOCH = 2208988800
 
@@ -53,6 +56,7 @@ class PacketConsumer:
         mid = params.get("mid")
         self.abs_id = ext.get(ABS_SEND_TIME_URI)
         self.capture_id = ext.get(ABS_CAPTURE_TIME_URI)
+        self.wide_id = ext.get(WIDE_SEQ_URI)
         if MID_URI in ext and mid is not None:
             m = str(mid).encode()
             self.extension += bytes([(ext[MID_URI] << 4) | (len(m) - 1)]) + m
@@ -88,7 +92,7 @@ class PacketConsumer:
 
     def forward(self, layer, seq, ts, marker, payload, keyframe, frame_start, capture_time=None):
         """A source packet (layer, its seq/ts); returns the coroutine that sends it, or None."""
-        if not self.started or self.paused or self.closed:
+        if not self.started or self.paused or self.closed or self.target_layer == -1:
             return None
         if self.layer != layer:
             # start, or switch to the target layer, at a key frame only
@@ -123,7 +127,21 @@ class PacketConsumer:
             self.counters["frames_sent"] += 1
         return self._send(data)
 
+    def set_target_layer(self, layer):
+        """The simulcast layer this consumer should move to (at its next key frame, asked for
+        with a PLI); -1: none (nothing is forwarded; a later layer starts at a key frame)."""
+        if layer == self.target_layer:
+            return
+        self.target_layer = layer
+        if layer == -1:
+            self.layer = None
+        elif self.source is not None:
+            self.source.request_keyframe(layer)
+
     async def _send(self, data):
+        bandwidth = getattr(self.dtls, "bandwidth", None)
+        if bandwidth is not None:
+            data = bandwidth.stamp(data, self.wide_id)
         try:
             await self.dtls._send_rtp(data)
         except ConnectionError:

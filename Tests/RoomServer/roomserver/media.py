@@ -27,7 +27,7 @@ from aiortc.rtcrtpparameters import (RTCRtcpParameters, RTCRtpCodecParameters, R
 from aiortc.rtp import RtcpPsfbPacket, RtcpRrPacket, RtcpRtpfbPacket, RtcpSrPacket
 from cryptography.hazmat.primitives import hashes
 
-from . import forwarding, replay, rtp_util, synthetic
+from . import bandwidth, forwarding, replay, rtp_util, synthetic
 from .lite_ice import LiteConnection
 from .lossy_relay import LossyRelay
 from .tcp_relay import TcpRelay, dead_udp_port
@@ -85,8 +85,24 @@ class TapDtlsTransport(RTCDtlsTransport):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.taps = {}
+        self.rtp_observer = None    # every decrypted RTP packet (transport-cc feedback to producers)
+        self.rtcp_observer = None   # every decrypted RTCP compound (the consumers' feedback, REMB)
+        self.bandwidth = None       # bandwidth.TransportBandwidth of a consumer transport
+
+    async def _handle_rtcp_data(self, data):
+        if self.rtcp_observer is not None:
+            try:
+                self.rtcp_observer(data)
+            except Exception:
+                log.exception("observing RTCP failed")
+        await super()._handle_rtcp_data(data)
 
     async def _handle_rtp_data(self, data, arrival_time_ms):
+        if self.rtp_observer is not None:
+            try:
+                self.rtp_observer(data)
+            except Exception:
+                log.exception("observing RTP failed")
         if len(data) >= 12:
             tap = self.taps.get(int.from_bytes(data[8:12], "big"))
             if tap is not None:
@@ -114,6 +130,7 @@ class ServerTransport:
         self.connected = asyncio.Event()
         self.tasks = []
         self.state = {"ice": "new", "dtls": "new", "checks": 0}
+        self.feedback = None        # bandwidth.ProducerFeedback once a producer asks for transport-cc
 
     async def start(self):
         await self.gatherer.gather()
@@ -182,9 +199,17 @@ class ServerTransport:
             self.state["relay_dropped"] = self.lossy.dropped
             self.state["relay_forwarded"] = self.lossy.forwarded
             self.state["relay_reordered"] = self.lossy.reordered
+        if self.feedback is not None:
+            self.state["transport_cc"] = self.feedback.report()
+        if self.dtls.bandwidth is not None:
+            self.state["bandwidth"] = self.dtls.bandwidth.report()
         return dict(self.state)
 
     async def close(self):
+        if self.feedback is not None:
+            self.feedback.stop()
+        if self.dtls.bandwidth is not None:
+            self.dtls.bandwidth.stop()
         self.tcp.close()
         if self.lossy is not None:
             self.lossy.close()
@@ -285,6 +310,9 @@ class MediaServer:
         self.gates = {}       # producer id -> asyncio.Event, set while the (virtual) producer is not paused
         self.replays = {}     # virtual producer id -> ReplaySource
         self.ticker = forwarding.RtcpTicker()
+        # a fixed simulcast layer (--simulcast-layer, POST /simulcast-layer) overrides the
+        # bandwidth-driven choice
+        self.fixed_layer = options.simulcast_layer
 
     def prepare_replay(self, producers):
         """Makes (or loads from the cache) the loops the replaying virtual members need."""
@@ -377,7 +405,7 @@ class MediaServer:
         counters = new_consumer_counters()
         layer = None
         if producer.layers > 1:
-            layer = self.options.simulcast_layer if self.options.simulcast_layer is not None else producer.layers - 1
+            layer = self.fixed_layer if self.fixed_layer is not None else producer.layers - 1
             layer = max(0, min(producer.layers - 1, layer))
         packet = forwarding.PacketConsumer(transport.dtls, consumer.rtp_parameters, producer.kind, source.clock_rate,
                                            counters, layer=layer)
@@ -388,16 +416,43 @@ class MediaServer:
         entry = {"packet": packet, "counters": counters, "kind": producer.kind, "producer_id": producer.id,
                  "started": False, "source": source, "mode": "replay" if producer.virtual else "forward"}
         self.consumers[consumer.id] = entry
+        choice = self.bandwidth_for(transport, consumer.rtp_parameters, packet, source, layer)
 
         async def start_when_connected():
             await transport.connected.wait()
+            if choice is not None:
+                transport.dtls.bandwidth.start()
+                transport.dtls.bandwidth.distributor.distribute()
             packet.started = True
             entry["started"] = True
             source.add(packet)
             self.ticker.add(packet)
         entry["task"] = asyncio.ensure_future(start_when_connected())
 
+    def bandwidth_for(self, transport, params, packet, source, layer):
+        """The transport's estimator (made by its first consumer that negotiates transport-cc
+        or REMB, as mediasoup makes its TransportCongestionControlClient); a simulcast consumer
+        joins its distribution. Returns the consumer's place in it, or None."""
+        dtls = transport.dtls
+        mode = bandwidth.consumer_mode(params)
+        if dtls.bandwidth is None and mode is not None:
+            dtls.bandwidth = bandwidth.TransportBandwidth(dtls, mode, lambda: self.fixed_layer)
+            dtls.rtcp_observer = dtls.bandwidth.estimator.on_rtcp
+        bwe = dtls.bandwidth
+        if bwe is None:
+            return None
+        ext = {e["uri"]: e["id"] for e in params.get("headerExtensions", [])}
+        if bwe.probe_template is None and packet.wide_id is not None and packet.kind == "video":
+            bwe.probe_template = (ext.get(forwarding.MID_URI), b"probator", ext.get(forwarding.ABS_SEND_TIME_URI), packet.wide_id)
+        rates = getattr(source, "rates", None)
+        if layer is None or rates is None:
+            return None
+        choice = bandwidth.SimulcastChoice(packet, rates, len(rates.windows))
+        bwe.distributor.add(choice)
+        return choice
+
     def set_simulcast_layer(self, layer):
+        self.fixed_layer = layer
         changed = 0
         for entry in list(self.consumers.values()):
             packet = entry.get("packet")
@@ -423,6 +478,8 @@ class MediaServer:
             transport = self.transports.get(consumer.transport_id)
             if transport is not None:
                 transport.dtls._rtp_router.unregister_sender(packet)
+                if transport.dtls.bandwidth is not None:
+                    transport.dtls.bandwidth.distributor.remove(packet)
         elif entry["started"]:
             await self.collect_entry_stats(entry)
             await entry["sender"].stop()
@@ -461,6 +518,7 @@ class MediaServer:
             source = forwarding.Source(producer.kind, name, media_codec["clockRate"])
             source.keyframe_requester = send_pli
             source.layer_ssrcs = [e.get("ssrc") for e in encodings]
+            source.rates = bandwidth.LayerRates(len(encodings))
             if packet_level:
                 entry["source"] = source
         layers = []
@@ -475,6 +533,11 @@ class MediaServer:
                 counters["layers"].append(layer_counters)
                 layers.append(LayerDecoder(name, encoding.get("ssrc"), layer_counters))
         rtx_types = {c["payloadType"] for c in params["codecs"] if c["mimeType"].lower().endswith("/rtx")}
+        feedback_id = bandwidth.producer_uses_feedback(params)
+        if feedback_id is not None and transport.feedback is None:
+            # as mediasoup: the first producer with transport-cc makes the transport send feedback
+            transport.feedback = bandwidth.ProducerFeedback(transport.dtls, feedback_id, transport.connected)
+            transport.dtls.rtp_observer = transport.feedback.observe
         capture_id = next((e["id"] for e in params.get("headerExtensions", []) if e.get("uri") == forwarding.ABS_CAPTURE_TIME_URI), None)
 
         def make_tap(layer, rtx):
@@ -485,6 +548,8 @@ class MediaServer:
                     return (), decode_here
                 if offset >= end:
                     return (), True   # padding only (probing)
+                if source is not None and not rtx:
+                    source.rates.add(layer, len(data))
                 payload = data[offset:end]
                 if rtx:
                     if payload_type not in rtx_types or len(payload) < 3:
@@ -613,9 +678,14 @@ class MediaServer:
     def report(self):
         return {
             "transports": {tid: t.report() for tid, t in list(self.transports.items())},
-            "consumers": {cid: dict(e["counters"], kind=e["kind"], producer_id=e["producer_id"], mode=e.get("mode"))
+            "consumers": {cid: dict(e["counters"], kind=e["kind"], producer_id=e["producer_id"], mode=e.get("mode"),
+                                    **({"target_layer": e["packet"].target_layer}
+                                       if "packet" in e and e["packet"].target_layer is not None else {}))
                           for cid, e in list(self.consumers.items())},
-            "producers": {pid: {k: v for k, v in dict(e["counters"], kind=e["kind"]).items() if k != "barcodes"}
+            "producers": {pid: {k: v for k, v in dict(e["counters"], kind=e["kind"],
+                                                      **({"layer_bitrates": e["source"].rates.report()}
+                                                         if getattr(e.get("source"), "rates", None) else {})).items()
+                                if k != "barcodes"}
                           for pid, e in list(self.producers.items())},
             "replays": {pid: {"codec": r.codec, "loops": r.loops, "keyframe_requests": r.keyframe_requests,
                               "frames_played": r.frames_played,

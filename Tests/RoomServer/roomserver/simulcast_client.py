@@ -76,7 +76,8 @@ async def run(options):
     for index, scale in enumerate((4, 2, 1)):
         ssrc = random.randint(1, 2**32 - 1)
         layers.append({"ssrc": ssrc, "rtx": ssrc ^ 0x5A5A, "scale": scale, "seq": random.randint(0, 0xFFFF),
-                       "loop": replay.load("vp8", width // scale, height // scale, options.fps, options.seconds),
+                       "loop": replay.load("vp8", width // scale, height // scale, options.fps, options.seconds,
+                                           options.content),
                        "packets": 0, "frames": 0})
     video_params = {
         "mid": "1",
@@ -173,6 +174,8 @@ def main():
     p.add_argument("--fps", type=int, default=15)
     p.add_argument("--seconds", type=int, default=30, help="loop length")
     p.add_argument("--no-audio", action="store_true")
+    p.add_argument("--content", default="pattern", choices=["pattern", "testsrc2"],
+                   help="the barcoded pattern (a few tens of kbit/s) or ffmpeg's busier testsrc2 (hundreds)")
     options = p.parse_args()
     asyncio.run(run(options))
 
