@@ -156,7 +156,7 @@ let package = Package(
         .target(
             name: "FuzzHarness",
             dependencies: ["Bytes", "RTP", "ICE", "DTLS", "Media", "MediaFormat", "ORTC", "SocketIO", "Signaling", "Transport", "Participant", "Recording",
-                           "Capture", "LoadReport", .product(name: "Logging", package: "swift-log")],
+                           "Capture", "LoadReport", "Congestion", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .executableTarget(name: "NachoFuzz", dependencies: ["FuzzHarness"], swiftSettings: strict),
