@@ -87,6 +87,8 @@ package final class SendEngine {
     static let layerMinimumShare = 0.2
     static let layerTargetShare = 0.6
     static let minimumVideoBitrate = 30_000
+    /// The pacing rate as a multiple of the target (libwebrtc's pacing factor).
+    static let pacingFactor = 2.5
 
     private let cname: String
     private var producers: [Producer] = []
@@ -140,8 +142,14 @@ package final class SendEngine {
             producer.streamIndices.append(streams.count)
             streams.append((index, stream))
         }
-        let ceiling = producers.reduce(0) { $0 &+ $1.maxBitrate }
-        controller.setMaxBitrate(max(ceiling, 0), now: now)
+        let ceiling = max(producers.reduce(0) { $0 &+ $1.maxBitrate }, 0)
+        controller.setMaxBitrate(ceiling, now: now)
+        if target == nil {
+            // Until the controller gives a target the encoders run at their configured rates:
+            // the pacer carries them as it would a target of their sum, not at the start rate.
+            let pacing = max(controller.target.pacingRate, Int(min(Double(ceiling) * Self.pacingFactor, 1e12)))
+            pacer.setRates(pacing: pacing, padding: 0)
+        }
         return index
     }
 
