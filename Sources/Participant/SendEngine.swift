@@ -103,6 +103,8 @@ package final class SendEngine {
     /// bitrates until then).
     private(set) var target: CongestionTarget?
     private var lastProcess = -Double.infinity
+    /// Sees every packet reported to the controller (tests: the controller keeps its own).
+    var sentPacketTap: ((SentPacket) -> Void)?
     /// How a producer's bitrate splits over its simulcast layers (tests give their own).
     private let allocateLayers: @Sendable (Int, [SimulcastAllocation.Layer]) -> [Int?]
 
@@ -265,6 +267,11 @@ package final class SendEngine {
         return count
     }
 
+    /// Probe clusters to send besides the controller's (tests: the controller decides its own).
+    func probe(_ clusters: [ProbeCluster]) {
+        pacer.addProbeClusters(clusters)
+    }
+
     /// When `drain` has something to send; nil when nothing is queued (no timer needed).
     package func nextSendTime(now: Double) -> Double? {
         pacer.nextSendTime(now: now)
@@ -274,8 +281,10 @@ package final class SendEngine {
     /// the controller.
     private func reportSent(size: Int, wire: UInt16, now: Double, probeCluster: Int?, isRetransmission: Bool) {
         guard wire != UInt16(truncatingIfNeeded: transportSequence) else { return }
-        controller.sent(SentPacket(transportSequence: transportSequence, sendTime: now, size: size, probeCluster: probeCluster,
-                                   isRetransmission: isRetransmission))
+        let packet = SentPacket(transportSequence: transportSequence, sendTime: now, size: size, probeCluster: probeCluster,
+                                isRetransmission: isRetransmission)
+        controller.sent(packet)
+        sentPacketTap?(packet)
         transportSequence += 1
     }
 

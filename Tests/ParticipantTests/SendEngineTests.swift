@@ -263,4 +263,35 @@ final class SendEngineTests: XCTestCase {
         XCTAssertEqual(stats.retransmissions, resentBytes > 0 ? stats.retransmissions : 0)
         print("NACK storm: \(resentBytes) bytes resent in 2 s (allowed \(Int(allowed))), \(stats.retransmissions) resent, \(stats.retransmissionsDropped) dropped")
     }
+
+    /// Every packet that takes a transport-wide number is reported with it, its size and send
+    /// time; a probe cluster goes out as RTX padding on the RTX SSRC when nothing is queued,
+    /// its packets marked with the cluster; retransmissions marked as such.
+    func testSentPacketsAreReportedAndProbesGoAsRTXPadding() throws {
+        let engine = SendEngine(cname: "c")
+        var video = Self.video(ssrcs: [1000])
+        video.headerExtensions = [RtpHeaderExtensionParameters(uri: RtpHeaderExtensionURI.transportWideCC, id: 3)]
+        let producer = try XCTUnwrap(engine.add(producerId: "v", kind: .video, parameters: video, layers: 1, maxBitrate: 500_000))
+        var reported: [SentPacket] = []
+        engine.sentPacketTap = { reported.append($0) }
+        let media = sendAll(engine, .init(payload: Self.keyFrame, captureTime: 1, isKeyFrame: true), producer: producer, now: 1)
+        XCTAssertEqual(reported.map(\.transportSequence), [0, 1, 2])
+        XCTAssertTrue(reported.allSatisfy { $0.probeCluster == nil && !$0.isRetransmission && $0.size > 1000 })
+        engine.probe([ProbeCluster(id: 4, bitrate: 1_000_000, minPackets: 5, minBytes: 2000)])
+        let probes = drainAll(engine, from: 2)
+        XCTAssertGreaterThanOrEqual(probes.count, 5)
+        XCTAssertTrue(probes.allSatisfy { $0.packet.ssrc == 1100 }, "on the RTX SSRC")
+        let probeReports = reported.dropFirst(3)
+        XCTAssertEqual(probeReports.count, probes.count)
+        XCTAssertTrue(probeReports.allSatisfy { $0.probeCluster == 4 && !$0.isRetransmission })
+        XCTAssertGreaterThanOrEqual(probeReports.reduce(0) { $0 + $1.size }, 2000)
+        XCTAssertEqual(engine.sent()[producer].retransmissions, 0, "probe padding is not a repair")
+        // At the cluster's rate: the bytes before the last packet took their time at 1 Mbit/s.
+        let span = probes.last!.time - probes.first!.time
+        let before = probeReports.dropLast().reduce(0) { $0 + $1.size }
+        XCTAssertEqual(span, Double(before) * 8 / 1_000_000, accuracy: 0.003)
+        _ = engine.receive([.nack(GenericNACK(senderSSRC: 9, mediaSSRC: 1000, lost: [media[0].sequenceNumber]))], now: 3, ntp: 0) { _ in }
+        XCTAssertEqual(reported.last?.isRetransmission, true)
+        XCTAssertEqual(reported.last?.transportSequence, Int64(reported.count - 1))
+    }
 }
