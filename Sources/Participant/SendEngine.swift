@@ -148,9 +148,11 @@ package final class SendEngine {
         controller.setMaxBitrate(ceiling, now: now)
         if target == nil {
             // Until the controller gives a target the encoders run at their configured rates:
-            // the pacer carries them as it would a target of their sum, not at the start rate.
+            // the pacer and the retransmission budget treat their sum as the target, not the
+            // start rate.
             let pacing = max(controller.target.pacingRate, Int(min(Double(ceiling) * Self.pacingFactor, 1e12)))
             pacer.setRates(pacing: pacing, padding: 0)
+            retransmissionBudget.setTarget(max(controller.target.targetBitrate, ceiling), now: now)
         }
         return index
     }

@@ -294,4 +294,17 @@ final class SendEngineTests: XCTestCase {
         XCTAssertEqual(reported.last?.isRetransmission, true)
         XCTAssertEqual(reported.last?.transportSequence, Int64(reported.count - 1))
     }
+
+    /// Before the controller gives a target the encoders run at their configured bitrates, so
+    /// the pacer carries those (2.5 × their sum), not the controller's start rate: a 3 kB key
+    /// frame of a 4 Mbit/s camera leaves in one burst (at 2.5 × 300 kbit/s it would take 24 ms).
+    func testBeforeATargetThePacerCarriesTheConfiguredBitrates() throws {
+        let engine = SendEngine(cname: "c")
+        let producer = try XCTUnwrap(engine.add(producerId: "p", kind: .video, parameters: Self.video(ssrcs: [1000]), layers: 1,
+                                                maxBitrate: 4_000_000))
+        engine.send(.init(payload: Self.keyFrame, captureTime: 1, isKeyFrame: true), producer: producer, now: 1)
+        let out = drainAll(engine, from: 1)
+        XCTAssertEqual(out.count, 3)
+        XCTAssertTrue(out.allSatisfy { $0.time == 1 }, "\(out.map(\.time))")
+    }
 }
