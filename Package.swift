@@ -17,8 +17,8 @@ let package = Package(
     products: [
         .executable(name: "nacho", targets: ["nacho"]),
         // For the benchmarks in Benchmarks/ (their own package, so this one never builds the
-        // benchmark framework): the packet path's layers, and libsrtp for the raw floor.
-        .library(name: "NachoMediaPath", targets: ["Bytes", "RTP", "DTLS", "SRTP", "Media", "Codecs"]),
+        // benchmark framework): the packet path's layers (the pacer's included), and libsrtp for the raw floor.
+        .library(name: "NachoMediaPath", targets: ["Bytes", "RTP", "DTLS", "SRTP", "Media", "Codecs", "Congestion"]),
         .library(name: "CSRTP", targets: ["CSRTP"]),
         // Test camera for LD_PRELOAD (Tests/IntegrationTests): stands in for libv4l2.
         .library(name: "FakeV4L2", type: .dynamic, targets: ["FakeV4L2"]),
@@ -128,7 +128,8 @@ let package = Package(
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", "SRTP", "Bytes"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "ICE", "DTLS", "SRTP", "RTP"]),
         .testTarget(name: "FuzzTests", dependencies: ["TestSupport", "FuzzHarness"]),
-        .testTarget(name: "ParticipantTests", dependencies: ["Participant", "Signaling", "ORTC", "RTP", "Bytes", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "ParticipantTests", dependencies: ["Participant", "Signaling", "ORTC", "RTP", "Bytes", "Congestion", "Capture", "Codecs",
+                                                             .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "MediaTests", dependencies: ["TestSupport", "Media", "MediaFormat", "RTP", "Bytes"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "Media", "CVPX"]),
         .testTarget(name: "RecordingTests", dependencies: ["TestSupport", "Recording"]),
@@ -156,7 +157,7 @@ let package = Package(
         .target(
             name: "FuzzHarness",
             dependencies: ["Bytes", "RTP", "ICE", "DTLS", "Media", "MediaFormat", "ORTC", "SocketIO", "Signaling", "Transport", "Participant", "Recording",
-                           "Capture", "LoadReport", .product(name: "Logging", package: "swift-log")],
+                           "Capture", "LoadReport", "Congestion", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .executableTarget(name: "NachoFuzz", dependencies: ["FuzzHarness"], swiftSettings: strict),

@@ -1,16 +1,18 @@
+import Congestion
 import Media
 import Participant
 import RTP
 
 /// One RTCP compound datagram into what both halves of a participant do with it: sender
 /// reports into `ReceptionStatistics` and the receiver report built from them, NACKs into
-/// `OutboundStream.retransmit` (with and without RTX), REMB and transport-cc feedback
-/// into the numbers the bitrate adaptation reads, and the serializers of every packet.
+/// `OutboundStream.retransmit` (with and without RTX), report blocks, REMB and transport-cc
+/// feedback into the send side's congestion controller, and the serializers of every packet.
 ///
 /// Input: the datagram, as received. Invariants: what parses serializes to a compound that
 /// parses again into as many packets; NACK lists pack and unpack to the same sequence
 /// numbers; a retransmission is an RTP packet that parses, RTX carrying the original
-/// sequence number first; REMB re-encodes to the same bitrate; loss ratios stay in 0...1.
+/// sequence number first; REMB re-encodes to the same bitrate; loss ratios stay in 0...1; a
+/// target the controller gives stays within its configured maximum.
 public enum RTCPHarness {
     public static func run(_ data: [UInt8]) {
         guard let packets = try? RTCPPacket.parseCompound(data[...]) else { return }
@@ -31,8 +33,8 @@ public enum RTCPHarness {
             case .receiverReport(let report):
                 readReports(report.reports)
                 var controller = Self.controller
-                for change in controller.reports(report.reports) {
-                    require((16_000...2_000_000).contains(change.bitrate), "a receiver report gives a target of \(change.bitrate)")
+                for block in report.reports {
+                    check(controller.receiverReport(fractionLost: block.fractionLost, roundTrip: 0.05, now: arrival), "a receiver report")
                 }
             case .nack(let nack):
                 retransmit(nack)
@@ -44,15 +46,11 @@ public enum RTCPHarness {
                 require(decoded.bitrate == remb.bitrate && decoded.ssrcs == remb.ssrcs, "REMB \(remb.bitrate) reads back as \(decoded.bitrate)")
                 // What the send side makes of it: targets stay within their bounds.
                 var controller = Self.controller
-                for change in controller.remb(bitrate: remb.bitrate, ssrcs: remb.ssrcs) {
-                    require((16_000...2_000_000).contains(change.bitrate), "REMB \(remb.bitrate) gives a target of \(change.bitrate)")
-                }
+                check(controller.remb(bitrate: remb.bitrate, now: arrival), "REMB \(remb.bitrate)")
             case .transportCC(let feedback):
                 var controller = Self.controller
-                for change in controller.transportFeedback(feedback) {
-                    require((16_000...2_000_000).contains(change.bitrate), "transport-cc gives a target of \(change.bitrate)")
-                }
-                // The loss ratio `MediaSender` adapts to.
+                check(controller.transportFeedback(feedback, now: arrival), "transport-cc")
+                // The share of packets lost the feedback reports.
                 let loss = feedback.statuses.isEmpty ? 0 : Double(feedback.statuses.count - feedback.receivedCount) / Double(feedback.statuses.count)
                 require((0...1).contains(loss), "transport-cc loss \(loss)")
                 require(feedback.receiveDeltas.count == feedback.receivedCount, "transport-cc deltas do not match received packets")
@@ -75,13 +73,23 @@ public enum RTCPHarness {
         require(read.reports == [report], "receiver report block does not read back")
     }
 
-    /// A video stream the media SSRCs of the seeds name, and an audio one.
-    static let controller: BitrateController = {
-        var controller = BitrateController()
-        controller.add(ssrc: 0x2222_2222, kind: .video, maxBitrate: 2_000_000)
-        controller.add(ssrc: 0x1111_1111, kind: .audio, maxBitrate: 64_000)
+    /// A controller that has sent the packets of transport-wide sequence 0-199 (what the
+    /// seeds' feedback covers), 1 ms apart, made once; each run feeds a copy.
+    static let controller: GoogCongestionController = {
+        var controller = GoogCongestionController(configuration: .init(startBitrate: 300_000, minBitrate: 30_000, maxBitrate: 2_000_000))
+        for sequence in 0..<200 {
+            controller.sent(SentPacket(transportSequence: Int64(sequence), sendTime: 0.8 + Double(sequence) / 1000, size: 1100))
+        }
         return controller
     }()
+
+    /// A new target, if any, is a bitrate the configuration allows (at most its maximum; a
+    /// REMB may cap it below the minimum) and a pacing rate that is one.
+    private static func check(_ target: CongestionTarget?, _ what: @autoclosure () -> String) {
+        guard let target else { return }
+        require((0...2_000_000).contains(target.targetBitrate), "\(what()) gives a target of \(target.targetBitrate)")
+        require(target.pacingRate >= 0, "\(what()) gives a pacing rate of \(target.pacingRate)")
+    }
 
     private static func readReports(_ reports: [ReceptionReport]) {
         for report in reports {

@@ -101,5 +101,9 @@ extension TrackFigures {
         check.measure(&freezeMs, "freeze_ms", FigureBounds.milliseconds)
         check.measure(&delayMsP50, "delay_ms_p50", FigureBounds.signedMilliseconds)
         check.measure(&delayMsP95, "delay_ms_p95", FigureBounds.signedMilliseconds)
+        check.measure(&targetBitrate, "target_bitrate", FigureBounds.bitrate)
+        check.measure(&pacerDelayMs, "pacer_delay_ms", FigureBounds.milliseconds)
+        check.count(&retransmissionsDropped, "retransmissions_dropped")
+        check.count(&layersPaused, "layers_paused")
     }
 }

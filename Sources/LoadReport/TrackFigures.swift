@@ -41,12 +41,22 @@ public struct TrackFigures: Codable, Sendable, Equatable {
     @NullWhenNil public var freezeMs: Double?
     @NullWhenNil public var delayMsP50: Double?
     @NullWhenNil public var delayMsP95: Double?
+    /// Send: the bitrate the congestion controller's target gives the track (null until it
+    /// gave one).
+    @NullWhenNil public var targetBitrate: Double?
+    /// Send: the mean time the interval's packets waited in the pacer (null: none sent).
+    @NullWhenNil public var pacerDelayMs: Double?
+    /// Send: NACKed packets not resent because retransmissions were over their budget.
+    public var retransmissionsDropped: Int
+    /// Send: simulcast layers paused (the target does not fit them) at the end of the interval.
+    public var layersPaused: Int
 
     public init(direction: TrackDirection, kind: String, codec: String? = nil, track: String, peer: String? = nil,
                 elapsedS: Double? = nil, intervalS: Double? = nil, packets: Int = 0, bytes: Int = 0, bitrate: Double? = nil,
                 packetsLost: Int = 0, loss: Double? = nil, jitterMs: Double? = nil, rttMs: Double? = nil,
                 nacks: Int = 0, plis: Int = 0, firs: Int = 0, retransmissions: Int = 0, frames: Int = 0, keyFrames: Int = 0,
-                freezes: Int = 0, freezeMs: Double? = nil, delayMsP50: Double? = nil, delayMsP95: Double? = nil) {
+                freezes: Int = 0, freezeMs: Double? = nil, delayMsP50: Double? = nil, delayMsP95: Double? = nil,
+                targetBitrate: Double? = nil, pacerDelayMs: Double? = nil, retransmissionsDropped: Int = 0, layersPaused: Int = 0) {
         self.direction = direction
         self.kind = kind
         self.codec = codec
@@ -71,6 +81,10 @@ public struct TrackFigures: Codable, Sendable, Equatable {
         self.freezeMs = freezeMs
         self.delayMsP50 = delayMsP50
         self.delayMsP95 = delayMsP95
+        self.targetBitrate = targetBitrate
+        self.pacerDelayMs = pacerDelayMs
+        self.retransmissionsDropped = retransmissionsDropped
+        self.layersPaused = layersPaused
     }
 
     enum CodingKeys: String, CodingKey {
@@ -83,6 +97,8 @@ public struct TrackFigures: Codable, Sendable, Equatable {
         case keyFrames = "key_frames", freezes
         case freezeMs = "freeze_ms"
         case delayMsP50 = "delay_ms_p50", delayMsP95 = "delay_ms_p95"
+        case targetBitrate = "target_bitrate", pacerDelayMs = "pacer_delay_ms"
+        case retransmissionsDropped = "retransmissions_dropped", layersPaused = "layers_paused"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -111,5 +127,9 @@ public struct TrackFigures: Codable, Sendable, Equatable {
         freezeMs = try c.decodeIfPresent(Double.self, forKey: .freezeMs)
         delayMsP50 = try c.decodeIfPresent(Double.self, forKey: .delayMsP50)
         delayMsP95 = try c.decodeIfPresent(Double.self, forKey: .delayMsP95)
+        targetBitrate = try c.decodeIfPresent(Double.self, forKey: .targetBitrate)
+        pacerDelayMs = try c.decodeIfPresent(Double.self, forKey: .pacerDelayMs)
+        retransmissionsDropped = try c.decodeIfPresent(Int.self, forKey: .retransmissionsDropped) ?? 0
+        layersPaused = try c.decodeIfPresent(Int.self, forKey: .layersPaused) ?? 0
     }
 }

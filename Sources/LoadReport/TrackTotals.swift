@@ -46,6 +46,8 @@ enum TrackAggregation {
         total.plis = samples.saturatingSum(\.plis)
         total.firs = samples.saturatingSum(\.firs)
         total.retransmissions = samples.saturatingSum(\.retransmissions)
+        total.retransmissionsDropped = samples.saturatingSum(\.retransmissionsDropped)
+        total.layersPaused = samples.last?.layersPaused ?? 0
         total.frames = samples.saturatingSum(\.frames)
         total.keyFrames = samples.saturatingSum(\.keyFrames)
         total.freezes = samples.saturatingSum(\.freezes)
@@ -60,6 +62,8 @@ enum TrackAggregation {
         total.loss = lossRatio(total)
         total.jitterMs = mean(samples.map { ($0.jitterMs, $0.intervalS ?? 1) })
         total.rttMs = mean(samples.map { ($0.rttMs, $0.intervalS ?? 1) })
+        total.targetBitrate = samples.last(where: { $0.targetBitrate != nil })?.targetBitrate
+        total.pacerDelayMs = mean(samples.map { ($0.pacerDelayMs, Double($0.packets)) })
         total.delayMsP50 = Percentile.weighted(samples.compactMap { s in s.delayMsP50.map { ($0, weight(s)) } }, 0.5)
         total.delayMsP95 = Percentile.weighted(samples.compactMap { s in s.delayMsP95.map { ($0, weight(s)) } }, 0.95)
         return total

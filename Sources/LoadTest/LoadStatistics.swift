@@ -120,6 +120,11 @@ public struct LoadStatistics: Sendable {
             record.plis = stats.plis - (old?.plis ?? 0)
             record.firs = stats.firs - (old?.firs ?? 0)
             record.retransmissions = stats.retransmissions - (old?.retransmissions ?? 0)
+            record.retransmissionsDropped = stats.retransmissionsDropped - (old?.retransmissionsDropped ?? 0)
+            record.targetBitrate = stats.targetBitrate.map(Double.init)
+            record.layersPaused = stats.layersPaused
+            let paced = stats.pacedPackets - (old?.pacedPackets ?? 0)
+            record.pacerDelayMs = paced > 0 ? (stats.pacerDelaySeconds - (old?.pacerDelaySeconds ?? 0)) / Double(paced) * 1000 : nil
             record.frames = stats.frames - (old?.frames ?? 0)
             record.keyFrames = stats.keyFrames - (old?.keyFrames ?? 0)
             record.freezes = stats.freezes - (old?.freezes ?? 0)
@@ -157,6 +162,10 @@ public struct LoadStatistics: Sendable {
         total.record.plis = stats.plis
         total.record.firs = stats.firs
         total.record.retransmissions = stats.retransmissions
+        total.record.retransmissionsDropped = stats.retransmissionsDropped
+        total.record.targetBitrate = record.targetBitrate ?? total.record.targetBitrate
+        total.record.layersPaused = stats.layersPaused
+        total.record.pacerDelayMs = stats.pacedPackets > 0 ? stats.pacerDelaySeconds / Double(stats.pacedPackets) * 1000 : nil
         total.record.frames = stats.frames
         total.record.keyFrames = stats.keyFrames
         total.record.freezes = stats.freezes

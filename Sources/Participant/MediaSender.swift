@@ -7,9 +7,11 @@ import RTP
 import Transport
 
 /// The send side of one origin transport on its event loop: hands each pipeline's encoded
-/// frames and the transport's RTCP to a `SendEngine`, writes what it emits (each frame's or
-/// NACK's packets with one flush), applies its encoder commands to the pipelines, and sends its
-/// sender reports every second. What the loop owns is in a loop-bound box.
+/// frames and the transport's RTCP to a `SendEngine`, writes what its pacer lets out (one
+/// flush per drain), applies its encoder commands to the pipelines, and sends its sender
+/// reports every second. The pacer needs one scheduled task, armed for its next send time
+/// only while packets wait: an idle sender (and 250 bots in one process) costs no timer.
+/// What the loop owns is in a loop-bound box.
 public final class MediaSender: Sendable {
     /// What one producer sent.
     public struct ProducerTotals: Sendable, Equatable {
@@ -37,6 +39,9 @@ public final class MediaSender: Sendable {
         let engine: SendEngine
         var attachments: [Attachment] = []
         var reportTask: RepeatedTask?
+        /// The pacer's wake-up, and when it fires (`MediaClock` seconds).
+        var pacerTask: Scheduled<Void>?
+        var pacerDeadline: Double?
 
         init(engine: SendEngine) { self.engine = engine }
     }
@@ -67,7 +72,7 @@ public final class MediaSender: Sendable {
         eventLoop.execute { [self] in
             let loop = state.value
             guard let index = loop.engine.add(producerId: producerId, kind: kind, parameters: parameters,
-                                              layers: pipeline.layerCount, maxBitrate: maxBitrate) else {
+                                              layers: pipeline.layerCount, maxBitrate: maxBitrate, now: MediaClock.now) else {
                 logger.error("cannot send \(parameters.codecs.first?.mimeType ?? "no codec")")
                 return
             }
@@ -84,6 +89,8 @@ public final class MediaSender: Sendable {
         try? await eventLoop.submit { [self] in
             let loop = state.value
             loop.reportTask?.cancel()
+            loop.pacerTask?.cancel()
+            loop.pacerTask = nil
             for index in loop.attachments.indices {
                 if let sink = loop.attachments[index].sink { loop.attachments[index].pipeline.detach(sink) }
                 loop.attachments[index].sink = nil
@@ -128,19 +135,42 @@ public final class MediaSender: Sendable {
     // MARK: - Event loop
 
     private func send(_ frame: EncodedFrame, producer index: Int) {
-        let engine = state.value.engine
-        let sent = engine.send(frame, producer: index, now: MediaClock.now) { transport.sendRTP($0) }
-        if sent { transport.flush() }
+        let loop = state.value
+        let now = MediaClock.now
+        loop.engine.send(frame, producer: index, now: now)
+        // The controller's periodic work rides on the frames: it runs while media flows.
+        apply(loop.engine.process(now: now))
+        drain()
     }
 
     private func received(_ packets: [RTCPPacket]) {
         let loop = state.value
-        var retransmitted = false
-        let commands = loop.engine.receive(packets, now: MediaClock.now, ntp: NTPTime.now()) { packet in
-            transport.sendRTP(packet)
-            retransmitted = true
+        apply(loop.engine.receive(packets, now: MediaClock.now, ntp: NTPTime.now()))
+        drain()
+    }
+
+    /// Sends what the pacer lets out now, with one flush, and arms its next wake-up.
+    private func drain() {
+        let loop = state.value
+        let now = MediaClock.now
+        if loop.engine.drain(now: now, emit: { transport.sendRTP($0) }) > 0 { transport.flush() }
+        guard let next = loop.engine.nextSendTime(now: now) else { return }
+        // A wake-up armed for no later than needed stays (it looks again when it fires).
+        if loop.pacerTask != nil, let deadline = loop.pacerDeadline, deadline <= next { return }
+        loop.pacerTask?.cancel()
+        loop.pacerDeadline = next
+        let delay = Int64(min(max(next - now, 0), 10) * 1e9)
+        loop.pacerTask = eventLoop.scheduleTask(in: .nanoseconds(delay)) { [weak self] in
+            guard let self else { return }
+            let loop = state.value
+            loop.pacerTask = nil
+            loop.pacerDeadline = nil
+            drain()
         }
-        if retransmitted { transport.flush() }
+    }
+
+    private func apply(_ commands: [SendEngine.EncoderCommand]) {
+        let loop = state.value
         for command in commands {
             switch command {
             case .keyFrame(let producer, let layer):
@@ -148,6 +178,9 @@ public final class MediaSender: Sendable {
                 attachment.pipeline.requestKeyFrame(layer: layer, sink: attachment.sink)
             case .targetBitrate(let producer, let layer, let bitsPerSecond):
                 loop.attachments[producer].pipeline.setTargetBitrate(bitsPerSecond, layer: layer)
+            case .layerActive(let producer, let layer, let active):
+                let attachment = loop.attachments[producer]
+                attachment.pipeline.setLayer(layer, active: active, sink: attachment.sink)
             }
         }
     }

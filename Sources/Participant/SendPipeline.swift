@@ -21,6 +21,8 @@ public final class SendPipeline: Sendable {
         public var targetBitrate = 0
         /// Key-frame requests that asked for one already on its way.
         public var keyFrameRequestsCoalesced = 0
+        /// Frames of layers not encoded because every stream paused them.
+        public var framesSkippedPaused = 0
     }
 
     public typealias Sink = @Sendable (EncodedFrame) -> Void
@@ -36,6 +38,9 @@ public final class SendPipeline: Sendable {
         var keyFrameRequested: [Bool]
         var lastForcedKeyFrame: [Double]
         var requestedBitrate: [Int?]
+        /// Per sink, the layers it paused (the congestion controller's allocation): a layer
+        /// every sink paused is not encoded.
+        var pausedLayers: [Int: [Bool]] = [:]
         var counters = Counters()
         var stopped = false
         var failure: String?
@@ -188,6 +193,7 @@ public final class SendPipeline: Sendable {
     public func detach(_ id: Int) {
         shared.withLock { shared in
             shared.sinks.removeValue(forKey: id)
+            shared.pausedLayers.removeValue(forKey: id)
             if let publisher = shared.publisherOfSink.removeValue(forKey: id) {
                 shared.schedule?.detach(publisher)
                 shared.sinkOfPublisher.removeValue(forKey: publisher)
@@ -206,6 +212,24 @@ public final class SendPipeline: Sendable {
             for index in shared.keyFrameRequested.indices where layer == nil || layer == index {
                 if shared.keyFrameRequested[index] { shared.counters.keyFrameRequestsCoalesced += 1 }
                 shared.keyFrameRequested[index] = true
+            }
+        }
+    }
+
+    /// A stream (`sink`) stops taking a layer (false) or takes it again (true: with a key
+    /// frame at once, since its receivers start from one). A layer is encoded while any
+    /// stream takes it.
+    public func setLayer(_ layer: Int, active: Bool, sink: Int?) {
+        guard let sink else { return }
+        shared.withLock { shared in
+            guard shared.keyFrameRequested.indices.contains(layer) else { return }
+            var paused = shared.pausedLayers[sink] ?? Array(repeating: false, count: shared.keyFrameRequested.count)
+            guard paused[layer] == active else { return }
+            paused[layer] = !active
+            shared.pausedLayers[sink] = paused
+            if active {
+                shared.keyFrameRequested[layer] = true
+                shared.lastForcedKeyFrame[layer] = -Double.infinity
             }
         }
     }
@@ -239,8 +263,16 @@ public final class SendPipeline: Sendable {
                 if let source = machinery.videoSource {
                     guard let frame = try source.nextFrame() else { break }
                     let now = MediaClock.now
-                    let (forceKeys, bitrates, encoders) = shared.withLock { shared -> ([Bool], [Int?], [any VideoEncoding]) in
+                    let (forceKeys, bitrates, encoders, encoded) = shared.withLock {
+                        shared -> ([Bool], [Int?], [any VideoEncoding], [Bool]) in
                         shared.counters.framesCaptured += 1
+                        var encoded = Array(repeating: true, count: shared.requestedBitrate.count)
+                        if !shared.sinks.isEmpty {
+                            for layer in encoded.indices {
+                                encoded[layer] = shared.sinks.keys.contains { shared.pausedLayers[$0]?[layer] != true }
+                                if !encoded[layer] { shared.counters.framesSkippedPaused += 1 }
+                            }
+                        }
                         let bitrates = shared.requestedBitrate
                         shared.requestedBitrate = Array(repeating: nil, count: bitrates.count)
                         var forced = Array(repeating: false, count: bitrates.count)
@@ -250,10 +282,11 @@ public final class SendPipeline: Sendable {
                             shared.keyFrameRequested[layer] = false
                             shared.lastForcedKeyFrame[layer] = now
                         }
-                        return (forced, bitrates, shared.videoEncoders)
+                        return (forced, bitrates, shared.videoEncoders, encoded)
                     }
                     for (layer, encoder) in encoders.enumerated() {
                         if let bitrate = bitrates[layer] { encoder.setBitrate(bitrate) }
+                        guard encoded.indices.contains(layer), encoded[layer] else { continue }
                         let input = machinery.scalers[layer] != nil ? machinery.scalers[layer]!.scale(frame) : frame
                         for encoded in try encoder.encodeFrames(input, forceKeyFrame: forceKeys[layer]) {
                             deliver(EncodedFrame(payload: encoded.data, captureTime: frame.captureTime, isKeyFrame: encoded.isKeyFrame,

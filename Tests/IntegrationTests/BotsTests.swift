@@ -67,6 +67,7 @@ final class BotsTests: XCTestCase {
         var nacks: Int, plis: Int, firs: Int, retransmissions: Int, frames: Int, key_frames: Int, freezes: Int
         var freeze_ms: Double
         var delay_ms_p50: Double?, delay_ms_p95: Double?
+        var target_bitrate: Double?, pacer_delay_ms: Double?, retransmissions_dropped: Int, layers_paused: Int
     }
 
     private struct EndLine: Decodable {

@@ -67,6 +67,39 @@ final class LoadStatisticsTests: XCTestCase {
         for bitrate in bitrates { XCTAssertEqual(bitrate, 1_350_000, accuracy: 135_000) }
     }
 
+    /// The send side's pacer and controller figures: the mean wait of the interval's packets
+    /// (not of the run), retransmissions dropped as a count per interval, the target and the
+    /// layers paused as they stand; null when there is nothing to say.
+    func testSendFiguresOfThePacerAndTheController() throws {
+        var statistics = LoadStatistics()
+        var sent = TrackStats(direction: .send, kind: .video, codec: "video/VP8", track: "p")
+        sent.packets = 100
+        sent.pacedPackets = 100
+        sent.pacerDelaySeconds = 0.5  // 5 ms each
+        sent.retransmissionsDropped = 3
+        let first = try XCTUnwrap(statistics.record(bot: "1", role: .videoPublisher, tracks: [sent], now: 1, joinedAt: 0).first)
+        XCTAssertEqual(try XCTUnwrap(first.pacerDelayMs), 5, accuracy: 1e-9)
+        XCTAssertNil(first.targetBitrate, "no target yet: null, not 0")
+        XCTAssertEqual(first.retransmissionsDropped, 3)
+        sent.packets = 200
+        sent.pacedPackets = 200
+        sent.pacerDelaySeconds = 0.5 + 2  // 20 ms each in the second interval
+        sent.retransmissionsDropped = 10
+        sent.targetBitrate = 450_000
+        sent.layersPaused = 1
+        let second = try XCTUnwrap(statistics.record(bot: "1", role: .videoPublisher, tracks: [sent], now: 2, joinedAt: 0).first)
+        XCTAssertEqual(try XCTUnwrap(second.pacerDelayMs), 20, accuracy: 1e-9)
+        XCTAssertEqual(second.retransmissionsDropped, 7)
+        XCTAssertEqual(second.targetBitrate, 450_000)
+        XCTAssertEqual(second.layersPaused, 1)
+        let total = try XCTUnwrap(statistics.summary(bot: "1").first)
+        XCTAssertEqual(try XCTUnwrap(total.pacerDelayMs), 12.5, accuracy: 1e-9)
+        XCTAssertEqual(total.retransmissionsDropped, 10)
+        // Nothing paced in an interval: no delay to speak of.
+        let idle = try XCTUnwrap(statistics.record(bot: "1", role: .videoPublisher, tracks: [sent], now: 3, joinedAt: 0).first)
+        XCTAssertNil(idle.pacerDelayMs)
+    }
+
     /// Without a reading time (figures kept from before), the sampler's own time is used.
     func testFiguresWithoutAReadingTimeUseTheSamplersTime() {
         var statistics = LoadStatistics()

@@ -72,6 +72,74 @@ final class OutboundStreamTests: XCTestCase {
         XCTAssertNil(try RTPPacket(parsing: sent[0]).extensionElement(13))
     }
 
+    /// Packetizing sends nothing; each packet goes out later with the transport-wide
+    /// sequence number and abs-send-time of the moment it is sent, once.
+    func testStoredPacketsTakeTransportSequenceAndSendTimeWhenSent() throws {
+        let stream = stream(rtx: false, maxPayloadSize: 4 + 2)
+        var stored: [(UInt16, Int)] = []
+        stream.packetize(frame: [1, 2, 3, 4, 5, 6], timestamp: 9000, captureTime: 1, isKeyFrame: true, now: 1) { stored.append(($0, $1)) }
+        XCTAssertEqual(stored.count, 3)
+        XCTAssertEqual(stream.packetsSent, 0)
+        XCTAssertNil(stream.senderReport(now: 1, ntp: 1), "nothing sent yet")
+        var twcc: UInt16 = 10
+        var out: [RTPPacket] = []
+        XCTAssertEqual(stream.emit(sequenceNumber: stored[1].0, transportSequence: &twcc, now: 2) { out.append(try! RTPPacket(parsing: Array($0))) },
+                       stored[1].1)
+        XCTAssertEqual(stream.emit(sequenceNumber: stored[0].0, transportSequence: &twcc, now: 2.5) { out.append(try! RTPPacket(parsing: Array($0))) },
+                       stored[0].1)
+        XCTAssertEqual(out.map(\.sequenceNumber), [stored[1].0, stored[0].0])
+        XCTAssertEqual(out[0].extensionElement(5).map(Array.init), [0, 10])
+        XCTAssertEqual(out[1].extensionElement(5).map(Array.init), [0, 11])
+        XCTAssertEqual(out[0].extensionElement(4).map(Array.init), [0x08, 0x00, 0x00], "abs-send-time 2.0 s, not the 1.0 of packetizing")
+        XCTAssertEqual(out[1].extensionElement(4).map(Array.init), [0x0A, 0x00, 0x00], "2.5 s")
+        XCTAssertEqual(twcc, 12)
+        XCTAssertNil(stream.emit(sequenceNumber: stored[1].0, transportSequence: &twcc, now: 3) { _ in XCTFail("sent twice") })
+        XCTAssertEqual(stream.packetsSent, 2)
+        XCTAssertNil(stream.requestRetransmission(stored[2].0, now: 3), "never sent: nothing to repair")
+        XCTAssertNotNil(stream.requestRetransmission(stored[0].0, now: 3))
+    }
+
+    /// A packet the history overwrites before it is sent is dropped and counted.
+    func testAPacketEvictedBeforeItIsSentIsDroppedAndCounted() throws {
+        let stream = stream(rtx: false, maxPayloadSize: 4 + 1)  // 8 slots, one byte of frame per packet
+        var stored: [UInt16] = []
+        stream.packetize(frame: Array(1...10), timestamp: 1, captureTime: 1, isKeyFrame: true, now: 1) { sequence, _ in stored.append(sequence) }
+        XCTAssertEqual(stored.count, 10)
+        XCTAssertEqual(stream.packetsEvicted, 2)
+        var twcc: UInt16 = 0
+        XCTAssertNil(stream.emit(sequenceNumber: stored[0], transportSequence: &twcc, now: 2) { _ in XCTFail("evicted") })
+        XCTAssertNil(stream.emit(sequenceNumber: stored[1], transportSequence: &twcc, now: 2) { _ in XCTFail("evicted") })
+        var payloads: [[UInt8]] = []
+        for sequence in stored.dropFirst(2) {
+            stream.emit(sequenceNumber: sequence, transportSequence: &twcc, now: 2) { payloads.append(Array(try! RTPPacket(parsing: Array($0)).payload.dropFirst(4))) }
+        }
+        XCTAssertEqual(payloads, (3...10).map { [UInt8($0)] })
+        XCTAssertEqual(twcc, 8, "the dropped ones took no transport-wide number")
+    }
+
+    /// Probe padding on the RTX SSRC: an RTX copy of the packet sent last when that is about
+    /// the size asked, else a padding-only packet (P bit); none without RTX.
+    func testPaddingIsRTXOfTheLastPacketOrPaddingOnly() throws {
+        let stream = stream(rtx: true)
+        var twcc: UInt16 = 0
+        XCTAssertEqual(stream.emitPadding(bytes: 200, transportSequence: &twcc, now: 1) { _ in XCTFail("nothing sent yet") }, 0)
+        let sent = try send(stream, Array(repeating: 7, count: 500), transportSequence: &twcc, now: 1)
+        var out: [RTPPacket] = []
+        let copy = stream.emitPadding(bytes: 400, transportSequence: &twcc, now: 2) { out.append(try! RTPPacket(parsing: Array($0))) }
+        let small = stream.emitPadding(bytes: 100, transportSequence: &twcc, now: 2) { out.append(try! RTPPacket(parsing: Array($0))) }
+        XCTAssertEqual(out.count, 2)
+        XCTAssertEqual(out.map(\.ssrc), [2222, 2222])
+        XCTAssertEqual(Array(out[0].payload.dropFirst(2)), Array(sent[0].payload), "RTX of the packet sent last")
+        XCTAssertGreaterThan(copy, 500)
+        XCTAssertTrue(out[1].payload.isEmpty, "padding only")
+        XCTAssertEqual(out[1].paddingLength, 100 - 28, "the rest of 100 bytes after a 28-byte header")
+        XCTAssertEqual(small, 100)
+        XCTAssertEqual(out.map { $0.extensionElement(5).map(Array.init) }, [[0, 1], [0, 2]], "each takes a transport-wide number")
+        XCTAssertEqual(stream.paddingPackets, 2)
+        XCTAssertEqual(stream.retransmissions, 0, "padding is no repair")
+        XCTAssertEqual(self.stream(rtx: false).emitPadding(bytes: 100, transportSequence: &twcc, now: 2) { _ in }, 0)
+    }
+
     func testNACKAnsweredWithRTX() throws {
         let stream = stream(rtx: true, maxPayloadSize: 4 + 2)
         var twcc: UInt16 = 0
@@ -117,8 +185,15 @@ final class OutboundStreamTests: XCTestCase {
         var twcc: UInt16 = 0
         let first = try XCTUnwrap(try send(stream, [1], transportSequence: &twcc).first)
         var resent: [[UInt8]] = []
-        stream.retransmit([first.sequenceNumber], transportSequence: &twcc, now: 0) { resent.append(Array($0)) }
-        XCTAssertEqual(try resent.map { try RTPPacket(parsing: $0) }, [first])
+        stream.retransmit([first.sequenceNumber], transportSequence: &twcc, now: 3) { resent.append(Array($0)) }
+        let again = try XCTUnwrap(try resent.map { try RTPPacket(parsing: $0) }.first)
+        XCTAssertEqual(again.sequenceNumber, first.sequenceNumber)
+        XCTAssertEqual(again.timestamp, first.timestamp)
+        XCTAssertEqual(again.payload, first.payload)
+        // A resend is a new packet on the transport: its own transport-wide sequence number and send time.
+        XCTAssertEqual(first.extensionElement(5).map(Array.init), [0, 0])
+        XCTAssertEqual(again.extensionElement(5).map(Array.init), [0, 1])
+        XCTAssertEqual(again.extensionElement(4).map(Array.init), [0x0C, 0x00, 0x00], "abs-send-time 3.0 s")
         for _ in 0..<8 { _ = try send(stream, [2], transportSequence: &twcc) }
         resent = []
         stream.retransmit([first.sequenceNumber], transportSequence: &twcc, now: 0) { resent.append(Array($0)) }

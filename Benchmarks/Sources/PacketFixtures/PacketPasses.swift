@@ -1,3 +1,4 @@
+import Congestion
 import DTLS
 import Media
 import RTP
@@ -51,13 +52,19 @@ public struct ReceivePass: PacketPass {
 }
 
 /// The send path as MediaSender runs it, for every frame of the set: packetized by its
-/// OutboundStream (VP8 descriptors, header extensions, retransmission history) into one reused
-/// buffer, copied into the buffer it goes out in with room for the tag, protected there.
+/// OutboundStream (VP8 descriptors, header extensions, history) and queued in the pacer, which
+/// lets them out at its rate as the frames come (what is left at the end, at the times it
+/// asks for); each emitted with its transport-wide sequence into one reused buffer, copied
+/// into the buffer it goes out in with room for the tag, protected there.
 public struct SendPass: PacketPass {
+    /// 2.5 × the set's 800 + 32 kb/s, as `SendEngine` paces before the controller gives a target.
+    static let pacingRate = 2_080_000
+
     private let set: PacketSet
     private let sender: SRTPContext
     private let video: OutboundStream, audio: OutboundStream
     private var outgoing = [UInt8](repeating: 0, count: 2048)
+    private var pacer = PacketPacer(pacingRate: SendPass.pacingRate)
 
     public init(set: PacketSet) throws {
         self.set = set
@@ -70,17 +77,35 @@ public struct SendPass: PacketPass {
     public mutating func run() -> Int {
         var twcc: UInt16 = 0
         var sent = 0
-        let sender = sender
-        for frame in set.frames {
-            let stream = frame.video ? video : audio
-            stream.send(frame: frame.data, timestamp: frame.timestamp, captureTime: frame.time, isKeyFrame: false,
-                        audioLevel: frame.video ? nil : -10, transportSequence: &twcc, now: frame.time) { packet in
-                outgoing.withUnsafeMutableBytes { raw in
-                    raw.copyMemory(from: packet)
-                    sent &+= (try? sender.protect(raw, length: packet.count)) ?? 0
+        let sender = sender, video = video, audio = audio
+        var outgoing = outgoing, pacer = pacer
+        func drain(now: Double) {
+            pacer.process(now: now, send: { packet, _ in
+                (packet.stream == 0 ? video : audio).emit(sequenceNumber: packet.sequenceNumber, transportSequence: &twcc, now: now) { bytes in
+                    outgoing.withUnsafeMutableBytes { raw in
+                        raw.copyMemory(from: bytes)
+                        sent &+= (try? sender.protect(raw, length: bytes.count)) ?? 0
+                    }
                 }
-            }
+            }, pad: { _, _ in 0 })
         }
+        var now = 0.0
+        for frame in set.frames {
+            now = frame.time
+            let stream = frame.video ? video : audio
+            stream.packetize(frame: frame.data, timestamp: frame.timestamp, captureTime: frame.time, isKeyFrame: false,
+                             audioLevel: frame.video ? nil : -10, now: now) { sequence, size in
+                pacer.enqueue(PacedPacket(kind: frame.video ? .video : .audio, stream: frame.video ? 0 : 1, sequenceNumber: sequence,
+                                          size: size, enqueuedAt: now))
+            }
+            drain(now: now)
+        }
+        while let next = pacer.nextSendTime(now: now) {
+            now = next
+            drain(now: now)
+        }
+        self.outgoing = outgoing
+        self.pacer = pacer
         return sent
     }
 }
