@@ -105,6 +105,11 @@ package final class SendEngine {
     private var lastProcess = -Double.infinity
     /// Sees every packet reported to the controller (tests: the controller keeps its own).
     var sentPacketTap: ((SentPacket) -> Void)?
+    /// Whether the controller's probe clusters go out. They do only when some stream carries
+    /// transport-wide sequence numbers (else no feedback can measure them: the padding would be
+    /// waste); tests that count packets turn them off.
+    private let probing: Bool
+    private var streamsCarryTransportSequence = false
     /// How a producer's bitrate splits over its simulcast layers (tests give their own).
     private let allocateLayers: @Sendable (Int, [SimulcastAllocation.Layer]) -> [Int?]
 
@@ -114,8 +119,10 @@ package final class SendEngine {
 
     package init(cname: String, captureClockToNTP: Double? = nil,
                  congestion: GoogCongestionController.Configuration = GoogCongestionController.Configuration(),
-                 allocateLayers: @escaping @Sendable (Int, [SimulcastAllocation.Layer]) -> [Int?] = SimulcastAllocation.allocate) {
+                 allocateLayers: @escaping @Sendable (Int, [SimulcastAllocation.Layer]) -> [Int?] = SimulcastAllocation.allocate,
+                 probing: Bool = true) {
         self.cname = cname
+        self.probing = probing
         self.allocateLayers = allocateLayers
         self.captureClockToNTP = captureClockToNTP
         controller = GoogCongestionController(configuration: congestion)
@@ -143,6 +150,7 @@ package final class SendEngine {
         for stream in producer.streams {
             producer.streamIndices.append(streams.count)
             streams.append((index, stream))
+            if stream.configuration.transportSequenceExtensionId != nil { streamsCarryTransportSequence = true }
         }
         let ceiling = max(producers.reduce(0) { $0 &+ $1.maxBitrate }, 0)
         controller.setMaxBitrate(ceiling, now: now)
@@ -241,7 +249,7 @@ package final class SendEngine {
     @discardableResult
     package func drain(now: Double, emit: (UnsafeRawBufferPointer) -> Void) -> Int {
         let clusters = controller.takeProbeClusters(now: now)
-        if !clusters.isEmpty { pacer.addProbeClusters(clusters) }
+        if !clusters.isEmpty, probing, streamsCarryTransportSequence { pacer.addProbeClusters(clusters) }
         var count = 0
         pacer.process(now: now, send: { packet, cluster in
             guard streams.indices.contains(packet.stream) else { return nil }

@@ -165,7 +165,7 @@ final class SendEngineTests: XCTestCase {
     /// Packets are numbered transport-wide as they go on the wire, not as they are
     /// packetized: audio queued after a video frame overtakes it and takes the next number.
     func testTransportSequenceIsWrittenInSendOrder() throws {
-        let engine = SendEngine(cname: "c")
+        let engine = SendEngine(cname: "c", probing: false)
         var video = Self.video(ssrcs: [1000])
         video.headerExtensions = [RtpHeaderExtensionParameters(uri: RtpHeaderExtensionURI.transportWideCC, id: 3)]
         var audio = Self.audio
@@ -268,7 +268,7 @@ final class SendEngineTests: XCTestCase {
     /// time; a probe cluster goes out as RTX padding on the RTX SSRC when nothing is queued,
     /// its packets marked with the cluster; retransmissions marked as such.
     func testSentPacketsAreReportedAndProbesGoAsRTXPadding() throws {
-        let engine = SendEngine(cname: "c")
+        let engine = SendEngine(cname: "c", probing: false)
         var video = Self.video(ssrcs: [1000])
         video.headerExtensions = [RtpHeaderExtensionParameters(uri: RtpHeaderExtensionURI.transportWideCC, id: 3)]
         let producer = try XCTUnwrap(engine.add(producerId: "v", kind: .video, parameters: video, layers: 1, maxBitrate: 500_000))
@@ -293,6 +293,25 @@ final class SendEngineTests: XCTestCase {
         _ = engine.receive([.nack(GenericNACK(senderSSRC: 9, mediaSSRC: 1000, lost: [media[0].sequenceNumber]))], now: 3, ntp: 0) { _ in }
         XCTAssertEqual(reported.last?.isRetransmission, true)
         XCTAssertEqual(reported.last?.transportSequence, Int64(reported.count - 1))
+    }
+
+    /// The controller's probes go out with transport-wide sequence numbers only: without them
+    /// no feedback could measure a probe, and the padding would be waste.
+    func testTheControllersProbesGoOutOnlyWhereFeedbackCanMeasureThem() throws {
+        for negotiated in [false, true] {
+            let engine = SendEngine(cname: "c")
+            var video = Self.video(ssrcs: [1000])
+            if negotiated { video.headerExtensions = [RtpHeaderExtensionParameters(uri: RtpHeaderExtensionURI.transportWideCC, id: 3)] }
+            let producer = try XCTUnwrap(engine.add(producerId: "v", kind: .video, parameters: video, layers: 1, maxBitrate: 2_000_000))
+            var out: [RTPPacket] = []
+            for frame in 0..<5 {
+                let time = 1 + Double(frame) * 0.033
+                out += sendAll(engine, .init(payload: Self.keyFrame, captureTime: time, isKeyFrame: true), producer: producer, now: time)
+            }
+            let padding = out.filter { $0.ssrc == 1100 }.count
+            if negotiated { XCTAssertGreaterThan(padding, 0, "start-up probes") } else { XCTAssertEqual(padding, 0) }
+            XCTAssertEqual(out.filter { $0.ssrc == 1000 }.count, 15)
+        }
     }
 
     /// Before the controller gives a target the encoders run at their configured bitrates, so
