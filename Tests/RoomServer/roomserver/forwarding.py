@@ -16,6 +16,8 @@ import time
 
 from aiortc.rtp import RtcpPsfbPacket, RtcpRrPacket, RtcpRtpfbPacket, RtcpSrPacket
 
+from .simulcast_switch import SimulcastSwitch
+
 log = logging.getLogger("roomserver.forwarding")
 
 MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
@@ -58,6 +60,7 @@ class PacketConsumer:
             self.extension += bytes([(ext[MID_URI] << 4) | (len(m) - 1)]) + m
         self.target_layer = layer   # simulcast: the layer wanted
         self.layer = None           # the layer being forwarded (None until the first key frame)
+        self.switch = None          # simulcast: how layers are switched (made when the source is known)
         self.seq_offset = None
         self.ts_offset = None
         self.last_out_ts = None
@@ -90,6 +93,13 @@ class PacketConsumer:
         """A source packet (layer, its seq/ts); returns the coroutine that sends it, or None."""
         if not self.started or self.paused or self.closed:
             return None
+        if self.switch is not None:
+            result = self.switch.process(layer, seq, ts, marker, payload, keyframe)
+            if result is None:
+                return None
+            out_seq, out_ts, payload = result
+            self.layer = self.switch.current
+            return self._emit(out_seq, out_ts, marker, payload, capture_time)
         if self.layer != layer:
             # start, or switch to the target layer, at a key frame only
             if not keyframe or (self.target_layer is not None and layer != self.target_layer):
@@ -107,8 +117,18 @@ class PacketConsumer:
             if self.target_layer is not None:
                 self.counters["layer"] = layer
             self.counters["layer_switches"] = self.counters.get("layer_switches", 0) + 1
-        out_seq = (seq + self.seq_offset) & 0xFFFF
-        out_ts = (ts + self.ts_offset) & 0xFFFFFFFF
+        return self._emit((seq + self.seq_offset) & 0xFFFF, (ts + self.ts_offset) & 0xFFFFFFFF, marker, payload,
+                          capture_time)
+
+    def want_layer(self, layer):
+        """Simulcast: switch to this layer (at its next key frame, asked for now)."""
+        self.target_layer = layer
+        if self.switch is not None:
+            self.switch.want(layer)
+        elif self.source is not None:
+            self.source.request_keyframe(layer)
+
+    def _emit(self, out_seq, out_ts, marker, payload, capture_time):
         data = self._header(self.payload_type, marker, out_seq, out_ts, self.ssrc, capture_time) + payload
         self.history[out_seq % HISTORY] = (out_seq, out_ts, marker, payload, capture_time)
         if self.last_out_seq is None or ((out_seq - self.last_out_seq) & 0xFFFF) < 0x8000:
@@ -192,11 +212,34 @@ class Source:
         self.consumers = []
         self.keyframe_requester = None   # callable(layer) for client producers
         self.last_request = {}
+        self.layer_ssrcs = []
+        self.temporal_layers = 1         # of each encoding (its scalabilityMode), as the producer said
+        self.reports = {}                # layer -> (NTP ms, RTP timestamp) of its last SR
 
     def add(self, consumer):
         consumer.source = self
         self.consumers.append(consumer)
+        if consumer.target_layer is not None and self.kind == "video":
+            # simulcast: switched as mediasoup's SimulcastConsumer does (simulcast_switch.py)
+            consumer.switch = SimulcastSwitch(self, self.clock_rate, self.codec, self.temporal_layers,
+                                              random.randint(1000, 0x7FFF), consumer.counters)
+            consumer.switch.want(consumer.target_layer)
         self.request_keyframe(consumer.target_layer)
+
+    def sender_report_received(self, ssrc, ntp, rtp):
+        """A producer's SR: its NTP <-> RTP pair per layer, which simulcast switches map through."""
+        if ssrc not in self.layer_ssrcs:
+            return
+        layer = self.layer_ssrcs.index(ssrc)
+        first = layer not in self.reports
+        self.reports[layer] = ((ntp >> 32) * 1000 + ((ntp & 0xFFFFFFFF) * 1000 >> 32), rtp)
+        if first:
+            for consumer in self.consumers:
+                if consumer.switch is not None:
+                    consumer.switch.reconsider()
+
+    def sender_report(self, layer):
+        return self.reports.get(layer)
 
     def remove(self, consumer):
         consumer.closed = True
@@ -264,6 +307,8 @@ class ReplaySource(Source):
                     start += time.monotonic() - paused_at
                     for consumer in self.consumers:
                         consumer.layer = None
+                        if consumer.switch is not None:
+                            consumer.switch.resync()
                 packet = packets[index]
                 due = start + (offset + packet.ts) / loop.clock_rate
                 wait = due - time.monotonic()
