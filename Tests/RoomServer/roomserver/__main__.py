@@ -63,6 +63,12 @@ def parse_args(argv):
                         "and re-encoded by aiortc (decode, the old behaviour)")
     p.add_argument("--simulcast-layer", type=int, default=None,
                    help="the layer of a simulcast producer that consumers get (0 = lowest; default the highest)")
+    p.add_argument("--remb-layers", action="store_true",
+                   help="simulcast layers chosen from the REMB each consumer transport's receiver sends, as mediasoup "
+                        "3.14 chooses them for a REMB receiver (the last REMB is the transport's budget)")
+    p.add_argument("--remb-initial", type=int, default=600_000, metavar="BPS",
+                   help="with --remb-layers: a consumer transport's available bitrate before its first REMB "
+                        "(mediasoup's initialAvailableOutgoingBitrate)")
     p.add_argument("--simulcast-ramp", type=float, default=None, metavar="SECONDS",
                    help="simulcast consumers start on layer 0 and go up one layer every SECONDS (a key frame "
                         "of the new layer asked for each time), as mediasoup moves a receiver whose estimate grows")

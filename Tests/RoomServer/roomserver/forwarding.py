@@ -61,6 +61,7 @@ class PacketConsumer:
         self.target_layer = layer   # simulcast: the layer wanted
         self.layer = None           # the layer being forwarded (None until the first key frame)
         self.switch = None          # simulcast: how layers are switched (made when the source is known)
+        self.on_remb = None         # callable(bitrate) for the REMBs the receiver sends (--remb-layers)
         self.seq_offset = None
         self.ts_offset = None
         self.last_out_ts = None
@@ -193,6 +194,13 @@ class PacketConsumer:
                 self.counters.get("pli_received" if packet.fmt == 1 else "fir_received", 0) + 1
             if self.source is not None:
                 self.source.request_keyframe(self.layer if self.layer is not None else self.target_layer)
+        elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == 15 and len(packet.fci) >= 8 and packet.fci[:4] == b"REMB":
+            fci = packet.fci
+            bitrate = (((fci[5] & 0x03) << 16) | (fci[6] << 8) | fci[7]) << (fci[5] >> 2)
+            self.counters["remb_received"] = self.counters.get("remb_received", 0) + 1
+            self.counters["remb_bitrate"] = bitrate
+            if self.on_remb is not None:
+                self.on_remb(bitrate)
         elif isinstance(packet, RtcpRtpfbPacket) and packet.fmt == 1:
             self.counters["nack_received"] += 1
             for seq in packet.lost:
@@ -215,6 +223,7 @@ class Source:
         self.layer_ssrcs = []
         self.temporal_layers = 1         # of each encoding (its scalabilityMode), as the producer said
         self.reports = {}                # layer -> (NTP ms, RTP timestamp) of its last SR
+        self.layer_rates = None          # --remb-layers: remb_allocation.LayerRates
 
     def add(self, consumer):
         consumer.source = self
@@ -256,6 +265,8 @@ class Source:
         self.keyframe_requester(layer)
 
     def fan_out(self, layer, seq, ts, marker, payload, keyframe, frame_start=True, capture_time=None):
+        if self.layer_rates is not None:
+            self.layer_rates.add(layer, len(payload))
         sends = []
         for consumer in self.consumers:
             send = consumer.forward(layer, seq, ts, marker, payload, keyframe, frame_start, capture_time)

@@ -301,6 +301,7 @@ class MediaServer:
         self.gates = {}       # producer id -> asyncio.Event, set while the (virtual) producer is not paused
         self.replays = {}     # virtual producer id -> ReplaySource
         self.ticker = forwarding.RtcpTicker()
+        self.budgets = {}     # consumer transport id -> remb_allocation.TransportBudget (--remb-layers)
 
     def prepare_replay(self, producers):
         """Makes (or loads from the cache) the loops the replaying virtual members need."""
@@ -393,9 +394,17 @@ class MediaServer:
         counters = new_consumer_counters()
         layer = None
         ramp = getattr(self.options, "simulcast_ramp", None) if producer.layers > 1 else None
+        budget = None
+        if getattr(self.options, "remb_layers", False) and producer.layers > 1:
+            # mediasoup's choice for a REMB receiver (remb_allocation.py)
+            from .remb_allocation import TransportBudget
+            budget = self.budgets.get(transport.id)
+            if budget is None:
+                budget = self.budgets[transport.id] = TransportBudget(getattr(self.options, "remb_initial", 600_000))
+            ramp = None
         if producer.layers > 1:
             layer = self.options.simulcast_layer if self.options.simulcast_layer is not None else producer.layers - 1
-            if ramp:
+            if ramp or budget is not None:
                 layer = 0
             layer = max(0, min(producer.layers - 1, layer))
         packet = forwarding.PacketConsumer(transport.dtls, consumer.rtp_parameters, producer.kind, source.clock_rate,
@@ -416,6 +425,8 @@ class MediaServer:
             self.ticker.add(packet)
             # --simulcast-ramp: up one layer every so often, as mediasoup moves a consumer whose
             # estimate grows (REMB or transport-cc) from the lowest layer up
+            if budget is not None:
+                budget.add(packet)
             while ramp and packet.target_layer is not None and packet.target_layer < producer.layers - 1:
                 await asyncio.sleep(ramp)
                 if packet.closed:
@@ -487,6 +498,9 @@ class MediaServer:
             source.keyframe_requester = send_pli
             source.layer_ssrcs = [e.get("ssrc") for e in encodings]
             source.temporal_layers = temporal_layers(encodings[0].get("scalabilityMode"))
+            if getattr(self.options, "remb_layers", False) and len(encodings) > 1:
+                from .remb_allocation import LayerRates
+                source.layer_rates = LayerRates()
             if packet_level:
                 entry["source"] = source
         layers = []

@@ -217,6 +217,15 @@ class SimulcastSwitch:
             self.counters["switch_keyframe_requests"] += 1
             self.source.request_keyframe(self.target)
 
+    def stop(self):
+        """No layer at all (mediasoup's target -1): nothing is sent until a layer is wanted again."""
+        self.wanted = None
+        self.counters["target_layer"] = None
+        if self.target is not None:
+            self.target = None
+            self.current = None
+            self.sync_required = True
+
     def resync(self):
         """The consumer starts again (transport reconnected, resumed): wait for a key frame."""
         self.sync_required = True
