@@ -23,6 +23,7 @@ from aiortc import (RTCCertificate, RTCDtlsFingerprint, RTCDtlsParameters, RTCDt
 from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcrtpparameters import (RTCRtcpParameters, RTCRtpCodecParameters, RTCRtpDecodingParameters,
                                      RTCRtpHeaderExtensionParameters, RTCRtpReceiveParameters, RTCRtpRtxParameters)
+from aiortc.rate import RemoteBitrateEstimator
 from aiortc.rtcrtpreceiver import RemoteStreamTrack
 
 from .simulcast_client import LoopbackConnection, request
@@ -148,6 +149,7 @@ async def run(options):
         raise RuntimeError("DTLS %s" % dtls.state)
 
     caps = receive_capabilities(router_caps)
+    shared_estimator = RemoteBitrateEstimator() if options.shared_remb else None
     viewed = {}
     deadline = time.monotonic() + options.duration
     await sio.emit("getProducers", {})
@@ -168,6 +170,9 @@ async def run(options):
         # ORTC use: the track and the receiver's RTCP SSRC are ours to set (else no RR/NACK/PLI/REMB).
         receiver._track = RemoteStreamTrack(kind="video")
         receiver._set_rtcp_ssrc(random.randint(1, 2**32 - 1))
+        if shared_estimator is not None:
+            # --shared-remb: one estimate for the whole transport, listing every SSRC (libwebrtc's way)
+            receiver._RTCRtpReceiver__remote_bitrate_estimator = shared_estimator
         send_rtcp = receiver._send_rtcp
 
         async def watched_rtcp(packet):
@@ -224,6 +229,9 @@ def main():
     p.add_argument("--room", default="42")
     p.add_argument("--member", default="9001")
     p.add_argument("--duration", type=float, default=15, help="seconds to watch, from joining")
+    p.add_argument("--shared-remb", action="store_true",
+                   help="one bandwidth estimator for every receiver, so each REMB covers the transport (as libwebrtc "
+                        "sends it) instead of aiortc's one estimate per receiver")
     options = p.parse_args()
     asyncio.run(run(options))
 
