@@ -423,10 +423,10 @@ class MediaServer:
             entry["started"] = True
             source.add(packet)
             self.ticker.add(packet)
-            # --simulcast-ramp: up one layer every so often, as mediasoup moves a consumer whose
-            # estimate grows (REMB or transport-cc) from the lowest layer up
             if budget is not None:
                 budget.add(packet)
+            # --simulcast-ramp: up one layer every so often, as mediasoup moves a consumer whose
+            # estimate grows (REMB or transport-cc) from the lowest layer up
             while ramp and packet.target_layer is not None and packet.target_layer < producer.layers - 1:
                 await asyncio.sleep(ramp)
                 if packet.closed:
