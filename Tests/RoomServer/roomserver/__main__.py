@@ -63,6 +63,10 @@ def parse_args(argv):
                         "and re-encoded by aiortc (decode, the old behaviour)")
     p.add_argument("--simulcast-layer", type=int, default=None,
                    help="the layer of a simulcast producer that consumers get (0 = lowest; default the highest)")
+    p.add_argument("--simulcast-ramp", type=float, default=None, metavar="SECONDS",
+                   help="simulcast consumers start on layer 0 and go up one layer every SECONDS (a key frame "
+                        "of the new layer asked for each time), as mediasoup moves a receiver whose estimate grows; the "
+                        "transports' estimates do not choose layers meanwhile")
     p.add_argument("--churn", type=float, default=0.0, metavar="SECONDS",
                    help="every SECONDS each virtual member leaves (its consumers get consumerClosed) and joins again "
                         "with new producers (newProducers): a soak of the consumer lifecycle; counted in /state stats")

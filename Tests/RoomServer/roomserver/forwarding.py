@@ -16,6 +16,8 @@ import time
 
 from aiortc.rtp import RtcpPsfbPacket, RtcpRrPacket, RtcpRtpfbPacket, RtcpSrPacket
 
+from .simulcast_switch import SimulcastSwitch
+
 log = logging.getLogger("roomserver.forwarding")
 
 MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
@@ -62,6 +64,7 @@ class PacketConsumer:
             self.extension += bytes([(ext[MID_URI] << 4) | (len(m) - 1)]) + m
         self.target_layer = layer   # simulcast: the layer wanted
         self.layer = None           # the layer being forwarded (None until the first key frame)
+        self.switch = None          # simulcast: how layers are switched (made when the source is known)
         self.seq_offset = None
         self.ts_offset = None
         self.last_out_ts = None
@@ -94,6 +97,13 @@ class PacketConsumer:
         """A source packet (layer, its seq/ts); returns the coroutine that sends it, or None."""
         if not self.started or self.paused or self.closed or self.target_layer == -1:
             return None
+        if self.switch is not None:
+            result = self.switch.process(layer, seq, ts, marker, payload, keyframe)
+            if result is None:
+                return None
+            out_seq, out_ts, payload = result
+            self.layer = self.switch.current
+            return self._emit(out_seq, out_ts, marker, payload, capture_time)
         if self.layer != layer:
             # start, or switch to the target layer, at a key frame only
             if not keyframe or (self.target_layer is not None and layer != self.target_layer):
@@ -111,8 +121,19 @@ class PacketConsumer:
             if self.target_layer is not None:
                 self.counters["layer"] = layer
             self.counters["layer_switches"] = self.counters.get("layer_switches", 0) + 1
-        out_seq = (seq + self.seq_offset) & 0xFFFF
-        out_ts = (ts + self.ts_offset) & 0xFFFFFFFF
+        return self._emit((seq + self.seq_offset) & 0xFFFF, (ts + self.ts_offset) & 0xFFFFFFFF, marker, payload,
+                          capture_time)
+
+    def want_layer(self, layer):
+        """Simulcast: switch to this layer (at its next key frame, asked for now), even when it
+        is the target already (a fixed layer set again asks for a key frame again)."""
+        self.target_layer = layer
+        if self.switch is not None:
+            self.switch.want(layer)
+        elif self.source is not None:
+            self.source.request_keyframe(layer)
+
+    def _emit(self, out_seq, out_ts, marker, payload, capture_time):
         data = self._header(self.payload_type, marker, out_seq, out_ts, self.ssrc, capture_time) + payload
         self.history[out_seq % HISTORY] = (out_seq, out_ts, marker, payload, capture_time)
         if self.last_out_seq is None or ((out_seq - self.last_out_seq) & 0xFFFF) < 0x8000:
@@ -128,15 +149,18 @@ class PacketConsumer:
         return self._send(data)
 
     def set_target_layer(self, layer):
-        """The simulcast layer this consumer should move to (at its next key frame, asked for
-        with a PLI); -1: none (nothing is forwarded; a later layer starts at a key frame)."""
+        """The estimate's choice (bandwidth.Distributor): the simulcast layer this consumer should
+        move to, made by the switch (simulcast_switch.py); -1: none (nothing is forwarded; a
+        later layer starts at a key frame)."""
         if layer == self.target_layer:
             return
-        self.target_layer = layer
         if layer == -1:
+            self.target_layer = layer
             self.layer = None
-        elif self.source is not None:
-            self.source.request_keyframe(layer)
+            if self.switch is not None:
+                self.switch.stop()
+        else:
+            self.want_layer(layer)
 
     async def _send(self, data):
         bandwidth = getattr(self.dtls, "bandwidth", None)
@@ -191,6 +215,11 @@ class PacketConsumer:
                 self.counters.get("pli_received" if packet.fmt == 1 else "fir_received", 0) + 1
             if self.source is not None:
                 self.source.request_keyframe(self.layer if self.layer is not None else self.target_layer)
+        elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == 15 and len(packet.fci) >= 8 and packet.fci[:4] == b"REMB":
+            fci = packet.fci
+            bitrate = (((fci[5] & 0x03) << 16) | (fci[6] << 8) | fci[7]) << (fci[5] >> 2)
+            self.counters["remb_received"] = self.counters.get("remb_received", 0) + 1
+            self.counters["remb_bitrate"] = bitrate
         elif isinstance(packet, RtcpRtpfbPacket) and packet.fmt == 1:
             self.counters["nack_received"] += 1
             for seq in packet.lost:
@@ -210,11 +239,34 @@ class Source:
         self.consumers = []
         self.keyframe_requester = None   # callable(layer) for client producers
         self.last_request = {}
+        self.layer_ssrcs = []
+        self.temporal_layers = 1         # of each encoding (its scalabilityMode), as the producer said
+        self.reports = {}                # layer -> (NTP ms, RTP timestamp) of its last SR
 
     def add(self, consumer):
         consumer.source = self
         self.consumers.append(consumer)
+        if consumer.target_layer is not None and self.kind == "video":
+            # simulcast: switched as mediasoup's SimulcastConsumer does (simulcast_switch.py)
+            consumer.switch = SimulcastSwitch(self, self.clock_rate, self.codec, self.temporal_layers,
+                                              random.randint(1000, 0x7FFF), consumer.counters)
+            consumer.switch.want(consumer.target_layer)
         self.request_keyframe(consumer.target_layer)
+
+    def sender_report_received(self, ssrc, ntp, rtp):
+        """A producer's SR: its NTP <-> RTP pair per layer, which simulcast switches map through."""
+        if ssrc not in self.layer_ssrcs:
+            return
+        layer = self.layer_ssrcs.index(ssrc)
+        first = layer not in self.reports
+        self.reports[layer] = ((ntp >> 32) * 1000 + ((ntp & 0xFFFFFFFF) * 1000 >> 32), rtp)
+        if first:
+            for consumer in self.consumers:
+                if consumer.switch is not None:
+                    consumer.switch.reconsider()
+
+    def sender_report(self, layer):
+        return self.reports.get(layer)
 
     def remove(self, consumer):
         consumer.closed = True
@@ -282,6 +334,8 @@ class ReplaySource(Source):
                     start += time.monotonic() - paused_at
                     for consumer in self.consumers:
                         consumer.layer = None
+                        if consumer.switch is not None:
+                            consumer.switch.resync()
                 packet = packets[index]
                 due = start + (offset + packet.ts) / loop.clock_rate
                 wait = due - time.monotonic()

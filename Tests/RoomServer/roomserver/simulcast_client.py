@@ -111,6 +111,9 @@ async def run(options):
     async def play(streams, payload_type, clock_rate):
         base_ts = random.randint(0, 0xFFFFFFFF)
         start = time.monotonic()
+        for stream in streams:
+            # what a sender report maps: RTP time now (every stream of the group shares it)
+            stream["rtp_now"] = lambda: (base_ts + int((time.monotonic() - start) * clock_rate)) & 0xFFFFFFFF
         deadline = start + options.duration
         # every stream of the group shares the loop timing (same fps): one frame each per step
         indices = [0] * len(streams)
@@ -144,7 +147,9 @@ async def run(options):
             now = time.time() + 2208988800
             ntp = (int(now) << 32) | int((now % 1) * (1 << 32))
             for stream in layers + [audio]:
-                await dtls._send_rtp(struct.pack("!BBHIQIII", 0x80, 200, 6, stream["ssrc"], ntp, 0, stream["packets"], 0))
+                if "rtp_now" in stream:
+                    await dtls._send_rtp(struct.pack("!BBHIQIII", 0x80, 200, 6, stream["ssrc"], ntp, stream["rtp_now"](),
+                                                     stream["packets"], 0))
 
     reports = asyncio.ensure_future(sender_reports())
     tasks = [play(layers, vp8["preferredPayloadType"], 90000)]
