@@ -56,7 +56,9 @@ window.viewer = {
   },
   async stats() {
     const out = {connectionState: this.pc.connectionState, candidates: this.candidates};
-    (await this.pc.getStats()).forEach((s) => {
+    const report = await this.pc.getStats();
+    const address = (id) => { const c = report.get(id); return c ? c.address + ":" + c.port : null; };
+    report.forEach((s) => {
       if (s.type === "inbound-rtp" && s.kind === "video") {
         for (const k of ["framesDecoded", "framesReceived", "framesDropped", "keyFramesDecoded", "freezeCount",
                          "totalFreezesDuration", "pauseCount", "totalPausesDuration", "packetsLost", "packetsReceived",
@@ -66,7 +68,7 @@ window.viewer = {
         }
       }
       if (s.type === "candidate-pair" && s.nominated) {
-        out.selectedPair = {local: s.localCandidateId, remote: s.remoteCandidateId, state: s.state};
+        out.selectedPair = {local: address(s.localCandidateId), remote: address(s.remoteCandidateId), state: s.state};
       }
     });
     return out;
