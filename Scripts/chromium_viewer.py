@@ -197,6 +197,7 @@ class Viewer:
         self.evaluate(PAGE_SCRIPT)
         self.producer = None
         self.error = None
+        self.ports = []
 
     def evaluate(self, expression, timeout=20):
         result = self.devtools.call("Runtime.evaluate", {"expression": expression, "awaitPromise": True, "returnByValue": True},
@@ -221,6 +222,9 @@ class Viewer:
         # gathers the machine's other addresses)
         offer["sdp"] = "".join(line for line in offer["sdp"].splitlines(True)
                                if not line.startswith("a=candidate:") or " 127.0.0.1 " in line)
+        # the UDP ports Chromium receives on (a shaped downlink matches them)
+        self.ports = sorted({int(line.split()[5]) for line in offer["sdp"].splitlines()
+                             if line.startswith("a=candidate:") and line.split()[2].lower() == "udp"})
         request = urllib.request.Request(self.control + "/view?producer=" + producer_id, data=json.dumps(offer).encode(),
                                          headers={"Content-Type": "application/json"}, method="POST")
         with urllib.request.urlopen(request, timeout=20) as response:

@@ -85,6 +85,13 @@ final class ShapedLinkTests: XCTestCase {
         let consumers = try XCTUnwrap(figures["simulcast_consumers"] as? [[String: Any]])
         XCTAssertEqual(consumers.count, 1, "the recorder consumed the simulcast producer")
         XCTAssertNotNil(consumers.first?["layer_switches"] as? Int)
+        if let chromium = figures["chromium"] as? [String: Any] {
+            XCTAssertNil(chromium["error"], "Chromium viewed the producer")
+            let last = try XCTUnwrap(chromium["last"] as? [String: Any], "Chromium's getStats was read")
+            XCTAssertNotNil(last["framesDecoded"] as? Int, "Chromium's getStats had an inbound video stream: \(last)")
+        } else if let note = figures["chromium_note"] as? String, TestEnvironment.isStrict {
+            XCTFail("Chromium viewer \(note) (Scripts/bootstrap installs it)")
+        }
 
         guard acceptance else { return }
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(recording["fps_after"] as? Double), 25, "whole frames a second after the first 10 s")
