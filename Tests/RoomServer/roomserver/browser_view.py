@@ -87,7 +87,10 @@ def answer_sdp(offer, transport_answer, codec, payload_type, rtx_payload_type, s
     lines += ["a=extmap:%d %s" % (ident, uri) for uri, ident in extensions.items()]
     lines += ["a=sendonly", "a=msid:roomserver view", "a=rtcp-mux", "a=rtcp-rsize",
               "a=rtpmap:%d %s/90000" % (payload_type, CODECS[codec]),
-              "a=rtcp-fb:%d nack" % payload_type, "a=rtcp-fb:%d nack pli" % payload_type, "a=rtcp-fb:%d ccm fir" % payload_type]
+              "a=rtcp-fb:%d nack" % payload_type, "a=rtcp-fb:%d nack pli" % payload_type, "a=rtcp-fb:%d ccm fir" % payload_type,
+              # REMB (with abs-send-time), so the browser tells the server what its downlink takes; not
+              # transport-cc, whose sequence numbers the forwarded packets do not carry
+              "a=rtcp-fb:%d goog-remb" % payload_type]
     if rtx_payload_type is not None:
         lines += ["a=rtpmap:%d rtx/90000" % rtx_payload_type, "a=fmtp:%d apt=%d" % (rtx_payload_type, payload_type),
                   "a=ssrc-group:FID %d %d" % (ssrc, rtx_ssrc)]
