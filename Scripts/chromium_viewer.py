@@ -144,6 +144,8 @@ class DevTools:
         return answer.get("result", {})
 
     def close(self):
+        if self._command_write is None:
+            return
         try:
             self.call("Browser.close", timeout=3)
         except (RuntimeError, TimeoutError, OSError):
@@ -157,7 +159,9 @@ class DevTools:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        os.close(self._command_write)
+        if self._command_write is not None:
+            os.close(self._command_write)
+            self._command_write = None
         self._log.close()
 
 
@@ -182,22 +186,27 @@ class Viewer:
 
     def __init__(self, chromium, out_dir, control=None):
         self.control = control
+        self.closed = False
         self.page_server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), BlankPage)
         threading.Thread(target=self.page_server.serve_forever, daemon=True).start()
-        self.devtools = DevTools(chromium, os.path.join(out_dir, "chromium.log"))
-        url = "http://127.0.0.1:%d/" % self.page_server.server_address[1]
-        target = self.devtools.call("Target.createTarget", {"url": url})["targetId"]
-        self.session = self.devtools.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        # the page has loaded when its URL is ours (createTarget returns before)
-        deadline = time.monotonic() + 15
-        while self.evaluate("location.href") != url:
-            if time.monotonic() > deadline:
-                raise TimeoutError("Chromium did not load %s" % url)
-            time.sleep(0.1)
-        self.evaluate(PAGE_SCRIPT)
         self.producer = None
         self.error = None
         self.ports = []
+        self.devtools = DevTools(chromium, os.path.join(out_dir, "chromium.log"))
+        try:
+            url = "http://127.0.0.1:%d/" % self.page_server.server_address[1]
+            target = self.devtools.call("Target.createTarget", {"url": url})["targetId"]
+            self.session = self.devtools.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+            # the page has loaded when its URL is ours (createTarget returns before)
+            deadline = time.monotonic() + 15
+            while self.evaluate("location.href") != url:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("Chromium did not load %s" % url)
+                time.sleep(0.1)
+            self.evaluate(PAGE_SCRIPT)
+        except BaseException:
+            self.close()
+            raise
 
     def evaluate(self, expression, timeout=20):
         result = self.devtools.call("Runtime.evaluate", {"expression": expression, "awaitPromise": True, "returnByValue": True},
@@ -256,6 +265,9 @@ class Viewer:
             return {"error": str(error)}
 
     def close(self):
+        if self.closed:
+            return
+        self.closed = True
         self.devtools.close()
         self.page_server.shutdown()
 
