@@ -160,6 +160,20 @@ async def serve(options):
         changed = media.set_simulcast_layer(layer) if media is not None else 0
         return web.json_response({"layer": layer, "consumers": changed})
 
+    async def browser_view(request):
+        # A browser's SDP offer, answered with a consumer of a client's video producer (browser_view.py).
+        from . import browser_view as views
+        wanted = request.query.get("producer")
+        producer = next((p for room in rooms.rooms.values() for p in room["producers"].values() if p.id == wanted), None)
+        if media is None or producer is None:
+            return web.json_response({"error": "no producer %s" % wanted}, status=404)
+        try:
+            sdp = await views.view(media, producer, (await request.json())["sdp"])
+        except (views.OfferError, KeyError, ValueError) as error:
+            return web.json_response({"error": str(error)}, status=400)
+        return web.json_response({"type": "answer", "sdp": sdp})
+
+    control.router.add_post("/view", browser_view)
     control.router.add_post("/simulcast-layer", simulcast_layer)
     control.router.add_post("/members/{member}/{action:pause-video|resume-video}", member_video)
     control.router.add_post("/outage", outage)

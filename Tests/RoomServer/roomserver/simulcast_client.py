@@ -72,12 +72,15 @@ async def run(options):
     rtx = next(c for c in caps["codecs"] if c["mimeType"].lower() == "video/rtx" and c["parameters"].get("apt") == vp8["preferredPayloadType"])
     opus = next(c for c in caps["codecs"] if c["mimeType"].lower() == "audio/opus")
     width, height = options.width, options.height
+    bitrates = options.layer_bitrates.split(",")
+    if len(bitrates) != 3:
+        raise SystemExit("--layer-bitrates: three bitrates, lowest layer first")
     layers = []
     for index, scale in enumerate((4, 2, 1)):
         ssrc = random.randint(1, 2**32 - 1)
         layers.append({"ssrc": ssrc, "rtx": ssrc ^ 0x5A5A, "scale": scale, "seq": random.randint(0, 0xFFFF),
                        "loop": replay.load("vp8", width // scale, height // scale, options.fps, options.seconds,
-                                           options.content),
+                                           content=options.content, bitrate=bitrates[index]),
                        "packets": 0, "frames": 0})
     video_params = {
         "mid": "1",
@@ -180,7 +183,9 @@ def main():
     p.add_argument("--seconds", type=int, default=30, help="loop length")
     p.add_argument("--no-audio", action="store_true")
     p.add_argument("--content", default="pattern", choices=["pattern", "testsrc2"],
-                   help="the barcoded pattern (a few tens of kbit/s) or ffmpeg's busier testsrc2 (hundreds)")
+                   help="the layers' picture: the barcoded pattern (a few tens of kbit/s), or ffmpeg's busier "
+                        "testsrc2 (close to the bitrates asked)")
+    p.add_argument("--layer-bitrates", default="300k,300k,300k", help="each layer's encoder target, lowest first (ffmpeg -b:v)")
     options = p.parse_args()
     asyncio.run(run(options))
 
