@@ -5,7 +5,8 @@ into its own continuous space and protects the packet with its transport's SRTP.
 Sources are a client's producer (unprotected once by the producer transport's DTLS, see
 TapDtlsTransport in media.py) or a ReplaySource looping pre-encoded packets (replay.py).
 A consumer starts, and switches simulcast layers, only at a key frame; its PLI/FIR go back to
-the source (throttled); its NACKs are answered from its own history (RTX when negotiated);
+the source (throttled); its NACKs are answered from its own history (RTX when negotiated) as
+mediasoup's RtpStreamSend answers them (a packet at most once per round trip, none too old);
 it sends a sender report and SDES every second."""
 
 import asyncio
@@ -30,6 +31,15 @@ ABS_CAPTURE_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-capture
 WIDE_SEQ_URI = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 HISTORY = 1024
 NTP_EPOCH = 2208988800
+# mediasoup's RtpStreamSend: a packet already resent within the last round trip is not resent
+# again (the RTT from the receiver's reports, 100 ms until one gives it), and the retransmission
+# buffer keeps no packet older than 2 s (video) or 1 s (audio) behind the newest timestamp.
+DEFAULT_RTT_MS = 100.0
+MAX_RETRANSMISSION_DELAY_MS = {"video": 2000, "audio": 1000}
+
+
+def now_ms():
+    return time.monotonic() * 1000.0
 
 
 def ntp_now():
@@ -70,7 +80,8 @@ class PacketConsumer:
         self.last_out_ts = None
         self.last_out_seq = None
         self.last_send = None
-        self.history = {}
+        self.history = {}           # out seq % HISTORY -> [seq, ts, marker, payload, capture time, resent at ms]
+        self.rtt_ms = None          # from the receiver's reports (LSR/DLSR), None until one gives it
         self.rtx_seq = random.randint(0, 0xFFFF)
         self.started = False        # the transport is connected
         self.paused = False
@@ -135,7 +146,7 @@ class PacketConsumer:
 
     def _emit(self, out_seq, out_ts, marker, payload, capture_time):
         data = self._header(self.payload_type, marker, out_seq, out_ts, self.ssrc, capture_time) + payload
-        self.history[out_seq % HISTORY] = (out_seq, out_ts, marker, payload, capture_time)
+        self.history[out_seq % HISTORY] = [out_seq, out_ts, marker, payload, capture_time, None]
         if self.last_out_seq is None or ((out_seq - self.last_out_seq) & 0xFFFF) < 0x8000:
             self.last_out_seq = out_seq
             self.last_out_ts = out_ts
@@ -177,7 +188,17 @@ class PacketConsumer:
         entry = self.history.get(seq % HISTORY)
         if entry is None or entry[0] != seq:
             return
-        out_seq, out_ts, marker, payload, capture_time = entry
+        out_seq, out_ts, marker, payload, capture_time, resent_at = entry
+        at = now_ms()
+        if resent_at is not None and at - resent_at <= (self.rtt_ms or DEFAULT_RTT_MS):
+            # already on its way again: a NACK repeated before the resend could arrive
+            self.counters["retransmissions_skipped"] = self.counters.get("retransmissions_skipped", 0) + 1
+            return
+        behind = (self.last_out_ts - out_ts) & 0xFFFFFFFF if self.last_out_ts is not None else 0
+        if behind < 0x80000000 and behind * 1000 // self.clock_rate > MAX_RETRANSMISSION_DELAY_MS.get(self.kind, 2000):
+            self.counters["retransmissions_too_old"] = self.counters.get("retransmissions_too_old", 0) + 1
+            return
+        entry[5] = at
         if self.rtx_payload_type is not None and self.rtx_ssrc is not None:
             data = self._header(self.rtx_payload_type, marker, self.rtx_seq, out_ts, self.rtx_ssrc, capture_time) + \
                 struct.pack("!H", out_seq) + payload
@@ -210,6 +231,7 @@ class PacketConsumer:
                     self.counters["rr_received"] += 1
                     self.counters["rr_highest_seq"] = report.highest_sequence
                     self.counters["rr_fraction_lost"] = report.fraction_lost
+                    self._round_trip(report.lsr, report.dlsr)
         elif isinstance(packet, RtcpPsfbPacket) and packet.fmt in (1, 4):
             self.counters["pli_received" if packet.fmt == 1 else "fir_received"] = \
                 self.counters.get("pli_received" if packet.fmt == 1 else "fir_received", 0) + 1
@@ -224,6 +246,18 @@ class PacketConsumer:
             self.counters["nack_received"] += 1
             for seq in packet.lost:
                 await self.retransmit(seq)
+
+    def _round_trip(self, lsr, dlsr):
+        """The RTT a report gives (mediasoup's way: compact NTP now - DLSR - LSR, in 1/65536 s),
+        when it echoes one of this consumer's sender reports."""
+        if not lsr or not dlsr:
+            return
+        compact_now = (ntp_now() >> 16) & 0xFFFFFFFF
+        rtt = (compact_now - dlsr - lsr) & 0xFFFFFFFF
+        if rtt >= 0x80000000:
+            return                  # the clocks disagree: no figure
+        self.rtt_ms = rtt * 1000.0 / 65536
+        self.counters["rtt_ms"] = round(self.rtt_ms, 1)
 
     def _handle_disconnect(self):
         pass
