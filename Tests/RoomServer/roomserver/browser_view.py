@@ -13,7 +13,7 @@ import types
 from . import forwarding
 
 _ids = itertools.count(1)
-EXTENSIONS = (forwarding.MID_URI, forwarding.ABS_SEND_TIME_URI, forwarding.ABS_CAPTURE_TIME_URI)
+EXTENSIONS = (forwarding.MID_URI, forwarding.ABS_SEND_TIME_URI, forwarding.ABS_CAPTURE_TIME_URI, forwarding.WIDE_SEQ_URI)
 CODECS = {"vp8": "VP8", "vp9": "VP9"}
 
 
@@ -87,16 +87,26 @@ def answer_sdp(offer, transport_answer, codec, payload_type, rtx_payload_type, s
     lines += ["a=extmap:%d %s" % (ident, uri) for uri, ident in extensions.items()]
     lines += ["a=sendonly", "a=msid:roomserver view", "a=rtcp-mux", "a=rtcp-rsize",
               "a=rtpmap:%d %s/90000" % (payload_type, CODECS[codec]),
-              "a=rtcp-fb:%d nack" % payload_type, "a=rtcp-fb:%d nack pli" % payload_type, "a=rtcp-fb:%d ccm fir" % payload_type,
-              # REMB (with abs-send-time), so the browser tells the server what its downlink takes; not
-              # transport-cc, whose sequence numbers the forwarded packets do not carry
-              "a=rtcp-fb:%d goog-remb" % payload_type]
+              "a=rtcp-fb:%d nack" % payload_type, "a=rtcp-fb:%d nack pli" % payload_type, "a=rtcp-fb:%d ccm fir" % payload_type]
+    lines += ["a=rtcp-fb:%d %s" % (payload_type, feedback) for feedback in congestion_feedback(extensions)]
     if rtx_payload_type is not None:
         lines += ["a=rtpmap:%d rtx/90000" % rtx_payload_type, "a=fmtp:%d apt=%d" % (rtx_payload_type, payload_type),
                   "a=ssrc-group:FID %d %d" % (ssrc, rtx_ssrc)]
     for s in [ssrc] + ([rtx_ssrc] if rtx_payload_type is not None else []):
         lines += ["a=ssrc:%d cname:%s" % (s, cname), "a=ssrc:%d msid:roomserver view" % s]
     return "\r\n".join(lines) + "\r\n"
+
+
+def congestion_feedback(extensions):
+    """What the browser reports for the server's estimate of its downlink (bandwidth.py), as
+    mediasoup's ortc reduces a consumer's feedback: transport-cc when the transport-wide sequence
+    extension is negotiated (the consumer stamps it on every packet), else REMB with
+    abs-send-time, else nothing."""
+    if forwarding.WIDE_SEQ_URI in extensions:
+        return ["transport-cc"]
+    if forwarding.ABS_SEND_TIME_URI in extensions:
+        return ["goog-remb"]
+    return []
 
 
 async def view(media, producer, offer_sdp):
@@ -122,8 +132,11 @@ async def view(media, producer, offer_sdp):
     transport = media.transports[view_id]
     ssrc, rtx_ssrc = random.randint(1, 2**32 - 1), random.randint(1, 2**32 - 1)
     cname = "roomserver-view"
+    feedback = [{"type": "nack", "parameter": ""}, {"type": "nack", "parameter": "pli"}, {"type": "ccm", "parameter": "fir"}] + \
+        [{"type": f, "parameter": ""} for f in congestion_feedback(extensions)]
     params = {"mid": offer["mid"], "rtcp": {"cname": cname},
-              "codecs": [{"mimeType": "video/" + CODECS[entry["codec"]], "payloadType": payload_type, "clockRate": 90000}]
+              "codecs": [{"mimeType": "video/" + CODECS[entry["codec"]], "payloadType": payload_type, "clockRate": 90000,
+                          "rtcpFeedback": feedback}]
               + ([{"mimeType": "video/rtx", "payloadType": rtx_payload_type, "clockRate": 90000}] if rtx_payload_type else []),
               "encodings": [dict({"ssrc": ssrc}, **({"rtx": {"ssrc": rtx_ssrc}} if rtx_payload_type else {}))],
               "headerExtensions": [{"uri": uri, "id": ident} for uri, ident in extensions.items()]}
