@@ -101,3 +101,42 @@ class NackTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class LayerChoiceTests(unittest.TestCase):
+    """The estimate's choice (bandwidth.Distributor calls set_target_layer) goes through the
+    consumer's switch (simulcast_switch): -1 stops the consumer, a layer again starts it at a key
+    frame of that layer, with sequence numbers going on."""
+
+    def test_no_layer_then_a_lower_layer(self):
+        loop = asyncio.new_event_loop()
+        self.addCleanup(loop.close)
+        transport = FakeTransport()
+        source = forwarding.Source("video", "h264", 90000)     # no VP8 descriptor to rewrite
+        source.layer_ssrcs = [10, 20, 30]
+        packet = consumer(transport)
+        packet.target_layer = 2
+        source.add(packet)
+
+        def send(layer, seq, ts, key):
+            coroutine = packet.forward(layer, seq, ts, True, b"x", key, True)
+            if coroutine is not None:
+                loop.run_until_complete(coroutine)
+            return coroutine is not None
+
+        self.assertTrue(send(2, 500, 9000, True))
+        self.assertTrue(send(2, 501, 12000, False))
+        packet.set_target_layer(-1)
+        self.assertFalse(send(2, 502, 15000, False))
+        self.assertEqual(packet.switch.target, None)
+        # a layer other than the timestamp reference waits for both layers' sender reports
+        packet.set_target_layer(0)
+        self.assertFalse(send(0, 70, 3000, True))
+        ntp = forwarding.ntp_now()
+        source.sender_report_received(30, ntp, 15000)
+        source.sender_report_received(10, ntp, 5000)
+        self.assertFalse(send(0, 71, 6000, False), "not before a key frame of layer 0")
+        self.assertTrue(send(0, 72, 9000, True))
+        seqs = [struct.unpack_from("!H", data, 2)[0] for data in transport.sent]
+        self.assertEqual((seqs[2] - seqs[1]) & 0xFFFF, 1, "sequence numbers go on across the stop")
+        self.assertEqual(packet.layer, 0)
