@@ -142,6 +142,9 @@ async def view(media, producer, offer_sdp):
               "headerExtensions": [{"uri": uri, "id": ident} for uri, ident in extensions.items()]}
     consumer = types.SimpleNamespace(id=view_id, transport_id=view_id, rtp_parameters=params)
     await media.add_packet_consumer(consumer, producer, transport, source)
+    if transport.dtls.bandwidth is not None:
+        # the browser has no probator m-line: SSRC 1234 would be dropped unreported (read as loss)
+        transport.dtls.bandwidth.probe_on_rtx = True
     # the browser is the DTLS client (a=setup:passive here); ICE-lite waits for its checks
     await media.connect_transport(view_id, {"role": "client", "fingerprints": offer["fingerprints"]})
     return answer_sdp(offer, transport_answer, entry["codec"], payload_type, rtx_payload_type, ssrc, rtx_ssrc, extensions, cname)
