@@ -63,6 +63,10 @@ def parse_args(argv):
                         "and re-encoded by aiortc (decode, the old behaviour)")
     p.add_argument("--simulcast-layer", type=int, default=None,
                    help="the layer of a simulcast producer that consumers get (0 = lowest; default the highest)")
+    p.add_argument("--simulcast-ramp", type=float, default=None, metavar="SECONDS",
+                   help="simulcast consumers start on layer 0 and go up one layer every SECONDS (a key frame "
+                        "of the new layer asked for each time), as mediasoup moves a receiver whose estimate grows; the "
+                        "transports' estimates do not choose layers meanwhile")
     p.add_argument("--churn", type=float, default=0.0, metavar="SECONDS",
                    help="every SECONDS each virtual member leaves (its consumers get consumerClosed) and joins again "
                         "with new producers (newProducers): a soak of the consumer lifecycle; counted in /state stats")
@@ -156,6 +160,20 @@ async def serve(options):
         changed = media.set_simulcast_layer(layer) if media is not None else 0
         return web.json_response({"layer": layer, "consumers": changed})
 
+    async def browser_view(request):
+        # A browser's SDP offer, answered with a consumer of a client's video producer (browser_view.py).
+        from . import browser_view as views
+        wanted = request.query.get("producer")
+        producer = next((p for room in rooms.rooms.values() for p in room["producers"].values() if p.id == wanted), None)
+        if media is None or producer is None:
+            return web.json_response({"error": "no producer %s" % wanted}, status=404)
+        try:
+            sdp = await views.view(media, producer, (await request.json())["sdp"])
+        except (views.OfferError, KeyError, ValueError) as error:
+            return web.json_response({"error": str(error)}, status=400)
+        return web.json_response({"type": "answer", "sdp": sdp})
+
+    control.router.add_post("/view", browser_view)
     control.router.add_post("/simulcast-layer", simulcast_layer)
     control.router.add_post("/members/{member}/{action:pause-video|resume-video}", member_video)
     control.router.add_post("/outage", outage)

@@ -233,7 +233,7 @@ class TransportEstimator:
             reported += 1
             send_ms, size, cluster = entry
             if cluster is not None:
-                self._probe_packet(cluster, send_ms, size, arrival_us)
+                self._probe_packet(cluster, send_ms, size, arrival_us, at_ms)
             if arrival_us is None:
                 lost += 1
                 continue
@@ -270,6 +270,13 @@ class TransportEstimator:
     def loss(self):
         reported = sum(r for _, r, _ in self.loss_window)
         return (sum(lost for _, _, lost in self.loss_window) / reported) if reported else None
+
+    def recent_loss(self, at_ms):
+        """The loss the feedback of the last second before `at_ms` reported; None without any.
+        (`loss` is as of the last feedback: when nothing is sent, no feedback comes to age it.)"""
+        recent = [(reported, lost) for ms, reported, lost in self.loss_window if ms >= at_ms - 1000]
+        reported = sum(r for r, _ in recent)
+        return sum(lost for _, lost in recent) / reported if reported else None
 
     def delivered_bitrate(self):
         return self.delivered.rate()
@@ -335,7 +342,7 @@ class TransportEstimator:
         self.probes_sent += 1
         return cluster
 
-    def _probe_packet(self, cluster, send_ms, size, arrival_us):
+    def _probe_packet(self, cluster, send_ms, size, arrival_us, at_ms):
         probe = self.clusters.get(cluster)
         if probe is None or probe.get("done"):
             return
@@ -361,7 +368,7 @@ class TransportEstimator:
             measured = int(min(send_rate, receive_rate))
             self.probe_results.append({"cluster": cluster, "target": probe["rate"], "result": measured})
             recent_overuse = self.last_overuse is not None and now_ms() - self.last_overuse < 2000
-            if measured > self.available and not recent_overuse and (self.loss or 0) <= 0.1:
+            if measured > self.available and not recent_overuse and (self.recent_loss(at_ms) or 0) <= 0.1:
                 self._set(measured, "probe")
 
     def report(self):
@@ -516,6 +523,10 @@ class TransportBandwidth:
         self.estimator = TransportEstimator(mode)
         self.distributor = Distributor(self.estimator, fixed_layer)
         self.probe_template = None      # (mid id, mid, abs-send-time id, wide-seq id)
+        # probes as padding on a consumer's RTX stream instead of SSRC 1234: for a client with no
+        # probator m-line (mediasoup-client makes one; a bare browser view has none and drops
+        # SSRC 1234 unreported, which reads as loss)
+        self.probe_on_rtx = False
         self.last_probe = None
         self.probe_gap = 2000.0
         self.padding_packets = 0
@@ -571,11 +582,7 @@ class TransportBandwidth:
         desired = self.distributor.desired_bitrate(at)
         if not desired or desired <= estimator.available:
             return
-        carrier = next((c.consumer for c in self.distributor.choices
-                        if not c.consumer.closed and c.consumer.started and c.consumer.rtx_ssrc is not None
-                        and c.consumer.rtx_payload_type is not None
-                        and c.consumer.last_out_ts is not None and c.consumer.abs_id is not None
-                        and c.consumer.counters.get("rr_fraction_lost", 0) <= 5), None)
+        carrier = self.padding_carrier(max_fraction_lost=5)
         if carrier is None:
             return
         sent = estimator.sent_rate.rate(at) or 0
@@ -592,6 +599,15 @@ class TransportBandwidth:
             except Exception:
                 return
 
+    def padding_carrier(self, max_fraction_lost=255):
+        """A simulcast consumer whose RTX stream can carry padding (started, RTX negotiated,
+        something sent, abs-send-time), or None."""
+        return next((c.consumer for c in self.distributor.choices
+                     if not c.consumer.closed and c.consumer.started and c.consumer.rtx_ssrc is not None
+                     and c.consumer.rtx_payload_type is not None
+                     and c.consumer.last_out_ts is not None and c.consumer.abs_id is not None
+                     and c.consumer.counters.get("rr_fraction_lost", 0) <= max_fraction_lost), None)
+
     async def _maybe_probe(self):
         estimator = self.estimator
         if estimator.mode != "transport-cc" or self.probe_template is None:
@@ -602,7 +618,9 @@ class TransportBandwidth:
             return
         if estimator.last_overuse is not None and at - estimator.last_overuse < 5000:
             return
-        if (estimator.loss or 0) > 0.02:
+        # the loss of the last second only: a transport whose consumers the loss left without a
+        # layer sends nothing and gets no feedback, and a probe is its only way back up
+        if (estimator.recent_loss(at) or 0) > 0.02:
             return
         if self.last_probe is not None and at - self.last_probe < self.probe_gap:
             return
@@ -614,6 +632,11 @@ class TransportBandwidth:
     async def probe(self, rate, duration_ms=60.0, size=900):
         """A probe cluster: padding packets at `rate` for `duration_ms` (at least 5)."""
         estimator = self.estimator
+        carrier = self.padding_carrier() if self.probe_on_rtx else None
+        if self.probe_on_rtx:
+            if carrier is None:
+                return
+            size = PADDING_SIZE + 40     # a padding packet can carry no more (its count is one byte)
         count = max(5, int(rate * duration_ms / 1000.0 / 8 / size))
         cluster = estimator.new_cluster(rate)
         estimator.clusters[cluster]["packets"] = count
@@ -622,6 +645,15 @@ class TransportBandwidth:
         mid_id, mid, abs_id, wide_id = self.probe_template
         for _ in range(count):
             wide = estimator.next_seq()
+            if carrier is not None:
+                data = add_extension_element(padding_packet(carrier), wide_id, struct.pack("!H", wide))
+                estimator.on_sent(wide, len(data), cluster=cluster)
+                try:
+                    await self.dtls._send_rtp(data)
+                except Exception:
+                    return
+                await asyncio.sleep(gap)
+                continue
             ext = b""
             if mid_id is not None:
                 ext += bytes([(mid_id << 4) | (len(mid) - 1)]) + mid

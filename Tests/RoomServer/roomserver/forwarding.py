@@ -5,7 +5,8 @@ into its own continuous space and protects the packet with its transport's SRTP.
 Sources are a client's producer (unprotected once by the producer transport's DTLS, see
 TapDtlsTransport in media.py) or a ReplaySource looping pre-encoded packets (replay.py).
 A consumer starts, and switches simulcast layers, only at a key frame; its PLI/FIR go back to
-the source (throttled); its NACKs are answered from its own history (RTX when negotiated);
+the source (throttled); its NACKs are answered from its own history (RTX when negotiated) as
+mediasoup's RtpStreamSend answers them (a packet at most once per round trip, none too old);
 it sends a sender report and SDES every second."""
 
 import asyncio
@@ -15,6 +16,8 @@ import struct
 import time
 
 from aiortc.rtp import RtcpPsfbPacket, RtcpRrPacket, RtcpRtpfbPacket, RtcpSrPacket
+
+from .simulcast_switch import SimulcastSwitch
 
 log = logging.getLogger("roomserver.forwarding")
 
@@ -28,6 +31,15 @@ ABS_CAPTURE_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-capture
 WIDE_SEQ_URI = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 HISTORY = 1024
 NTP_EPOCH = 2208988800
+# mediasoup's RtpStreamSend: a packet already resent within the last round trip is not resent
+# again (the RTT from the receiver's reports, 100 ms until one gives it), and the retransmission
+# buffer keeps no packet older than 2 s (video) or 1 s (audio) behind the newest timestamp.
+DEFAULT_RTT_MS = 100.0
+MAX_RETRANSMISSION_DELAY_MS = {"video": 2000, "audio": 1000}
+
+
+def now_ms():
+    return time.monotonic() * 1000.0
 
 
 def ntp_now():
@@ -62,12 +74,14 @@ class PacketConsumer:
             self.extension += bytes([(ext[MID_URI] << 4) | (len(m) - 1)]) + m
         self.target_layer = layer   # simulcast: the layer wanted
         self.layer = None           # the layer being forwarded (None until the first key frame)
+        self.switch = None          # simulcast: how layers are switched (made when the source is known)
         self.seq_offset = None
         self.ts_offset = None
         self.last_out_ts = None
         self.last_out_seq = None
         self.last_send = None
-        self.history = {}
+        self.history = {}           # out seq % HISTORY -> [seq, ts, marker, payload, capture time, resent at ms]
+        self.rtt_ms = None          # from the receiver's reports (LSR/DLSR), None until one gives it
         self.rtx_seq = random.randint(0, 0xFFFF)
         self.started = False        # the transport is connected
         self.paused = False
@@ -94,6 +108,13 @@ class PacketConsumer:
         """A source packet (layer, its seq/ts); returns the coroutine that sends it, or None."""
         if not self.started or self.paused or self.closed or self.target_layer == -1:
             return None
+        if self.switch is not None:
+            result = self.switch.process(layer, seq, ts, marker, payload, keyframe)
+            if result is None:
+                return None
+            out_seq, out_ts, payload = result
+            self.layer = self.switch.current
+            return self._emit(out_seq, out_ts, marker, payload, capture_time)
         if self.layer != layer:
             # start, or switch to the target layer, at a key frame only
             if not keyframe or (self.target_layer is not None and layer != self.target_layer):
@@ -111,10 +132,21 @@ class PacketConsumer:
             if self.target_layer is not None:
                 self.counters["layer"] = layer
             self.counters["layer_switches"] = self.counters.get("layer_switches", 0) + 1
-        out_seq = (seq + self.seq_offset) & 0xFFFF
-        out_ts = (ts + self.ts_offset) & 0xFFFFFFFF
+        return self._emit((seq + self.seq_offset) & 0xFFFF, (ts + self.ts_offset) & 0xFFFFFFFF, marker, payload,
+                          capture_time)
+
+    def want_layer(self, layer):
+        """Simulcast: switch to this layer (at its next key frame, asked for now), even when it
+        is the target already (a fixed layer set again asks for a key frame again)."""
+        self.target_layer = layer
+        if self.switch is not None:
+            self.switch.want(layer)
+        elif self.source is not None:
+            self.source.request_keyframe(layer)
+
+    def _emit(self, out_seq, out_ts, marker, payload, capture_time):
         data = self._header(self.payload_type, marker, out_seq, out_ts, self.ssrc, capture_time) + payload
-        self.history[out_seq % HISTORY] = (out_seq, out_ts, marker, payload, capture_time)
+        self.history[out_seq % HISTORY] = [out_seq, out_ts, marker, payload, capture_time, None]
         if self.last_out_seq is None or ((out_seq - self.last_out_seq) & 0xFFFF) < 0x8000:
             self.last_out_seq = out_seq
             self.last_out_ts = out_ts
@@ -128,15 +160,18 @@ class PacketConsumer:
         return self._send(data)
 
     def set_target_layer(self, layer):
-        """The simulcast layer this consumer should move to (at its next key frame, asked for
-        with a PLI); -1: none (nothing is forwarded; a later layer starts at a key frame)."""
+        """The estimate's choice (bandwidth.Distributor): the simulcast layer this consumer should
+        move to, made by the switch (simulcast_switch.py); -1: none (nothing is forwarded; a
+        later layer starts at a key frame)."""
         if layer == self.target_layer:
             return
-        self.target_layer = layer
         if layer == -1:
+            self.target_layer = layer
             self.layer = None
-        elif self.source is not None:
-            self.source.request_keyframe(layer)
+            if self.switch is not None:
+                self.switch.stop()
+        else:
+            self.want_layer(layer)
 
     async def _send(self, data):
         bandwidth = getattr(self.dtls, "bandwidth", None)
@@ -153,7 +188,17 @@ class PacketConsumer:
         entry = self.history.get(seq % HISTORY)
         if entry is None or entry[0] != seq:
             return
-        out_seq, out_ts, marker, payload, capture_time = entry
+        out_seq, out_ts, marker, payload, capture_time, resent_at = entry
+        at = now_ms()
+        if resent_at is not None and at - resent_at <= (self.rtt_ms or DEFAULT_RTT_MS):
+            # already on its way again: a NACK repeated before the resend could arrive
+            self.counters["retransmissions_skipped"] = self.counters.get("retransmissions_skipped", 0) + 1
+            return
+        behind = (self.last_out_ts - out_ts) & 0xFFFFFFFF if self.last_out_ts is not None else 0
+        if behind < 0x80000000 and behind * 1000 // self.clock_rate > MAX_RETRANSMISSION_DELAY_MS.get(self.kind, 2000):
+            self.counters["retransmissions_too_old"] = self.counters.get("retransmissions_too_old", 0) + 1
+            return
+        entry[5] = at
         if self.rtx_payload_type is not None and self.rtx_ssrc is not None:
             data = self._header(self.rtx_payload_type, marker, self.rtx_seq, out_ts, self.rtx_ssrc, capture_time) + \
                 struct.pack("!H", out_seq) + payload
@@ -186,15 +231,33 @@ class PacketConsumer:
                     self.counters["rr_received"] += 1
                     self.counters["rr_highest_seq"] = report.highest_sequence
                     self.counters["rr_fraction_lost"] = report.fraction_lost
+                    self._round_trip(report.lsr, report.dlsr)
         elif isinstance(packet, RtcpPsfbPacket) and packet.fmt in (1, 4):
             self.counters["pli_received" if packet.fmt == 1 else "fir_received"] = \
                 self.counters.get("pli_received" if packet.fmt == 1 else "fir_received", 0) + 1
             if self.source is not None:
                 self.source.request_keyframe(self.layer if self.layer is not None else self.target_layer)
+        elif isinstance(packet, RtcpPsfbPacket) and packet.fmt == 15 and len(packet.fci) >= 8 and packet.fci[:4] == b"REMB":
+            fci = packet.fci
+            bitrate = (((fci[5] & 0x03) << 16) | (fci[6] << 8) | fci[7]) << (fci[5] >> 2)
+            self.counters["remb_received"] = self.counters.get("remb_received", 0) + 1
+            self.counters["remb_bitrate"] = bitrate
         elif isinstance(packet, RtcpRtpfbPacket) and packet.fmt == 1:
             self.counters["nack_received"] += 1
             for seq in packet.lost:
                 await self.retransmit(seq)
+
+    def _round_trip(self, lsr, dlsr):
+        """The RTT a report gives (mediasoup's way: compact NTP now - DLSR - LSR, in 1/65536 s),
+        when it echoes one of this consumer's sender reports."""
+        if not lsr or not dlsr:
+            return
+        compact_now = (ntp_now() >> 16) & 0xFFFFFFFF
+        rtt = (compact_now - dlsr - lsr) & 0xFFFFFFFF
+        if rtt >= 0x80000000:
+            return                  # the clocks disagree: no figure
+        self.rtt_ms = rtt * 1000.0 / 65536
+        self.counters["rtt_ms"] = round(self.rtt_ms, 1)
 
     def _handle_disconnect(self):
         pass
@@ -210,11 +273,34 @@ class Source:
         self.consumers = []
         self.keyframe_requester = None   # callable(layer) for client producers
         self.last_request = {}
+        self.layer_ssrcs = []
+        self.temporal_layers = 1         # of each encoding (its scalabilityMode), as the producer said
+        self.reports = {}                # layer -> (NTP ms, RTP timestamp) of its last SR
 
     def add(self, consumer):
         consumer.source = self
         self.consumers.append(consumer)
+        if consumer.target_layer is not None and self.kind == "video":
+            # simulcast: switched as mediasoup's SimulcastConsumer does (simulcast_switch.py)
+            consumer.switch = SimulcastSwitch(self, self.clock_rate, self.codec, self.temporal_layers,
+                                              random.randint(1000, 0x7FFF), consumer.counters)
+            consumer.switch.want(consumer.target_layer)
         self.request_keyframe(consumer.target_layer)
+
+    def sender_report_received(self, ssrc, ntp, rtp):
+        """A producer's SR: its NTP <-> RTP pair per layer, which simulcast switches map through."""
+        if ssrc not in self.layer_ssrcs:
+            return
+        layer = self.layer_ssrcs.index(ssrc)
+        first = layer not in self.reports
+        self.reports[layer] = ((ntp >> 32) * 1000 + ((ntp & 0xFFFFFFFF) * 1000 >> 32), rtp)
+        if first:
+            for consumer in self.consumers:
+                if consumer.switch is not None:
+                    consumer.switch.reconsider()
+
+    def sender_report(self, layer):
+        return self.reports.get(layer)
 
     def remove(self, consumer):
         consumer.closed = True
@@ -282,6 +368,8 @@ class ReplaySource(Source):
                     start += time.monotonic() - paused_at
                     for consumer in self.consumers:
                         consumer.layer = None
+                        if consumer.switch is not None:
+                            consumer.switch.resync()
                 packet = packets[index]
                 due = start + (offset + packet.ts) / loop.clock_rate
                 wait = due - time.monotonic()

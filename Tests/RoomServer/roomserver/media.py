@@ -246,11 +246,12 @@ class LayerDecoder:
         self.decoder = None
         self.counters = counters
         self.waiting_for_key = True
-        counters.update({"ssrc": ssrc, "packets": 0, "frames_decoded": 0, "width": 0, "height": 0, "keyframes": 0,
+        counters.update({"ssrc": ssrc, "packets": 0, "bytes": 0, "frames_decoded": 0, "width": 0, "height": 0, "keyframes": 0,
                          "decode_errors": 0, "frames_dropped": 0})
 
     def packet(self, seq, ts, marker, payload):
         self.counters["packets"] += 1
+        self.counters["bytes"] += len(payload)
         parts = self.assembler.add(seq, ts, marker, payload)
         self.counters["frames_dropped"] = self.assembler.dropped
         if parts is None:
@@ -282,15 +283,30 @@ class LayerDecoder:
             self.waiting_for_key = True
 
 
-class ProducerSink:
-    """Stands in aiortc's RTP router for a producer decoded here: counts its sender reports."""
+def temporal_layers(scalability_mode):
+    """T of an encoding's scalabilityMode (L1T3 -> 3); 1 when absent, as mediasoup takes it."""
+    mode = scalability_mode or ""
+    if "T" in mode:
+        digits = mode.split("T", 1)[1][:2]
+        digits = "".join(c for c in digits if c.isdigit())
+        if digits:
+            return max(1, min(int(digits), 3))
+    return 1
 
-    def __init__(self, counters):
+
+class ProducerSink:
+    """Stands in aiortc's RTP router for a producer decoded here: counts its sender reports and
+    hands each one (ssrc, NTP, RTP time) to `on_report` (simulcast switches map through them)."""
+
+    def __init__(self, counters, on_report=None):
         self.counters = counters
+        self.on_report = on_report
 
     async def _handle_rtcp_packet(self, packet):
         if isinstance(packet, RtcpSrPacket):
             self.counters["sr_received"] += 1
+            if self.on_report is not None:
+                self.on_report(packet.ssrc, packet.sender_info.ntp_timestamp, packet.sender_info.rtp_timestamp)
 
     async def _handle_rtp_packet(self, packet, arrival_time_ms):
         pass
@@ -404,8 +420,11 @@ class MediaServer:
     async def add_packet_consumer(self, consumer, producer, transport, source):
         counters = new_consumer_counters()
         layer = None
+        ramp = getattr(self.options, "simulcast_ramp", None) if producer.layers > 1 and self.fixed_layer is None else None
         if producer.layers > 1:
             layer = self.fixed_layer if self.fixed_layer is not None else producer.layers - 1
+            if ramp:
+                layer = 0
             layer = max(0, min(producer.layers - 1, layer))
         packet = forwarding.PacketConsumer(transport.dtls, consumer.rtp_parameters, producer.kind, source.clock_rate,
                                            counters, layer=layer)
@@ -427,6 +446,14 @@ class MediaServer:
             entry["started"] = True
             source.add(packet)
             self.ticker.add(packet)
+            # --simulcast-ramp: up one layer every so often, as mediasoup moves a consumer whose
+            # estimate grows (REMB or transport-cc) from the lowest layer up; the estimate does
+            # not choose meanwhile (layer_override), a fixed layer set later ends the ramp
+            while ramp and packet.target_layer is not None and packet.target_layer < producer.layers - 1:
+                await asyncio.sleep(ramp)
+                if packet.closed or self.fixed_layer is not None:
+                    break
+                packet.want_layer(packet.target_layer + 1)
         entry["task"] = asyncio.ensure_future(start_when_connected())
 
     def bandwidth_for(self, transport, params, packet, source, layer):
@@ -436,7 +463,7 @@ class MediaServer:
         dtls = transport.dtls
         mode = bandwidth.consumer_mode(params)
         if dtls.bandwidth is None and mode is not None:
-            dtls.bandwidth = bandwidth.TransportBandwidth(dtls, mode, lambda: self.fixed_layer)
+            dtls.bandwidth = bandwidth.TransportBandwidth(dtls, mode, self.layer_override)
             dtls.rtcp_observer = dtls.bandwidth.estimator.on_rtcp
         bwe = dtls.bandwidth
         if bwe is None:
@@ -451,15 +478,19 @@ class MediaServer:
         bwe.distributor.add(choice)
         return choice
 
+    def layer_override(self):
+        """What sets the simulcast layers instead of the transports' estimates: the fixed layer,
+        else the --simulcast-ramp schedule (its period); None when the estimates choose."""
+        return self.fixed_layer if self.fixed_layer is not None else getattr(self.options, "simulcast_ramp", None)
+
     def set_simulcast_layer(self, layer):
         self.fixed_layer = layer
         changed = 0
         for entry in list(self.consumers.values()):
             packet = entry.get("packet")
             if packet is not None and packet.target_layer is not None:
-                packet.target_layer = max(0, min(layer, len(entry["source"].layer_ssrcs) - 1)) \
-                    if getattr(entry["source"], "layer_ssrcs", None) else layer
-                entry["source"].request_keyframe(packet.target_layer)
+                packet.want_layer(max(0, min(layer, len(entry["source"].layer_ssrcs) - 1))
+                                  if getattr(entry["source"], "layer_ssrcs", None) else layer)
                 changed += 1
         return changed
 
@@ -519,12 +550,13 @@ class MediaServer:
             source.keyframe_requester = send_pli
             source.layer_ssrcs = [e.get("ssrc") for e in encodings]
             source.rates = bandwidth.LayerRates(len(encodings))
+            source.temporal_layers = temporal_layers(encodings[0].get("scalabilityMode"))
             if packet_level:
                 entry["source"] = source
         layers = []
         if decode_here:
             counters["layers"] = []
-            sink = ProducerSink(counters)
+            sink = ProducerSink(counters, on_report=source.sender_report_received)
             transport.dtls._rtp_router.register_receiver(sink, ssrcs=[e["ssrc"] for e in encodings if "ssrc" in e],
                                                          payload_types=[])
             entry["sink"] = sink

@@ -44,7 +44,7 @@ class Loop:
     keyframes: int
 
 
-def _ffmpeg_command(codec, width, height, fps, seconds, port, content="pattern"):
+def _ffmpeg_command(codec, width, height, fps, seconds, port, content="pattern", bitrate="300k"):
     out = ["-f", "rtp", "-payload_type", str(PAYLOAD_TYPES[codec]),
            "udp://127.0.0.1:%d?localaddr=127.0.0.1&pkt_size=1200" % port]
     if codec == "opus":
@@ -60,17 +60,17 @@ def _ffmpeg_command(codec, width, height, fps, seconds, port, content="pattern")
     else:
         source = ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", "%dx%d" % (width, height), "-r", str(fps), "-i", "pipe:0"]
     return ["ffmpeg", "-nostdin", "-v", "error"] + source + encoder + \
-           ["-deadline", "realtime", "-lag-in-frames", "0", "-g", str(gop), "-keyint_min", str(gop), "-b:v", "300k",
+           ["-deadline", "realtime", "-lag-in-frames", "0", "-g", str(gop), "-keyint_min", str(gop), "-b:v", bitrate,
             "-threads", "1", "-auto-alt-ref", "0"] + out
 
 
-def _capture(codec, width, height, fps, seconds, content):
+def _capture(codec, width, height, fps, seconds, content, bitrate="300k"):
     """Runs ffmpeg into a UDP socket on 127.0.0.1; returns the RTP packets (RTCP dropped)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
     sock.bind(("127.0.0.1", 0))
     sock.settimeout(0.2)
-    command = _ffmpeg_command(codec, width, height, fps, seconds, sock.getsockname()[1], content)
+    command = _ffmpeg_command(codec, width, height, fps, seconds, sock.getsockname()[1], content, bitrate)
     piped = codec != "opus" and content == "pattern"
     process = subprocess.Popen(command, stdin=subprocess.PIPE if piped else subprocess.DEVNULL,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -146,13 +146,14 @@ def _to_loop(codec, raw, fps):
 _memory = {}
 
 
-def load(codec, width=320, height=240, fps=15, seconds=30, content="pattern"):
+def load(codec, width=320, height=240, fps=15, seconds=30, content="pattern", bitrate="300k"):
     """The loop for these parameters: from memory, the temp-dir cache, or made now. Video content:
-    `pattern` (synthetic.draw_frame, frame counter as a barcode) or `testsrc2` (ffmpeg's)."""
-    key = (codec, width, height, fps, seconds, content)
+    `pattern` (synthetic.draw_frame, frame counter as a barcode) or `testsrc2` (ffmpeg's); `bitrate`
+    is the encoder's target (-b:v)."""
+    key = (codec, width, height, fps, seconds, content, bitrate)
     if key in _memory:
         return _memory[key]
-    digest = hashlib.sha256(repr((CACHE_VERSION, _ffmpeg_command(codec, width, height, fps, seconds, 0, content))).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(repr((CACHE_VERSION, _ffmpeg_command(codec, width, height, fps, seconds, 0, content, bitrate))).encode()).hexdigest()[:16]
     directory = os.path.join(tempfile.gettempdir(), "nacho-roomserver-replay")
     path = os.path.join(directory, "%s-%s.pickle" % (codec, digest))
     loop = None
@@ -164,7 +165,7 @@ def load(codec, width=320, height=240, fps=15, seconds=30, content="pattern"):
     if loop is None:
         for attempt in range(3):
             try:
-                loop = _to_loop(codec, _capture(codec, width, height, fps, seconds, content), fps)
+                loop = _to_loop(codec, _capture(codec, width, height, fps, seconds, content, bitrate), fps)
                 break
             except RuntimeError as error:
                 if attempt == 2:

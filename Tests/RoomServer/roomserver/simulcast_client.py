@@ -72,12 +72,15 @@ async def run(options):
     rtx = next(c for c in caps["codecs"] if c["mimeType"].lower() == "video/rtx" and c["parameters"].get("apt") == vp8["preferredPayloadType"])
     opus = next(c for c in caps["codecs"] if c["mimeType"].lower() == "audio/opus")
     width, height = options.width, options.height
+    bitrates = options.layer_bitrates.split(",")
+    if len(bitrates) != 3:
+        raise SystemExit("--layer-bitrates: three bitrates, lowest layer first")
     layers = []
     for index, scale in enumerate((4, 2, 1)):
         ssrc = random.randint(1, 2**32 - 1)
         layers.append({"ssrc": ssrc, "rtx": ssrc ^ 0x5A5A, "scale": scale, "seq": random.randint(0, 0xFFFF),
                        "loop": replay.load("vp8", width // scale, height // scale, options.fps, options.seconds,
-                                           options.content),
+                                           content=options.content, bitrate=bitrates[index]),
                        "packets": 0, "frames": 0})
     video_params = {
         "mid": "1",
@@ -111,6 +114,9 @@ async def run(options):
     async def play(streams, payload_type, clock_rate):
         base_ts = random.randint(0, 0xFFFFFFFF)
         start = time.monotonic()
+        for stream in streams:
+            # what a sender report maps: RTP time now (every stream of the group shares it)
+            stream["rtp_now"] = lambda: (base_ts + int((time.monotonic() - start) * clock_rate)) & 0xFFFFFFFF
         deadline = start + options.duration
         # every stream of the group shares the loop timing (same fps): one frame each per step
         indices = [0] * len(streams)
@@ -144,7 +150,9 @@ async def run(options):
             now = time.time() + 2208988800
             ntp = (int(now) << 32) | int((now % 1) * (1 << 32))
             for stream in layers + [audio]:
-                await dtls._send_rtp(struct.pack("!BBHIQIII", 0x80, 200, 6, stream["ssrc"], ntp, 0, stream["packets"], 0))
+                if "rtp_now" in stream:
+                    await dtls._send_rtp(struct.pack("!BBHIQIII", 0x80, 200, 6, stream["ssrc"], ntp, stream["rtp_now"](),
+                                                     stream["packets"], 0))
 
     reports = asyncio.ensure_future(sender_reports())
     tasks = [play(layers, vp8["preferredPayloadType"], 90000)]
@@ -175,7 +183,9 @@ def main():
     p.add_argument("--seconds", type=int, default=30, help="loop length")
     p.add_argument("--no-audio", action="store_true")
     p.add_argument("--content", default="pattern", choices=["pattern", "testsrc2"],
-                   help="the barcoded pattern (a few tens of kbit/s) or ffmpeg's busier testsrc2 (hundreds)")
+                   help="the layers' picture: the barcoded pattern (a few tens of kbit/s), or ffmpeg's busier "
+                        "testsrc2 (close to the bitrates asked)")
+    p.add_argument("--layer-bitrates", default="300k,300k,300k", help="each layer's encoder target, lowest first (ffmpeg -b:v)")
     options = p.parse_args()
     asyncio.run(run(options))
 

@@ -4,6 +4,7 @@ a clean link, REMB), the layer distribution, and the wide sequence written into 
     .venv/bin/python -m unittest discover -s Tests/RoomServer/tests"""
 
 import asyncio
+import collections
 import os
 import struct
 import sys
@@ -11,7 +12,7 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
-from roomserver import bandwidth, twcc  # noqa: E402
+from roomserver import bandwidth, forwarding, twcc  # noqa: E402
 
 
 def feed(estimator, packets, feedback_every_ms=100):
@@ -201,6 +202,56 @@ class ProbeTests(unittest.TestCase):
         estimator = self.run_probe(200_000)
         self.assertLess(estimator.probe_results[-1]["result"], 300_000)
         self.assertEqual(estimator.available, 300_000)
+
+
+    def test_a_transport_left_without_a_layer_by_loss_is_probed_once_the_loss_is_old(self):
+        # Chromium behind a 600 kbit/s link: 33 % loss cut the estimate to 55 kbit/s, below the
+        # lowest layer, so nothing was sent, no feedback came, and the loss stayed the last word
+        dtls = FakeDtls()
+        link = bandwidth.TransportBandwidth(dtls, "transport-cc", lambda: None)
+        link.probe_template = (1, b"probator", 4, 5)
+        now = bandwidth.now_ms()
+        rates = bandwidth.LayerRates(3)
+        for layer, bps in enumerate((155_000, 350_000, 800_000)):
+            for i in range(10):
+                rates.add(layer, bps // 80, at_ms=now - 900 + i * 100)
+        consumer = FakeConsumer()
+        link.distributor.add(bandwidth.SimulcastChoice(consumer, rates, 3))
+        link.estimator.available = 54_709
+        link.distributor.distribute(at_ms=now)
+        self.assertEqual(consumer.target_layer, -1)
+        link.estimator.loss_window.append((now - 1500, 100, 33))
+        asyncio.run(link._maybe_probe())
+        self.assertGreaterEqual(len(dtls.sent), 5, "a probe cluster went out")
+        link.estimator.loss_window.append((bandwidth.now_ms(), 100, 33))
+        link.last_probe = None
+        dtls.sent.clear()
+        asyncio.run(link._maybe_probe())
+        self.assertEqual(dtls.sent, [], "not while the last second's feedback reports loss")
+
+
+    def test_a_client_without_a_probator_is_probed_with_padding_on_a_consumers_rtx_stream(self):
+        dtls = FakeDtls()
+        link = bandwidth.TransportBandwidth(dtls, "transport-cc", lambda: None)
+        link.probe_template = (1, b"probator", 4, 5)
+        link.probe_on_rtx = True
+        params = {"codecs": [{"mimeType": "video/VP8", "payloadType": 96}, {"mimeType": "video/rtx", "payloadType": 97}],
+                  "encodings": [{"ssrc": 1111, "rtx": {"ssrc": 2222}}],
+                  "headerExtensions": [{"uri": forwarding.ABS_SEND_TIME_URI, "id": 4}, {"uri": forwarding.WIDE_SEQ_URI, "id": 5}]}
+        consumer = forwarding.PacketConsumer(dtls, params, "video", 90000, collections.defaultdict(int), layer=0)
+        link.distributor.add(bandwidth.SimulcastChoice(consumer, bandwidth.LayerRates(3), 3))
+        asyncio.run(link.probe(400_000))
+        self.assertEqual(dtls.sent, [], "no consumer has sent anything yet: nothing to pad")
+        consumer.started, consumer.last_out_ts = True, 1000
+        asyncio.run(link.probe(400_000))
+        self.assertGreaterEqual(len(dtls.sent), 5)
+        for _, data in dtls.sent:
+            self.assertEqual(struct.unpack_from("!I", data, 8)[0], 2222)
+            self.assertEqual(data[1] & 0x7F, 97)
+            self.assertTrue(data[0] & 0x20, "padding")
+        wide = [twcc.read_extension(data, 5) for _, data in dtls.sent]
+        self.assertEqual(wide, list(range(wide[0], wide[0] + len(wide))), "each with the next wide sequence number")
+        self.assertEqual(link.estimator.clusters[link.estimator.next_cluster - 1]["packets"], len(dtls.sent))
 
 
 class ExtensionTests(unittest.TestCase):
