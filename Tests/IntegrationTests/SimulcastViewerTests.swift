@@ -18,8 +18,8 @@ final class SimulcastViewerTests: XCTestCase {
     /// mode for this viewer (bandwidth.py: the last REMB is the transport's budget, handed out
     /// layer by layer as mediasoup does). The viewer sends one estimate for its whole transport
     /// (`--shared-remb`, as libwebrtc does): with aiortc's own one estimate per receiver, each
-    /// REMB covers one stream and the second consumer is left without any layer (issue 16
-    /// item 3; Tests/RoomServer/README.md).
+    /// REMB covers one stream, and with layers larger than these bots' one consumer can be left
+    /// with a low layer or none for seconds (issue 16 item 3; Tests/RoomServer/README.md).
     func testAViewerWithATransportWideEstimateDecodesBothWhenREMBChoosesTheLayers() throws {
         try assertViewerDecodesBoth(server: [], viewer: ["--shared-remb"], topLayer: false)
     }
