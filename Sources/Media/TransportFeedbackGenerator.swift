@@ -112,10 +112,11 @@ public struct TransportFeedbackGenerator: Sendable {
 
     private func slot(_ sequence: Int64) -> Int { Int(truncatingIfNeeded: sequence) & (arrivals.count - 1) }
 
-    /// Arrival seconds in 250 µs ticks, clamped to what the arithmetic above can hold.
+    /// Arrival seconds in 250 µs ticks (to the nearest: 1.005 s is 4020, not 4019.99… cut to
+    /// 4019), clamped to what the arithmetic above can hold.
     private static func ticks(_ seconds: Double) -> Int64 {
         guard seconds.isFinite else { return 0 }
-        return Int64(min(max(seconds, 0), 1e12) * 4000)
+        return Int64((min(max(seconds, 0), 1e12) * 4000).rounded())
     }
 
     /// The sequence number unwrapped next to the highest seen (RFC 3550 A.1's idea).

@@ -19,16 +19,13 @@ package final class ReceiveEngine {
         let track: ConsumedTrack
         let stream: InboundStream
         let recorder: MemberRecorder?
-        /// The transport-wide sequence number's header extension id, when negotiated.
-        let transportSequenceId: UInt8?
         /// Oversize H264 parameter sets already warned about.
         var oversizeWarned = 0
 
-        init(track: ConsumedTrack, stream: InboundStream, recorder: MemberRecorder?, transportSequenceId: UInt8?) {
+        init(track: ConsumedTrack, stream: InboundStream, recorder: MemberRecorder?) {
             self.track = track
             self.stream = stream
             self.recorder = recorder
-            self.transportSequenceId = transportSequenceId
         }
     }
 
@@ -56,6 +53,8 @@ package final class ReceiveEngine {
     /// Transport-cc feedback about everything this transport receives, for the SFU's estimate
     /// of our downlink (which picks the simulcast layer we get).
     private var transportFeedback: TransportFeedbackGenerator
+    /// The transport-wide sequence number's header extension id, once a consumer negotiated it.
+    private var transportSequenceId: UInt8?
 
     /// The repair step's period.
     package static let repairInterval = 0.02
@@ -84,7 +83,9 @@ package final class ReceiveEngine {
                                   codec: options.rtpParameters.codecs.first?.mimeType ?? "?")
         let transportSequenceId = options.rtpParameters.codecs.first?.rtcpFeedback.contains(.transportCC) == true
             ? options.rtpParameters.headerExtensionId(RtpHeaderExtensionURI.transportWideCC).flatMap { UInt8(exactly: $0) } : nil
-        let consumer = Consumer(track: track, stream: stream, recorder: recorder, transportSequenceId: transportSequenceId)
+        let consumer = Consumer(track: track, stream: stream, recorder: recorder)
+        // One transport, one numbering: the router gives every consumer the same extension id.
+        if let transportSequenceId { self.transportSequenceId = transportSequenceId }
         consumers.append(consumer)
         bySSRC[configuration.ssrc] = consumer
         if let rtx = configuration.rtx { bySSRC[rtx.ssrc] = consumer }
@@ -169,11 +170,14 @@ package final class ReceiveEngine {
 
     /// One RTP packet (media or RTX) that arrived at `now`; runs the repair step when due.
     package func receive(_ packet: RTPPacket, size: Int, now: Double) {
+        // Every packet with a transport-wide number counts, routed or not: an SFU probes with
+        // padding on an SSRC no consumer has (mediasoup's probator, 1234), and a probe packet
+        // not fed back reads as lost.
+        if let id = transportSequenceId, let element = packet.extensionElement(id), element.count == 2,
+           let high = element.first, let low = element.last {
+            transportFeedback.received(sequence: UInt16(high) << 8 | UInt16(low), ssrc: packet.ssrc, arrival: now)
+        }
         if let consumer = bySSRC[packet.ssrc] {
-            if let id = consumer.transportSequenceId, let element = packet.extensionElement(id), element.count == 2,
-               let high = element.first, let low = element.last {
-                transportFeedback.received(sequence: UInt16(high) << 8 | UInt16(low), ssrc: packet.ssrc, arrival: now)
-            }
             consumer.stream.receive(packet, size: size, arrival: now) { frame in deliver(frame, of: consumer, arrival: now) }
         }
         repairIfDue(now: now)
