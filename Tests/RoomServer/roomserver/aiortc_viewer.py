@@ -18,15 +18,14 @@ import time
 
 import socketio
 import aiortc.rtcrtpreceiver as aiortc_receiver
-from aiortc import (RTCCertificate, RTCDtlsFingerprint, RTCDtlsParameters, RTCDtlsTransport, RTCIceCandidate,
-                    RTCIceGatherer, RTCIceParameters, RTCIceTransport, RTCRtpReceiver)
+from aiortc import RTCRtpReceiver
 from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcrtpparameters import (RTCRtcpParameters, RTCRtpCodecParameters, RTCRtpDecodingParameters,
                                      RTCRtpHeaderExtensionParameters, RTCRtpReceiveParameters, RTCRtpRtxParameters)
 from aiortc.rate import RemoteBitrateEstimator
 from aiortc.rtcrtpreceiver import RemoteStreamTrack
 
-from .simulcast_client import LoopbackConnection, request
+from .simulcast_client import connect_transport, request
 
 DECODE_ERRORS = {}   # decoder thread -> frames libvpx refused
 
@@ -127,26 +126,7 @@ async def run(options):
     router_caps = await request(sio, "getRouterRtpCapabilities", {})
     answer = await request(sio, "createWebRtcTransport", {"producing": False, "consuming": True, "forceTcp": False})
 
-    gatherer = RTCIceGatherer()
-    gatherer._connection = LoopbackConnection(ice_controlling=True)
-    ice = RTCIceTransport(gatherer)
-    dtls = RTCDtlsTransport(ice, [RTCCertificate.generateCertificate()])
-    await gatherer.gather()
-    for c in answer["iceCandidates"]:
-        if c["protocol"] == "udp":
-            await ice.addRemoteCandidate(RTCIceCandidate(component=1, foundation=c["foundation"], ip=c["ip"], port=c["port"],
-                                                         priority=c["priority"], protocol="udp", type="host"))
-    await ice.addRemoteCandidate(None)
-    local = dtls.getLocalParameters()
-    await request(sio, "connectTransport", {"transport_id": answer["id"], "dtlsParameters": {
-        "role": "client", "fingerprints": [{"algorithm": f.algorithm, "value": f.value} for f in local.fingerprints]}})
-    params = answer["iceParameters"]
-    await ice.start(RTCIceParameters(usernameFragment=params["usernameFragment"], password=params["password"], iceLite=True))
-    dtls._set_role("client")
-    await dtls.start(RTCDtlsParameters(fingerprints=[RTCDtlsFingerprint(algorithm=f["algorithm"], value=f["value"])
-                                                     for f in answer["dtlsParameters"]["fingerprints"]]))
-    if dtls.state != "connected":
-        raise RuntimeError("DTLS %s" % dtls.state)
+    ice, dtls = await connect_transport(sio, answer)
 
     caps = receive_capabilities(router_caps)
     shared_estimator = RemoteBitrateEstimator() if options.shared_remb else None

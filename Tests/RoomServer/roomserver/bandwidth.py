@@ -642,36 +642,35 @@ class TransportBandwidth:
         estimator.clusters[cluster]["packets"] = count
         gap = duration_ms / 1000.0 / count
         seq = random.randint(0, 0xFFFF)
-        mid_id, mid, abs_id, wide_id = self.probe_template
+        wide_id = self.probe_template[3]
         for _ in range(count):
             wide = estimator.next_seq()
             if carrier is not None:
                 data = add_extension_element(padding_packet(carrier), wide_id, struct.pack("!H", wide))
-                estimator.on_sent(wide, len(data), cluster=cluster)
-                try:
-                    await self.dtls._send_rtp(data)
-                except Exception:
-                    return
-                await asyncio.sleep(gap)
-                continue
-            ext = b""
-            if mid_id is not None:
-                ext += bytes([(mid_id << 4) | (len(mid) - 1)]) + mid
-            if abs_id is not None:
-                ntp = int((time.time() + 2208988800) * (1 << 18))
-                ext += bytes([(abs_id << 4) | 2]) + (ntp & 0xFFFFFF).to_bytes(3, "big")
-            ext += bytes([(wide_id << 4) | 1]) + struct.pack("!H", wide)
-            ext += b"\x00" * (-len(ext) % 4)
-            header = struct.pack("!BBHIIHH", 0x90, PROBATION_PAYLOAD_TYPE, seq, int(time.monotonic() * 90000) & 0xFFFFFFFF,
-                                 PROBATION_SSRC, 0xBEDE, len(ext) // 4) + ext
-            data = header + b"\x00" * max(0, size - len(header))
-            seq = (seq + 1) & 0xFFFF
+            else:
+                data = self._probator_packet(seq, wide, size)
+                seq = (seq + 1) & 0xFFFF
             estimator.on_sent(wide, len(data), cluster=cluster)
             try:
                 await self.dtls._send_rtp(data)
             except Exception:
                 return
             await asyncio.sleep(gap)
+
+    def _probator_packet(self, seq, wide, size):
+        """A probe on mediasoup's probator SSRC: MID "probator", abs-send-time, the wide sequence."""
+        mid_id, mid, abs_id, wide_id = self.probe_template
+        ext = b""
+        if mid_id is not None:
+            ext += bytes([(mid_id << 4) | (len(mid) - 1)]) + mid
+        if abs_id is not None:
+            ntp = int((time.time() + 2208988800) * (1 << 18))
+            ext += bytes([(abs_id << 4) | 2]) + (ntp & 0xFFFFFF).to_bytes(3, "big")
+        ext += bytes([(wide_id << 4) | 1]) + struct.pack("!H", wide)
+        ext += b"\x00" * (-len(ext) % 4)
+        header = struct.pack("!BBHIIHH", 0x90, PROBATION_PAYLOAD_TYPE, seq, int(time.monotonic() * 90000) & 0xFFFFFFFF,
+                             PROBATION_SSRC, 0xBEDE, len(ext) // 4) + ext
+        return header + b"\x00" * max(0, size - len(header))
 
     def report(self):
         out = self.estimator.report()

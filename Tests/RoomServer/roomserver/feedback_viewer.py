@@ -20,8 +20,7 @@ import sys
 import time
 
 import socketio
-from aiortc import (RTCCertificate, RTCDtlsFingerprint, RTCDtlsParameters, RTCDtlsTransport, RTCIceCandidate,
-                    RTCIceGatherer, RTCIceParameters, RTCIceTransport, RTCRtpReceiver)
+from aiortc import RTCDtlsTransport, RTCRtpReceiver
 from aiortc.rtcrtpparameters import (RTCRtcpFeedback, RTCRtcpParameters, RTCRtpCodecParameters,
                                      RTCRtpDecodingParameters, RTCRtpHeaderExtensionParameters, RTCRtpReceiveParameters,
                                      RTCRtpRtxParameters)
@@ -29,7 +28,7 @@ from aiortc.rtcrtpreceiver import RemoteStreamTrack
 from aiortc.rtp import RtcpPsfbPacket, pack_remb_fci, unpack_remb_fci
 
 from . import twcc
-from .simulcast_client import LoopbackConnection, request
+from .simulcast_client import connect_transport, request
 
 MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
 ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
@@ -97,26 +96,7 @@ async def run(options):
     router = await request(sio, "getRouterRtpCapabilities", {})
     answer = await request(sio, "createWebRtcTransport", {"producing": False, "consuming": True, "forceTcp": False})
 
-    gatherer = RTCIceGatherer()
-    gatherer._connection = LoopbackConnection(ice_controlling=True)
-    ice = RTCIceTransport(gatherer)
-    dtls = FeedbackDtlsTransport(ice, [RTCCertificate.generateCertificate()])
-    await gatherer.gather()
-    for c in answer["iceCandidates"]:
-        if c["protocol"] == "udp":
-            await ice.addRemoteCandidate(RTCIceCandidate(component=1, foundation=c["foundation"], ip=c["ip"], port=c["port"],
-                                                         priority=c["priority"], protocol="udp", type="host"))
-    await ice.addRemoteCandidate(None)
-    local = dtls.getLocalParameters()
-    await request(sio, "connectTransport", {"transport_id": answer["id"], "dtlsParameters": {
-        "role": "client", "fingerprints": [{"algorithm": f.algorithm, "value": f.value} for f in local.fingerprints]}})
-    params = answer["iceParameters"]
-    await ice.start(RTCIceParameters(usernameFragment=params["usernameFragment"], password=params["password"], iceLite=True))
-    dtls._set_role("client")
-    await dtls.start(RTCDtlsParameters(fingerprints=[RTCDtlsFingerprint(algorithm=f["algorithm"], value=f["value"])
-                                                     for f in answer["dtlsParameters"]["fingerprints"]]))
-    if dtls.state != "connected":
-        raise RuntimeError("DTLS %s" % dtls.state)
+    ice, dtls = await connect_transport(sio, answer, FeedbackDtlsTransport)
 
     vp8 = next(c for c in router["codecs"] if c["mimeType"].lower() == "video/vp8")
     rtx = next(c for c in router["codecs"] if c["mimeType"].lower() == "video/rtx" and c["parameters"].get("apt") == vp8["preferredPayloadType"])

@@ -39,18 +39,14 @@ async def request(sio, event, data):
     return answer
 
 
-async def run(options):
-    sio = socketio.AsyncClient(reconnection=False)
-    await sio.connect(options.origin, transports=["websocket"])
-    await request(sio, "createRoom", {"room_id": options.room})
-    await request(sio, "join", {"room_id": options.room, "member_no": options.member, "type": "producer"})
-    caps = await request(sio, "getRouterRtpCapabilities", {})
-    answer = await request(sio, "createWebRtcTransport", {"forceTcp": False})
-
+async def connect_transport(sio, answer, dtls_class=RTCDtlsTransport):
+    """Connects to a transport the server created (`answer`) the way a client does: ICE on
+    loopback only, connectTransport with our fingerprint, ICE and DTLS as the client role.
+    Returns (ice, dtls)."""
     gatherer = RTCIceGatherer()
     gatherer._connection = LoopbackConnection(ice_controlling=True)
     ice = RTCIceTransport(gatherer)
-    dtls = RTCDtlsTransport(ice, [RTCCertificate.generateCertificate()])
+    dtls = dtls_class(ice, [RTCCertificate.generateCertificate()])
     await gatherer.gather()
     for c in answer["iceCandidates"]:
         if c["protocol"] == "udp":
@@ -67,6 +63,18 @@ async def run(options):
                                                      for f in answer["dtlsParameters"]["fingerprints"]]))
     if dtls.state != "connected":
         raise RuntimeError("DTLS %s" % dtls.state)
+    return ice, dtls
+
+
+async def run(options):
+    sio = socketio.AsyncClient(reconnection=False)
+    await sio.connect(options.origin, transports=["websocket"])
+    await request(sio, "createRoom", {"room_id": options.room})
+    await request(sio, "join", {"room_id": options.room, "member_no": options.member, "type": "producer"})
+    caps = await request(sio, "getRouterRtpCapabilities", {})
+    answer = await request(sio, "createWebRtcTransport", {"forceTcp": False})
+
+    ice, dtls = await connect_transport(sio, answer)
 
     vp8 = next(c for c in caps["codecs"] if c["mimeType"].lower() == "video/vp8")
     rtx = next(c for c in caps["codecs"] if c["mimeType"].lower() == "video/rtx" and c["parameters"].get("apt") == vp8["preferredPayloadType"])
