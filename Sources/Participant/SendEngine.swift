@@ -490,15 +490,15 @@ package final class SendEngine {
             sent.pacerDelaySeconds = producer.pacerDelay
             sent.pacedPackets = producer.pacedPackets
             sent.layersPaused = producer.layers.filter { !$0.active }.count
-            if target != nil {
-                sent.targetBitrate = producer.kind == .audio
-                    ? producer.maxBitrate : producer.layers.reduce(0) { $0 &+ ($1.active ? $1.target ?? 0 : 0) }
+            // Audio is not given a target (it keeps its configured bitrate, which the split
+            // subtracts): null, not its configuration printed as the controller's.
+            if target != nil, producer.kind == .video {
+                sent.targetBitrate = producer.layers.reduce(0) { $0 &+ ($1.active ? $1.target ?? 0 : 0) }
             }
             for stream in producer.streams {
                 sent.packets += Int(stream.packetsSent)
                 sent.bytes += Int(stream.octetsSent)
                 sent.retransmissions += stream.retransmissions
-                sent.packetsEvicted += stream.packetsEvicted
                 if let (report, rtt) = producer.reports[stream.configuration.ssrc] {
                     sent.packetsLost += max(0, Int(report.cumulativeLost))
                     sent.jitterSeconds = Double(report.jitter) / Double(stream.configuration.clockRate)

@@ -29,14 +29,12 @@ public struct TrackStats: Sendable, Equatable {
     public var retransmissions = 0
     /// Send: NACKed packets not resent because retransmissions were over their budget.
     public var retransmissionsDropped = 0
-    /// Send: packets the history overwrote before the pacer sent them (a queue too long).
-    public var packetsEvicted = 0
     /// Send: time the packets sent waited in the pacer, summed, and how many were sent
     /// through it (the mean is their quotient).
     public var pacerDelaySeconds = 0.0
     public var pacedPackets = 0
-    /// Send: the bitrate the congestion controller's target gives the track (its active
-    /// layers summed; audio: its own); nil until the controller gave a target.
+    /// Send: the bitrate the congestion controller's target gives a video track (its active
+    /// layers summed); nil until the controller gave a target, and for audio (not targeted).
     public var targetBitrate: Int?
     /// Send: simulcast layers paused because the target does not fit them.
     public var layersPaused = 0

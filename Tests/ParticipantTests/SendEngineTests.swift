@@ -195,7 +195,7 @@ final class SendEngineTests: XCTestCase {
         XCTAssertEqual(engine.apply(CongestionTarget(targetBitrate: 1_032_000, pacingRate: 2_580_000), now: 1),
                        [.targetBitrate(producer: 1, layer: 1, bitsPerSecond: 400_000), .targetBitrate(producer: 1, layer: 2, bitsPerSecond: 400_000)])
         XCTAssertEqual(engine.sent()[video].targetBitrate, 800_000)
-        XCTAssertEqual(engine.sent()[0].targetBitrate, 32_000, "audio keeps its own")
+        XCTAssertNil(engine.sent()[0].targetBitrate, "audio keeps its configured bitrate: the controller gives it no target")
         // 300 kbit/s: 268 for video, the bottom layer's; the top one is paused.
         XCTAssertEqual(engine.apply(CongestionTarget(targetBitrate: 300_000, pacingRate: 750_000), now: 2),
                        [.targetBitrate(producer: 1, layer: 1, bitsPerSecond: 268_000), .layerActive(producer: 1, layer: 2, active: false)])
