@@ -83,8 +83,7 @@ public struct JitterBuffer<Element: Sendable>: Sendable {
     /// The extended sequence number closest to the highest seen.
     private func unwrap(_ sequence: UInt16) -> Int64 {
         guard let highest else { return Int64(sequence) }
-        let delta = Int64(Int16(bitPattern: sequence &- UInt16(truncatingIfNeeded: highest)))
-        return highest + delta
+        return SequenceNumber.extend(sequence, near: highest)
     }
 
     /// Takes a packet in; returns the ring slot it occupies, or nil when it was a duplicate or

@@ -126,8 +126,7 @@ public struct TransportFeedbackGenerator: Sendable {
             highest = first
             return first
         }
-        let delta = Int64(Int16(bitPattern: sequence &- UInt16(truncatingIfNeeded: highest)))
-        let unwrapped = highest + delta
+        let unwrapped = SequenceNumber.extend(sequence, near: highest)
         if unwrapped > highest { self.highest = unwrapped }
         return unwrapped
     }
