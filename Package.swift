@@ -16,6 +16,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "nacho", targets: ["nacho"]),
+        // A room server for load tests: virtual replay members over ICE-lite, DTLS and SRTP.
+        .executable(name: "nacho-load-source", targets: ["nacho-load-source"]),
         // For the benchmarks in Benchmarks/ (their own package, so this one never builds the
         // benchmark framework): the packet path's layers (the pacer's included), and libsrtp for the raw floor.
         .library(name: "NachoMediaPath", targets: ["Bytes", "RTP", "DTLS", "SRTP", "Media", "Codecs", "Congestion"]),
@@ -116,6 +118,22 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(name: "nacho", dependencies: ["NachoCLI"], swiftSettings: strict),
+        // The load source (docs/BENCHMARKS.md): the server half of ICE-lite, DTLS and SRTP from
+        // the same sans-IO pieces nacho uses, a Socket.IO room server, and replayed clips.
+        .target(
+            name: "LoadSource",
+            dependencies: [
+                "ICE", "DTLS", "SRTP", "RTP", "ORTC", "MediaFormat", "Media", "Capture", "Bytes", "SocketIO",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "nacho-load-source", dependencies: [
+            "LoadSource", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
         .target(name: "FakeV4L2", path: "Sources/FakeV4L2"),
 
         // Tests mirror the sources; TestSupport is what they share (tools, the strict run).
@@ -134,6 +152,7 @@ let package = Package(
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "Media", "CVPX"]),
         .testTarget(name: "RecordingTests", dependencies: ["TestSupport", "Recording"]),
         .testTarget(name: "LoadReportTests", dependencies: ["LoadReport"]),
+        .testTarget(name: "LoadSourceTests", dependencies: ["LoadSource", "ORTC", "ICE", "DTLS", "SRTP", "RTP", "Transport"]),
         .testTarget(name: "LoadTestTests", dependencies: ["LoadTest", "LoadReport", "Participant", "ORTC"]),
         .testTarget(name: "CaptureTests", dependencies: ["TestSupport", "Capture", "Media"]),
         .testTarget(name: "CongestionTests", dependencies: ["Congestion", "RTP", "Bytes"]),

@@ -1,0 +1,2 @@
+// nacho-load-source: a room server for load tests (see Sources/LoadSource).
+print("skeleton")
