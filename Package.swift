@@ -133,6 +133,7 @@ let package = Package(
         .executableTarget(name: "nacho-load-source", dependencies: [
             "LoadSource", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ], swiftSettings: strict),
         .target(name: "FakeV4L2", path: "Sources/FakeV4L2"),
 
@@ -152,7 +153,9 @@ let package = Package(
         .testTarget(name: "CodecsTests", dependencies: ["Codecs", "Media", "CVPX"]),
         .testTarget(name: "RecordingTests", dependencies: ["TestSupport", "Recording"]),
         .testTarget(name: "LoadReportTests", dependencies: ["LoadReport"]),
-        .testTarget(name: "LoadSourceTests", dependencies: ["LoadSource", "ORTC", "ICE", "DTLS", "SRTP", "RTP", "Transport"]),
+        .testTarget(name: "LoadSourceTests", dependencies: ["LoadSource", "ORTC", "ICE", "DTLS", "SRTP", "RTP", "Transport", "SocketIO", "MediaFormat",
+                                                      .product(name: "Logging", package: "swift-log"),
+                                                      .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "LoadTestTests", dependencies: ["LoadTest", "LoadReport", "Participant", "ORTC"]),
         .testTarget(name: "CaptureTests", dependencies: ["TestSupport", "Capture", "Media"]),
         .testTarget(name: "CongestionTests", dependencies: ["Congestion", "RTP", "Bytes"]),
