@@ -1,9 +1,9 @@
 """Scripts/bench's driver: runs nacho (NACHO_BIN) and aiortc against fresh test room servers
 (Tests/RoomServer) on 127.0.0.1, samples /proc and the server's /state, prints tables.
 
-    bench_run.py [--json FILE] [machine] [participant] [receive] [alloc] [packets [ITERATIONS]] [bots]
+    bench_run.py [--json FILE] [machine] [participant] [receive] [alloc] [packets [ITERATIONS]] [bots] [load]
 
-No name runs all but bots (bots takes about 15 minutes; it runs only when named).
+No name runs all but bots and load (bots takes about 15 minutes; they run only when named).
 
 BENCH_QUIET_WAIT: seconds each run may wait for other processes to quiet down first (default
 30, 0 = never wait). For bots: BENCH_BOTS_SIZES (participants per room, default "1 4 16"),
@@ -27,11 +27,13 @@ import sys
 
 from bench_bots import bench_bots
 from bench_common import cleanup, results
+from bench_load import bench_load
 from bench_media import bench_alloc, bench_machine, bench_packets, bench_participant, bench_receive
 
-# In the order they run; bots takes about 15 minutes: it runs only when named.
+# In the order they run; bots (about 15 minutes) and load (nacho-load-source; a few minutes) run only when named.
 BENCHMARKS = {"machine": bench_machine, "participant": bench_participant, "receive": bench_receive, "alloc": bench_alloc,
-              "packets": bench_packets, "bots": bench_bots}
+              "packets": bench_packets, "bots": bench_bots, "load": bench_load}
+ONLY_WHEN_NAMED = ("bots", "load")
 
 
 def main(argv):
@@ -41,7 +43,7 @@ def main(argv):
         json_out = argv[index + 1]
         del argv[index:index + 2]
     known = list(BENCHMARKS)
-    selected = [a for a in argv if a in known] or [k for k in known if k != "bots"]
+    selected = [a for a in argv if a in known] or [k for k in known if k not in ONLY_WHEN_NAMED]
     iterations = next((a for a in argv if a.isdigit()), "200000")
     unknown = [a for a in argv if a not in known and not a.isdigit()]
     if unknown:
