@@ -23,6 +23,7 @@ final class LoadMediaPlaneTests: XCTestCase {
         var videoWithTransportSequence = 0
         var midValues: [UInt32: Set<String>] = [:]
         var senderReports: Set<UInt32> = []
+        var firstPayloads: [UInt32: [UInt8]] = [:]
     }
 
     func testClientReceivesProtectedVideoAndAudioWithTheirSSRCs() async throws {
@@ -50,6 +51,7 @@ final class LoadMediaPlaneTests: XCTestCase {
         client.setHandlers(.init(rtp: { packet, _ in
             received.withLock { r in
                 r.packets[packet.ssrc, default: 0] += 1
+                if r.firstPayloads[packet.ssrc] == nil { r.firstPayloads[packet.ssrc] = Array(packet.payload) }
                 r.payloadTypes[packet.ssrc, default: []].insert(packet.payloadType)
                 if let last = r.lastSequence[packet.ssrc], packet.sequenceNumber != last &+ 1 { r.outOfOrder += 1 }
                 r.lastSequence[packet.ssrc] = packet.sequenceNumber
@@ -99,6 +101,12 @@ final class LoadMediaPlaneTests: XCTestCase {
         XCTAssertEqual(r.payloadTypes[videoSSRC], [UInt8(videoOptions.rtpParameters.codecs[0].payloadType)])
         XCTAssertEqual(r.payloadTypes[audioSSRC], [UInt8(audioOptions.rtpParameters.codecs[0].payloadType)])
         XCTAssertEqual(r.outOfOrder, 0)
+        // Video starts with a key frame: VP8 payload descriptor (X, S, I with a 15-bit picture
+        // id: 4 bytes), then the VP8 header whose bit 0 is 0 for a key frame (RFC 6386 §9.1).
+        let first = try XCTUnwrap(r.firstPayloads[videoSSRC])
+        XCTAssertGreaterThan(first.count, 4)
+        XCTAssertEqual(first[0] & 0x10, 0x10, "start of a partition")
+        XCTAssertEqual(first[4] & 0x01, 0, "the first video frame is a key frame")
         XCTAssertEqual(r.videoWithTransportSequence, r.packets[videoSSRC], "every video packet has a transport-wide sequence")
         XCTAssertEqual(r.midValues[videoSSRC], [try XCTUnwrap(videoOptions.rtpParameters.mid)])
         XCTAssertEqual(r.midValues[audioSSRC], [try XCTUnwrap(audioOptions.rtpParameters.mid)])
@@ -158,7 +166,7 @@ final class LoadMediaPlaneTests: XCTestCase {
         try await channel.close()
     }
 
-    private func waitFor(_ what: String, timeout: Duration = .seconds(10), _ condition: () async -> Bool) async throws {
+    private func waitFor(_ what: String, timeout: Duration = .seconds(20), _ condition: () async -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if await condition() { return }
