@@ -250,7 +250,9 @@ final class PlaneEngine {
             return
         }
         statistics.rtcpPacketsReceived += 1
-        guard let packets = try? RTCPPacket.parseCompound(scratch[...]) else { return }
+        // Most of what clients send is receiver reports and transport-cc feedback: parse only
+        // compounds that hold payload-specific feedback (PLI, FIR).
+        guard Self.holdsPayloadSpecificFeedback(scratch), let packets = try? RTCPPacket.parseCompound(scratch[...]) else { return }
         for packet in packets {
             let mediaSSRC: UInt32
             switch packet {
@@ -262,6 +264,16 @@ final class PlaneEngine {
             }
             keyFrameRequest(ssrc: mediaSSRC, on: transport)
         }
+    }
+
+    /// Whether a compound has a packet of type 206 (RFC 4585 §6.1), walking the headers' lengths.
+    static func holdsPayloadSpecificFeedback(_ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset + 4 <= bytes.count {
+            if bytes[offset + 1] == 206 { return true }
+            offset += 4 + 4 * (Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3]))
+        }
+        return false
     }
 
     private func keyFrameRequest(ssrc: UInt32, on transport: PlaneTransport) {
