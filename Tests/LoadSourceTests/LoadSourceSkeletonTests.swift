@@ -1,8 +1,0 @@
-import LoadSource
-import XCTest
-
-final class LoadSourceSkeletonTests: XCTestCase {
-    func testStatisticsStartAtZero() {
-        XCTAssertEqual(LoadSourceStatistics().rtpPacketsSent, 0)
-    }
-}
