@@ -231,7 +231,7 @@ def bench_load():
              % (c["video_producers"], c["audio_producers"], c["threads"], c["member_base"], STREAMS_PER_SUBSCRIBER),
              "window: %g s, after every bot joined and every consumer was resumed (the source's statistics) + %g s"
              % (c["window"], c["settle"]),
-             "CPU: user+sys of the process over the window, % of one core (the machine has %d); µs per packet: nacho's CPU "
+             "CPU: user+sys of the process over the window, %% of one core (the machine has %d); µs per packet: nacho's CPU "
              "÷ the packets its subscribers counted (`nacho report --json` at each end of the window)" % CORES,
              "UDP receive drops: /proc/net/snmp RcvbufErrors over the window, the whole machine"]
     for label, run in labels:
