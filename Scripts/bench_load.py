@@ -200,6 +200,10 @@ def bench_load():
         value = run[key]
         return value / run[divisor] if value is not None and run[divisor] else None
 
+    def three(value):
+        """Per-stream shares are hundredths of a percent: three decimals (the goal is 0.04)."""
+        return "-" if value is None else "%.3f" % value
+
     labels = [("%d subs (%d streams)" % (s, s * STREAMS_PER_SUBSCRIBER), run) for s, run in zip(sizes, runs)]
 
     def row(label, value):
@@ -207,7 +211,7 @@ def bench_load():
 
     rows = [
         row("nacho CPU, % of one core", lambda r: r["cpu_pct"]),
-        row("  per received stream, % of a core", lambda r: per(r, "cpu_pct", "streams")),
+        row("  per received stream, % of a core", lambda r: three(per(r, "cpu_pct", "streams"))),
         row("  marginal per subscriber: (CPU(S) − CPU(1)) ÷ (S − 1)", lambda r: marginal(r, "cpu_pct")),
         row("  CPU µs per received packet", lambda r: r["cpu_us_per_packet"]),
         row("nacho peak RSS (VmHWM), MB", lambda r: r["rss_mb"]),
@@ -218,7 +222,7 @@ def bench_load():
         row("  counted ÷ sent, %", lambda r: r["delivered_pct"]),
         row("UDP receive drops in the window (machine)", lambda r: r["udp_drops"]),
         row("load source CPU, % of one core", lambda r: r["source_cpu_pct"]),
-        row("  per stream, % of a core", lambda r: per(r, "source_cpu_pct", "streams")),
+        row("  per stream, % of a core", lambda r: three(per(r, "source_cpu_pct", "streams"))),
         row("load source peak RSS, MB", lambda r: r["source_rss_mb"]),
         row("other processes, % of one core", lambda r: r["other_load_pct"]),
         row("every consumer resumed after, s", lambda r: r["ready_after"]),
