@@ -12,7 +12,12 @@ enum BotsMalloc {
     /// two arenas. More arenas than cores buy no parallelism (the hot path does not allocate).
     static func limitArenasToCores() {
         #if canImport(Glibc)
-        _ = mallopt(M_ARENA_MAX, Int32(clamping: max(1, ProcessInfo.processInfo.activeProcessorCount)))
+        // mallopt is not in Swift's Glibc module: looked up by name, with C's calling convention.
+        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+        guard let symbol = dlsym(nil, "mallopt") else { return }
+        let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
+        let arenaMax: Int32 = -8  // M_ARENA_MAX in <malloc.h>
+        _ = mallopt(arenaMax, Int32(clamping: max(1, ProcessInfo.processInfo.activeProcessorCount)))
         #endif
     }
 }
