@@ -27,9 +27,11 @@ public struct LoadStatistics: Sendable {
     /// 3,800, and every live track of every bot has one, so a dense table (30 kB) would be most
     /// of a subscriber bot's memory.
     public struct DelayHistogram: Sendable, Equatable {
+        /// 8 bytes: a track whose delays spread over 2 s holds a thousand of them.
         private struct Bin: Sendable, Equatable {
             var bucket: UInt16
-            var count: Int
+            /// Saturates (never reached: a year of 50 samples a second in one bucket is 1.6e9).
+            var count: UInt32
         }
 
         private static let fineBuckets = 2000
@@ -69,7 +71,7 @@ public struct LoadStatistics: Sendable {
                 if bins[middle].bucket < key { low = middle + 1 } else { high = middle }
             }
             if low < bins.count, bins[low].bucket == key {
-                bins[low].count += 1
+                if bins[low].count < UInt32.max { bins[low].count += 1 }
             } else {
                 bins.insert(Bin(bucket: key, count: 1), at: low)
             }
@@ -82,7 +84,7 @@ public struct LoadStatistics: Sendable {
             let rank = max(1, Int((fraction * Double(count)).rounded(.up)))
             var seen = 0
             for bin in bins {
-                seen += bin.count
+                seen += Int(bin.count)
                 guard seen >= rank else { continue }
                 let bucket = Int(bin.bucket)
                 return bucket < Self.fineBuckets ? Double(bucket) + 0.5 : 2000 + Double(bucket - Self.fineBuckets) * 10 + 5
