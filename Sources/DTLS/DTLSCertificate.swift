@@ -1,14 +1,21 @@
 internal import COpenSSL
 import Foundation
+import Synchronization
 
 /// An ephemeral self-signed ECDSA P-256 certificate, as WebRTC endpoints use: its fingerprint
 /// goes to the server in `connectTransport`. Immutable once made, so one can serve every
-/// transport of the process (hundreds of bots share it).
-/// Unchecked because it holds OpenSSL pointers; sound because they are set once in `init`,
-/// never written again, and OpenSSL only reads a key and certificate that SSL objects use.
+/// transport of the process (hundreds of bots share it), and so can its OpenSSL context.
+/// Unchecked because it holds OpenSSL pointers; sound because key and certificate are set once
+/// in `init` and never written again (OpenSSL only reads a key and certificate that SSL objects
+/// use), and the contexts are made under `contexts`' lock and never changed once made.
 public final class DTLSCertificate: @unchecked Sendable {
     let key: OpaquePointer
     let certificate: OpaquePointer
+    /// One SSL_CTX per offered profile list, made on first use and shared by every endpoint of
+    /// this certificate: a context is about 14 kB, and everything per association lives in its
+    /// SSL. Sharing is safe across threads: SSL_new only takes a reference, and nothing writes
+    /// a context after it is made (no session cache, the peer is verified per SSL).
+    private let contexts = Mutex<[String: OpaquePointer]>([:])
 
     /// `sha-256` fingerprint, upper-case hex with colons.
     public let sha256Fingerprint: String
@@ -45,8 +52,41 @@ public final class DTLSCertificate: @unchecked Sendable {
     }
 
     deinit {
+        // Endpoints still alive hold their own references to a context.
+        contexts.withLock { for context in $0.values { SSL_CTX_free(context) } }
         X509_free(certificate)
         EVP_PKEY_free(key)
+    }
+
+    /// The shared DTLS context for this certificate offering `profiles`, made on first use.
+    func context(profiles: [SRTPProtectionProfile]) throws -> OpaquePointer {
+        let offered = profiles.map(\.openSSLName).joined(separator: ":")
+        return try contexts.withLock { contexts in
+            if let context = contexts[offered] { return context }
+            let context = try makeContext(offering: offered)
+            contexts[offered] = context
+            return context
+        }
+    }
+
+    private func makeContext(offering profiles: String) throws -> OpaquePointer {
+        guard let context = SSL_CTX_new(DTLS_method()) else { throw DTLSError.openSSL("creating the DTLS context", OpenSSLErrors.drain()) }
+        _ = COpenSSL_SSL_CTX_set_min_proto_version(context, DTLS1_2_VERSION)
+        guard SSL_CTX_use_certificate(context, certificate) == 1, SSL_CTX_use_PrivateKey(context, key) == 1 else {
+            SSL_CTX_free(context)
+            throw DTLSError.openSSL("loading the certificate", OpenSSLErrors.drain())
+        }
+        // use_srtp: 0 means success for this call.
+        guard SSL_CTX_set_tlsext_use_srtp(context, profiles) == 0 else {
+            SSL_CTX_free(context)
+            throw DTLSError.openSSL("offering SRTP profiles", OpenSSLErrors.drain())
+        }
+        // No session cache: no resumption is ever offered, and a server-side cache in a shared
+        // context would keep every association's session.
+        _ = SSL_CTX_ctrl(context, SSL_CTRL_SET_SESS_CACHE_MODE, Int(SSL_SESS_CACHE_OFF), nil)
+        SSL_CTX_set_verify(context, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nil)
+        SSL_CTX_set_cert_verify_callback(context, dtlsVerifyCertificate, nil)
+        return context
     }
 
     /// The fingerprint of a certificate with `algorithm` (`sha-1` ... `sha-512`), formatted as

@@ -21,7 +21,8 @@ public final class DTLSEndpoint {
     public let role: Role
     public private(set) var isEstablished = false
     public private(set) var selectedProfile: SRTPProtectionProfile?
-    private let context: OpaquePointer
+    /// The certificate's shared context (`DTLSCertificate.context`); the SSL holds a reference.
+    let context: OpaquePointer
     private let ssl: OpaquePointer
     private let readBIO: OpaquePointer
     private let writeBIO: OpaquePointer
@@ -46,22 +47,11 @@ public final class DTLSEndpoint {
         }
         guard !checkable.isEmpty else { throw DTLSError.noUsableFingerprint(remoteFingerprints.map(\.algorithm)) }
         expectedFingerprints = checkable
-        guard let context = SSL_CTX_new(DTLS_method()) else { throw DTLSError.openSSL("creating the DTLS context", OpenSSLErrors.drain()) }
+        let context = try certificate.context(profiles: profiles)
         self.context = context
-        _ = COpenSSL_SSL_CTX_set_min_proto_version(context, DTLS1_2_VERSION)
-        guard SSL_CTX_use_certificate(context, certificate.certificate) == 1,
-              SSL_CTX_use_PrivateKey(context, certificate.key) == 1 else {
-            SSL_CTX_free(context)
-            throw DTLSError.openSSL("loading the certificate", OpenSSLErrors.drain())
-        }
-        // use_srtp: 0 means success for this call.
-        guard SSL_CTX_set_tlsext_use_srtp(context, profiles.map(\.openSSLName).joined(separator: ":")) == 0 else {
-            SSL_CTX_free(context)
-            throw DTLSError.openSSL("offering SRTP profiles", OpenSSLErrors.drain())
-        }
-        SSL_CTX_set_verify(context, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nil)
-        guard let ssl = SSL_new(context), let readBIO = BIO_new(BIO_s_mem()), let writeBIO = BIO_new(BIO_s_mem()) else {
-            SSL_CTX_free(context)
+        guard let ssl = SSL_new(context) else { throw DTLSError.openSSL("creating the DTLS session", OpenSSLErrors.drain()) }
+        guard let readBIO = BIO_new(BIO_s_mem()), let writeBIO = BIO_new(BIO_s_mem()) else {
+            SSL_free(ssl)
             throw DTLSError.openSSL("creating the DTLS session", OpenSSLErrors.drain())
         }
         self.ssl = ssl
@@ -72,16 +62,18 @@ public final class DTLSEndpoint {
         // No path-MTU discovery on a memory BIO: fixed MTU.
         _ = SSL_set_options(ssl, UInt64(1) << 12)  // SSL_OP_NO_QUERY_MTU
         _ = COpenSSL_SSL_set_mtu(ssl, mtu)
-        SSL_CTX_set_cert_verify_callback(context, dtlsVerifyCertificate, Unmanaged.passUnretained(self).toOpaque())
-        // Index 0 is OpenSSL's "app data" slot: the timer callback finds its endpoint there.
+        // Records never exceed a datagram, so the write buffer need not hold OpenSSL's 16 kB
+        // default fragment (about 15 kB less per endpoint; 512 is OpenSSL's floor).
+        _ = SSL_ctrl(ssl, SSL_CTRL_SET_MAX_SEND_FRAGMENT, min(max(mtu, 512), 16384), nil)
+        // Index 0 is OpenSSL's "app data" slot: the timer and verification callbacks find
+        // their endpoint there.
         _ = SSL_set_ex_data(ssl, 0, Unmanaged.passUnretained(self).toOpaque())
         DTLS_set_timer_cb(ssl, dtlsRetransmissionTimer)
         if role == .client { SSL_set_connect_state(ssl) } else { SSL_set_accept_state(ssl) }
     }
 
     deinit {
-        SSL_free(ssl)  // frees both BIOs
-        SSL_CTX_free(context)
+        SSL_free(ssl)  // frees both BIOs and its reference to the shared context
     }
 
     /// Starts the handshake (a client sends its ClientHello).
@@ -215,9 +207,12 @@ private let dtlsRetransmissionTimer: @convention(c) (OpaquePointer?, UInt32) -> 
     return min(max(micros(endpoint.initialRetransmissionTimeout), 1000), maximum)
 }
 
-/// OpenSSL's certificate-verification hook: checks the fingerprint instead of a CA chain.
-private let dtlsVerifyCertificate: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Int32 = { store, argument in
-    guard let store, let argument else { return 0 }
-    let endpoint = Unmanaged<DTLSEndpoint>.fromOpaque(argument).takeUnretainedValue()
+/// OpenSSL's certificate-verification hook, one for every endpoint of a shared context: the
+/// endpoint is the one whose SSL is being verified (OpenSSL puts the SSL in the store's ex data
+/// before calling the hook).
+let dtlsVerifyCertificate: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Int32 = { store, _ in
+    guard let store, let rawSSL = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()),
+          let endpointPointer = SSL_get_ex_data(OpaquePointer(rawSSL), 0) else { return 0 }
+    let endpoint = Unmanaged<DTLSEndpoint>.fromOpaque(endpointPointer).takeUnretainedValue()
     return endpoint.verify(store) ? 1 : 0
 }

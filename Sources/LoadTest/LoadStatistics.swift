@@ -22,10 +22,21 @@ public struct LoadStatistics: Sendable {
         }
     }
 
-    /// Delays in milliseconds: 1 ms buckets to 2 s, then 10 ms buckets to 20 s.
+    /// Delays in milliseconds: 1 ms buckets to 2 s, then 10 ms buckets to 20 s. Only the
+    /// buckets that got a sample are held (sorted): a track's delays fill a few hundred of the
+    /// 3,800, and every live track of every bot has one, so a dense table (30 kB) would be most
+    /// of a subscriber bot's memory.
     public struct DelayHistogram: Sendable, Equatable {
-        private var fine = [Int](repeating: 0, count: 2000)
-        private var coarse = [Int](repeating: 0, count: 1800)
+        /// 8 bytes: a track whose delays spread over 2 s holds a thousand of them.
+        private struct Bin: Sendable, Equatable {
+            var bucket: UInt16
+            /// Saturates (never reached: a year of 50 samples a second in one bucket is 1.6e9).
+            var count: UInt32
+        }
+
+        private static let fineBuckets = 2000
+        private static let coarseBuckets = 1800
+        private var bins: [Bin] = []
         public private(set) var count = 0
 
         public init() {}
@@ -33,19 +44,37 @@ public struct LoadStatistics: Sendable {
         /// Samples at or past the last bucket (20 s): counted, never given a value.
         public private(set) var outOfRange = 0
 
+        /// Buckets holding at least one sample (what the histogram keeps).
+        public var bucketsHeld: Int { bins.count }
+
         public mutating func add(_ milliseconds: Double) {
             guard milliseconds.isFinite else { return }
             let ms = max(0, milliseconds)
             // Compared before any Int conversion: a hostile sender report can make a delay
             // of 1e300 ms, which Int() would trap on.
+            let bucket: Int
             if ms < 2000 {
-                fine[Int(ms)] += 1
+                bucket = Int(ms)
             } else if ms < 20_000 {
-                coarse[min(Int((ms - 2000) / 10), coarse.count - 1)] += 1
+                bucket = Self.fineBuckets + min(Int((ms - 2000) / 10), Self.coarseBuckets - 1)
             } else {
                 outOfRange += 1
+                count += 1
+                return
             }
             count += 1
+            let key = UInt16(bucket)  // below 3800
+            // Binary search for the first bin at or past the bucket.
+            var low = 0, high = bins.count
+            while low < high {
+                let middle = (low + high) / 2
+                if bins[middle].bucket < key { low = middle + 1 } else { high = middle }
+            }
+            if low < bins.count, bins[low].bucket == key {
+                if bins[low].count < UInt32.max { bins[low].count += 1 }
+            } else {
+                bins.insert(Bin(bucket: key, count: 1), at: low)
+            }
         }
 
         /// The delay below which `fraction` of the samples lie; nil without samples, and nil
@@ -54,13 +83,11 @@ public struct LoadStatistics: Sendable {
             guard count > 0 else { return nil }
             let rank = max(1, Int((fraction * Double(count)).rounded(.up)))
             var seen = 0
-            for (index, n) in fine.enumerated() where n > 0 {
-                seen += n
-                if seen >= rank { return Double(index) + 0.5 }
-            }
-            for (index, n) in coarse.enumerated() where n > 0 {
-                seen += n
-                if seen >= rank { return 2000 + Double(index) * 10 + 5 }
+            for bin in bins {
+                seen += Int(bin.count)
+                guard seen >= rank else { continue }
+                let bucket = Int(bin.bucket)
+                return bucket < Self.fineBuckets ? Double(bucket) + 0.5 : 2000 + Double(bucket - Self.fineBuckets) * 10 + 5
             }
             return nil
         }
@@ -81,7 +108,7 @@ public struct LoadStatistics: Sendable {
         var firstSeen: Double
         var lastSeen: Double
         /// The run's delay samples while the track lives; nil once it ended, when its
-        /// percentiles are kept in `record` and the histogram (about 30 kB) is let go.
+        /// percentiles are kept in `record` and the histogram is let go.
         var histogram: DelayHistogram? = DelayHistogram()
     }
 

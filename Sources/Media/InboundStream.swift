@@ -90,9 +90,10 @@ public final class InboundStream {
     private struct Stored: Sendable {
         var timestamp: UInt32
         var marker: Bool
-        var length: Int
+        /// Narrow fields: a ring slot is 16 bytes, not 32 (the ring is made whole per stream).
+        var length: UInt16
         /// Its block in `payloads`.
-        var block: Int
+        var block: UInt32
     }
 
     /// Bytes one block holds: a whole UDP payload fits (RTP over UDP stays under the MTU).
@@ -135,7 +136,7 @@ public final class InboundStream {
         statistics = ReceptionStatistics(ssrc: configuration.ssrc, clockRate: configuration.clockRate)
         jitter = JitterBuffer(maxWait: configuration.maxWait, capacity: configuration.capacity)
         maxBlocks = 2 * jitter.capacity + 1
-        freeBlocks.reserveCapacity(maxBlocks)
+        // The free list grows with the slab (a block at a time), not to maxBlocks up front.
         switch configuration.codec {
         case .vp8: video = FrameAssembler(VP8Depacketizer())
         case .vp9: video = FrameAssembler(VP9Depacketizer())
@@ -213,7 +214,7 @@ public final class InboundStream {
             payloads.append(contentsOf: repeatElement(0, count: Self.slotSize))
             block = blocks
         }
-        guard jitter.insert(Stored(timestamp: timestamp, marker: marker, length: payload.count, block: block),
+        guard jitter.insert(Stored(timestamp: timestamp, marker: marker, length: UInt16(payload.count), block: UInt32(block)),
                             sequenceNumber: sequenceNumber, arrival: arrival) != nil else {
             freeBlocks.append(block)
             return
@@ -231,11 +232,11 @@ public final class InboundStream {
     private func drain(now: Double, onFrame: (Frame) -> Void) {
         jitter.pop(now: now) { output in
             if output.discontinuity { gapSinceDelivery = true }
-            let start = output.element.block * Self.slotSize
-            let payload = payloads[start..<(start + output.element.length)]
+            let start = Int(output.element.block) * Self.slotSize
+            let payload = payloads[start..<(start + Int(output.element.length))]
             depacketize(payload, timestamp: output.element.timestamp, marker: output.element.marker,
                         discontinuity: output.discontinuity, arrival: now, onFrame: onFrame)
-            freeBlocks.append(output.element.block)
+            freeBlocks.append(Int(output.element.block))
         }
     }
 

@@ -64,7 +64,7 @@ public struct JitterBuffer<Element: Sendable>: Sendable {
         self.maxWait = maxWait
         self.capacity = min(max(capacity, 1), 32768)
         ring = Array(repeating: .empty, count: self.capacity)
-        nackState.reserveCapacity(min(self.capacity, Self.maxNackPackets))
+        // The NACK list grows with the holes (none on a clean path), not up front.
     }
 
     /// Whether the buffer gave up on repairing by retransmission since the last call: the NACK
@@ -212,15 +212,21 @@ public struct JitterBuffer<Element: Sendable>: Sendable {
     public mutating func nackList(now: Double, interval: Double = 0.05, maxTries: Int = 8) -> [UInt16] {
         guard !nackState.isEmpty else { return [] }
         var out: [UInt16] = []
-        for (sequence, state) in nackState {
+        var expired: [Int64] = []
+        // Walked by index and updated in place: iterating the dictionary while assigning to it
+        // would copy the whole list on every call.
+        var index = nackState.startIndex
+        while index != nackState.endIndex {
+            let (sequence, state) = nackState[index]
             if state.tries >= maxTries || now - state.firstMissed > maxWait {
-                nackState[sequence] = nil
-                continue
+                expired.append(sequence)
+            } else if !(state.lastSent.map { now - $0 < interval } ?? false) {
+                nackState.values[index] = NackEntry(firstMissed: state.firstMissed, lastSent: now, tries: state.tries + 1)
+                out.append(UInt16(truncatingIfNeeded: sequence))
             }
-            if let last = state.lastSent, now - last < interval { continue }
-            nackState[sequence] = NackEntry(firstMissed: state.firstMissed, lastSent: now, tries: state.tries + 1)
-            out.append(UInt16(truncatingIfNeeded: sequence))
+            nackState.formIndex(after: &index)
         }
+        for sequence in expired { nackState[sequence] = nil }
         // In sequence order across a wrap (the list spans less than half the number space).
         return out.sorted { Int16(bitPattern: $0 &- $1) < 0 }
     }

@@ -7,9 +7,11 @@ import RTP
 /// SFU's, for what nacho receives) sees the real downlink. libwebrtc's RemoteEstimatorProxy and
 /// mediasoup's TransportCongestionControlServer do this job in the two real clients.
 ///
-/// Arrival times are kept in a ring indexed by sequence number (no allocation per packet). A
+/// Arrival times are kept in a ring indexed by sequence number (no allocation per packet). The
+/// ring starts small and doubles only when one feedback interval's window needs more (a
+/// subscriber's 100 ms is a few dozen packets; every bot has a generator), up to `capacity`. A
 /// packet older than the window already reported is ignored; one so far ahead that the window
-/// would pass the ring's size moves the window (the skipped ones are never reported, which a
+/// would pass `capacity` moves the window (the skipped ones are never reported, which a
 /// sender reads as "no news", not as loss).
 public struct TransportFeedbackGenerator: Sendable {
     /// How often feedback goes out, seconds (mediasoup and libwebrtc default: 100 ms).
@@ -18,6 +20,9 @@ public struct TransportFeedbackGenerator: Sendable {
     /// Arrival time in 250 µs ticks per ring slot, or `notReceived`.
     private var arrivals: [Int64]
     private static let notReceived = Int64.min
+    /// Slots the ring starts with, and may grow to (powers of two).
+    private static let initialSlots = 64
+    public let capacity: Int
     /// First unreported and one past the highest received, unwrapped.
     private var windowStart: Int64?
     private var windowEnd: Int64 = 0
@@ -35,9 +40,13 @@ public struct TransportFeedbackGenerator: Sendable {
         self.senderSSRC = senderSSRC
         self.interval = interval
         var size = 1
-        while size < max(capacity, 64) { size <<= 1 }
-        arrivals = [Int64](repeating: Self.notReceived, count: size)
+        while size < max(capacity, Self.initialSlots) { size <<= 1 }
+        self.capacity = size
+        arrivals = [Int64](repeating: Self.notReceived, count: Self.initialSlots)
     }
+
+    /// Slots the ring holds now.
+    public var slots: Int { arrivals.count }
 
     /// A packet carrying transport-wide sequence `sequence` of stream `ssrc` arrived at
     /// `arrival` (seconds, monotonic).
@@ -52,6 +61,7 @@ public struct TransportFeedbackGenerator: Sendable {
             return
         }
         guard unwrapped >= start else { lateArrivals += 1; return }
+        if unwrapped - start >= Int64(arrivals.count), arrivals.count < capacity { grow(toHold: unwrapped - start + 1) }
         if unwrapped >= windowEnd {
             // Slots between the old end and this one are reused: clear what they held.
             let clearFrom = max(windowEnd, unwrapped - Int64(arrivals.count) + 1)
@@ -108,6 +118,19 @@ public struct TransportFeedbackGenerator: Sendable {
         feedbackCount &+= 1
         messagesSent += 1
         return (message, sequence)
+    }
+
+    /// Doubles the ring until it holds `span` slots (at most `capacity`), the window's arrivals
+    /// moved to their slots in it. Only while the window outgrows the ring: rare, not per packet.
+    private mutating func grow(toHold span: Int64) {
+        var size = arrivals.count
+        while Int64(size) < span, size < capacity { size <<= 1 }
+        var grown = [Int64](repeating: Self.notReceived, count: size)
+        if let start = windowStart {
+            // The window never spans more than the old ring, so this walks at most its size.
+            for sequence in start..<windowEnd { grown[Int(truncatingIfNeeded: sequence) & (size - 1)] = arrivals[slot(sequence)] }
+        }
+        arrivals = grown
     }
 
     private func slot(_ sequence: Int64) -> Int { Int(truncatingIfNeeded: sequence) & (arrivals.count - 1) }

@@ -95,6 +95,7 @@ public struct BotsCommand: AsyncParsableCommand {
     }
 
     public func run() async throws {
+        BotsMalloc.limitArenasToCores()
         let logger = LoggingSetup.bootstrap(level: server.resolvedLogLevel())
         let settings = try server.resolve(needsMember: false)
         let plan = try BotPlan(command: self, settings: settings)

@@ -106,6 +106,53 @@ final class DTLSEndpointTests: XCTestCase {
         XCTAssertNotNil(result.server.failure, "the server got the alert")
     }
 
+    /// Endpoints of one certificate share one OpenSSL context, yet each checks its own peer:
+    /// two handshakes on the shared context, interleaved flight by flight, one with the right
+    /// fingerprint (keys) and one with a wrong one (a mismatch, no keys).
+    func testEndpointsSharingAContextHandshakeIndependently() throws {
+        let good = try DTLSEndpoint(role: .client, certificate: Self.clientCertificate,
+                                    remoteFingerprints: [("sha-256", Self.serverCertificate.sha256Fingerprint)])
+        let bad = try DTLSEndpoint(role: .client, certificate: Self.clientCertificate,
+                                   remoteFingerprints: [("sha-256", Self.clientCertificate.sha256Fingerprint)])
+        XCTAssertTrue(good.context == bad.context, "one context for the certificate and profiles")
+        let other = try DTLSEndpoint(role: .client, certificate: Self.clientCertificate, remoteFingerprints: [("sha-256", "00")],
+                                     profiles: [.aes128CMHMACSHA1_80])
+        XCTAssertFalse(other.context == good.context, "other profiles, another context")
+        let goodServer = try DTLSEndpoint(role: .server, certificate: Self.serverCertificate,
+                                          remoteFingerprints: [("sha-256", Self.clientCertificate.sha256Fingerprint)])
+        let badServer = try DTLSEndpoint(role: .server, certificate: Self.serverCertificate,
+                                         remoteFingerprints: [("sha-256", Self.clientCertificate.sha256Fingerprint)])
+        var results: [ObjectIdentifier: DTLSEndpoint.Output] = [:]
+        func deliver(_ datagrams: [[UInt8]], to endpoint: DTLSEndpoint) -> [[UInt8]] {
+            var replies: [[UInt8]] = []
+            for datagram in datagrams {
+                let out = endpoint.receive(datagram[...])
+                replies += out.datagrams
+                if out.keys != nil { results[ObjectIdentifier(endpoint), default: .init()].keys = out.keys }
+                if let failure = out.failure { results[ObjectIdentifier(endpoint), default: .init()].failure = failure }
+            }
+            return replies
+        }
+        var toGoodServer = good.start().datagrams
+        var toBadServer = bad.start().datagrams
+        for _ in 0..<10 where !(toGoodServer.isEmpty && toBadServer.isEmpty) {
+            let toGood = deliver(toGoodServer, to: goodServer)
+            let toBad = deliver(toBadServer, to: badServer)
+            toGoodServer = deliver(toGood, to: good)
+            toBadServer = deliver(toBad, to: bad)
+        }
+        let goodKeys = try XCTUnwrap(results[ObjectIdentifier(good)]?.keys)
+        XCTAssertNil(results[ObjectIdentifier(good)]?.failure)
+        XCTAssertEqual(goodKeys.remote, results[ObjectIdentifier(goodServer)]?.keys?.local)
+        XCTAssertNil(results[ObjectIdentifier(bad)]?.keys, "the wrong fingerprint gives no keys")
+        guard case .fingerprintMismatch(_, let expected, let actual)? = results[ObjectIdentifier(bad)]?.failure else {
+            return XCTFail("expected a fingerprint mismatch, got \(String(describing: results[ObjectIdentifier(bad)]?.failure))")
+        }
+        XCTAssertEqual(expected, Self.clientCertificate.sha256Fingerprint)
+        XCTAssertEqual(actual, Self.serverCertificate.sha256Fingerprint)
+        XCTAssertNil(results[ObjectIdentifier(badServer)]?.keys)
+    }
+
     func testRetransmitsLostFlights() throws {
         let (client, server) = try pair()
         // Lose the first ClientHello and the server's first flight.

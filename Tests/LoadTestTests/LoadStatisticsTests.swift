@@ -126,4 +126,21 @@ final class DelayHistogramTests: XCTestCase {
         histogram.add(.infinity)
         XCTAssertEqual(histogram.count, 5, "not finite: not a sample")
     }
+
+    /// Only the buckets that got samples are held, in order, and percentiles read them as the
+    /// dense table did: 1 ms buckets below 2 s (value: the bucket's middle), 10 ms to 20 s.
+    func testHoldsOnlyTheBucketsUsedAndReadsThemInOrder() {
+        var histogram = LoadStatistics.DelayHistogram()
+        XCTAssertEqual(histogram.bucketsHeld, 0)
+        for delay in [2500.0, 12.3, 12.9, 3.0, 1999.9, 2504.0, 0.2, -5] { histogram.add(delay) }
+        XCTAssertEqual(histogram.count, 8)
+        XCTAssertEqual(histogram.bucketsHeld, 5, "buckets 0, 3, 12, 1999 and 2500-2510 ms")
+        XCTAssertEqual(histogram.percentile(0.25), 0.5, "-5 and 0.2 ms share the first bucket")
+        XCTAssertEqual(histogram.percentile(0.375), 3.5)
+        XCTAssertEqual(histogram.percentile(0.625), 12.5)
+        XCTAssertEqual(histogram.percentile(0.75), 1999.5)
+        XCTAssertEqual(histogram.percentile(1), 2505)
+        histogram.add(19_999)
+        XCTAssertEqual(histogram.percentile(1), 19_995, "the last coarse bucket")
+    }
 }

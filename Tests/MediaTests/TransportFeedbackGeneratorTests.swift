@@ -89,6 +89,28 @@ final class TransportFeedbackGeneratorTests: XCTestCase {
         XCTAssertEqual(Set(messages.map(\.feedbackPacketCount)).count, messages.count, "each message has its own count")
     }
 
+    /// The ring starts small and grows only when one window holds more packets than it has
+    /// slots; what arrived before the growth (out of order too) is still reported with its
+    /// arrival time.
+    func testTheRingGrowsWithTheWindowAndKeepsWhatArrived() throws {
+        var generator = TransportFeedbackGenerator(senderSSRC: 1)
+        for sequence: UInt16 in 0..<40 { generator.received(sequence: sequence, ssrc: 2, arrival: 1 + Double(sequence) / 10_000) }
+        _ = generator.feedback(now: 1.1)
+        XCTAssertEqual(generator.slots, 64, "40 packets a window fit the first ring")
+        // 300 packets in one window, every third one late (after its successors).
+        var order: [UInt16] = []
+        for base in stride(from: UInt16(40), to: 340, by: 3) { order += [base + 1, base + 2, base].filter { $0 < 340 } }
+        for sequence in order { generator.received(sequence: sequence, ssrc: 2, arrival: 2 + Double(sequence) / 10_000) }
+        XCTAssertEqual(generator.slots, 512)
+        let packets = try reported(generator.feedback(now: 2.1))
+        XCTAssertEqual(packets.map(\.0), (40..<340).map { UInt16($0) })
+        XCTAssertTrue(packets.allSatisfy { $0.1 != nil }, "every packet reported as received")
+        let times = packets.compactMap(\.1)
+        for (index, time) in times.enumerated().dropFirst() {
+            XCTAssertEqual(time - times[index - 1], 100, accuracy: 250)
+        }
+    }
+
     func testAJumpFarAheadMovesTheWindowInsteadOfGrowingIt() throws {
         var generator = TransportFeedbackGenerator(senderSSRC: 1, capacity: 256)
         generator.received(sequence: 0, ssrc: 2, arrival: 1)
