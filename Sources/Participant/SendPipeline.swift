@@ -5,9 +5,6 @@ import Codecs
 import Media
 import MediaFormat
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Capture → encode on a thread of its own (never the cooperative pool, never the event
 /// loop), handing each encoded frame to every attached stream. One pipeline can feed many
@@ -249,16 +246,8 @@ public final class SendPipeline: Sendable {
     public var error: String? { shared.withLock { $0.failure } }
 
     public func start() {
-        let name = kind == .video ? "nacho-video" : "nacho-audio"
-        let thread = Thread { [self] in
-            // Foundation on Linux does not pass the name to the kernel: the thread would keep
-            // its creator's (a Dispatch worker's), and per-thread CPU figures could not tell it apart.
-            #if canImport(Glibc)
-            _ = pthread_setname_np(pthread_self(), name)
-            #endif
-            run()
-        }
-        thread.name = name
+        let thread = Thread { [self] in run() }
+        thread.name = kind == .video ? "nacho-video" : "nacho-audio"
         thread.qualityOfService = .userInteractive
         thread.start()
     }
