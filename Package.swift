@@ -19,8 +19,9 @@ let package = Package(
         // A room server for load tests: virtual replay members over ICE-lite, DTLS and SRTP.
         .executable(name: "nacho-load-source", targets: ["nacho-load-source"]),
         // For the benchmarks in Benchmarks/ (their own package, so this one never builds the
-        // benchmark framework): the packet path's layers (the pacer's included), and libsrtp for the raw floor.
-        .library(name: "NachoMediaPath", targets: ["Bytes", "RTP", "DTLS", "SRTP", "Media", "Codecs", "Congestion"]),
+        // benchmark framework): the packet path's layers (the pacer's included), the file sources
+        // (the encoder-alone side of `Scripts/bench send`), and libsrtp for the raw floor.
+        .library(name: "NachoMediaPath", targets: ["Bytes", "RTP", "DTLS", "SRTP", "Media", "Codecs", "Congestion", "Capture"]),
         .library(name: "CSRTP", targets: ["CSRTP"]),
         // Test camera for LD_PRELOAD (Tests/IntegrationTests): stands in for libv4l2.
         .library(name: "FakeV4L2", type: .dynamic, targets: ["FakeV4L2"]),

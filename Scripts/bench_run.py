@@ -1,7 +1,7 @@
 """Scripts/bench's driver: runs nacho (NACHO_BIN) and aiortc against fresh test room servers
 (Tests/RoomServer) on 127.0.0.1, samples /proc and the server's /state, prints tables.
 
-    bench_run.py [--json FILE] [machine] [participant] [receive] [alloc] [packets [ITERATIONS]] [bots] [load]
+    bench_run.py [--json FILE] [machine] [participant] [receive] [alloc] [packets [ITERATIONS]] [send] [bots] [load]
 
 No name runs all but bots and load (bots takes about 15 minutes; they run only when named).
 
@@ -16,8 +16,8 @@ NACHO_BENCH_SCRATCH (a scratch directory; child pids are listed in its `pids` fi
 shell's EXIT trap can end them even if this process is killed), MALLOC_COUNT_LIB (the
 LD_PRELOAD allocation counter, for alloc).
 
-The benchmarks live in bench_media.py (issue 9's media path) and bench_bots.py (issue 10's
-bots), on bench_common.py (processes, servers, sampling); bench_nacho.py reads nacho's own
+The benchmarks live in bench_media.py (issue 9's media path), bench_send.py (issue 17's send
+path against its encoder alone) and bench_bots.py (issue 10's bots), on bench_common.py (processes, servers, sampling); bench_nacho.py reads nacho's own
 figures through `nacho report --json`; bench_table.py prints. Every figure is measured,
 nothing is asserted. See docs/BENCHMARKS.md for how to read them."""
 
@@ -29,10 +29,11 @@ from bench_bots import bench_bots
 from bench_common import cleanup, results
 from bench_load import bench_load
 from bench_media import bench_alloc, bench_machine, bench_packets, bench_participant, bench_receive
+from bench_send import bench_send
 
 # In the order they run; bots (about 15 minutes) and load (nacho-load-source; a few minutes) run only when named.
 BENCHMARKS = {"machine": bench_machine, "participant": bench_participant, "receive": bench_receive, "alloc": bench_alloc,
-              "packets": bench_packets, "bots": bench_bots, "load": bench_load}
+              "packets": bench_packets, "send": bench_send, "bots": bench_bots, "load": bench_load}
 ONLY_WHEN_NAMED = ("bots", "load")
 
 

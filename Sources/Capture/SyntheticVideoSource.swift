@@ -74,16 +74,18 @@ public final class SyntheticVideoSource: VideoSource {
         }
     }
 
+    /// 3x5 digits (and '.'), a row's bits each: built once, not per frame.
+    private static let glyphs: [Character: [UInt8]] = [
+        "0": [7, 5, 5, 5, 7], "1": [2, 6, 2, 2, 7], "2": [7, 1, 7, 4, 7], "3": [7, 1, 7, 1, 7], "4": [5, 5, 7, 1, 1],
+        "5": [7, 4, 7, 1, 7], "6": [7, 4, 7, 5, 7], "7": [7, 1, 1, 1, 1], "8": [7, 5, 7, 5, 7], "9": [7, 5, 7, 1, 7],
+        ".": [0, 0, 0, 0, 2],
+    ]
+
     /// 3x5 digits (and '.') in white on a black box.
     private func drawText(_ text: String, x: Int, y top: Int, scale: Int, into y: UnsafeMutablePointer<UInt8>) {
-        let glyphs: [Character: [UInt8]] = [
-            "0": [7, 5, 5, 5, 7], "1": [2, 6, 2, 2, 7], "2": [7, 1, 7, 4, 7], "3": [7, 1, 7, 1, 7], "4": [5, 5, 7, 1, 1],
-            "5": [7, 4, 7, 1, 7], "6": [7, 4, 7, 5, 7], "7": [7, 1, 1, 1, 1], "8": [7, 5, 7, 5, 7], "9": [7, 5, 7, 1, 7],
-            ".": [0, 0, 0, 0, 2],
-        ]
         var left = x
         for character in text {
-            guard let rows = glyphs[character] else { continue }
+            guard let rows = Self.glyphs[character] else { continue }
             for (r, bits) in rows.enumerated() {
                 for c in 0..<4 {
                     let on = c < 3 && (bits >> (2 - c)) & 1 == 1

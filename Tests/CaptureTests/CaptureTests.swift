@@ -65,6 +65,31 @@ final class CaptureTests: XCTestCase {
         XCTAssertThrowsError(try Y4MFileSource(path: url.path)) { XCTAssertTrue("\($0)".contains("not a YUV4MPEG2")) }
     }
 
+    func testY4MFileFrameParamsIncompleteLastFrameAndHeldFrames() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("nacho-\(UUID()).y4m")
+        defer { try? FileManager.default.removeItem(at: url) }
+        var data = Data("YUV4MPEG2 W4 H2 F100:1\n".utf8)
+        data += Data("FRAME\n".utf8) + Data(repeating: 1, count: 12)
+        data += Data("FRAME Ixyz XYSCSS=420JPEG\n".utf8) + Data(repeating: 2, count: 12)
+        data += Data("FRAME\n".utf8) + Data(repeating: 3, count: 5)  // cut off: skipped, the file loops
+        try data.write(to: url)
+        let source = try Y4MFileSource(path: url.path)
+        try source.start()
+        // Held frames keep their bytes while the source reads the next ones into its buffer.
+        let frames = try (0..<4).map { _ in try XCTUnwrap(source.nextFrame()) }
+        XCTAssertEqual(frames.map(\.data), [1, 2, 1, 2].map { Array(repeating: UInt8($0), count: 12) })
+
+        try (Data("YUV4MPEG2 W4 H2\n".utf8) + Data("FRAMX\n".utf8) + Data(repeating: 1, count: 12)).write(to: url)
+        let corrupt = try Y4MFileSource(path: url.path)
+        XCTAssertThrowsError(try corrupt.nextFrame()) { XCTAssertTrue("\($0)".contains("corrupt frame header")) }
+        try (Data("YUV4MPEG2 W4 H2\n".utf8) + Data("FRAME".utf8) + Data(repeating: 0x20, count: 200)).write(to: url)
+        let endless = try Y4MFileSource(path: url.path)
+        XCTAssertThrowsError(try endless.nextFrame()) { XCTAssertTrue("\($0)".contains("corrupt frame header")) }
+        try Data("YUV4MPEG2 W4 H2\n".utf8).write(to: url)
+        let empty = try Y4MFileSource(path: url.path)
+        XCTAssertThrowsError(try empty.nextFrame()) { XCTAssertTrue("\($0)".contains("no complete frame")) }
+    }
+
     func testWAVFile() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("nacho-\(UUID()).wav")
         defer { try? FileManager.default.removeItem(at: url) }

@@ -21,8 +21,10 @@ import Glibc
 /// - CPU per second of media sent (encode, packetize, SRTP).
 ///
 ///     nacho-bench [ITERATIONS] [--packets-out FILE]
+///     nacho-bench encode --video FILE.y4m --audio FILE.wav [--warmup S] [--window S]
 ///
 /// `--packets-out` writes the recorded packet set for bench_peer.py (the same packets).
+/// `encode`: the encoders alone on a file's frames, for `Scripts/bench send` (EncoderAlone.swift).
 
 func emit(_ name: String, _ side: String, _ value: Double, _ unit: String) {
     func quoted(_ text: String) -> String {
@@ -41,6 +43,15 @@ func measure(_ label: String, iterations: Int, bytesPerIteration: Int, _ body: (
 }
 
 var arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "encode" {
+    do {
+        try runEncoderAlone(Array(arguments.dropFirst()))
+        exit(0)
+    } catch {
+        FileHandle.standardError.write(Data("nacho-bench encode: \(error)\n".utf8))
+        exit(1)
+    }
+}
 var packetsOut: String?
 if let index = arguments.firstIndex(of: "--packets-out"), index + 1 < arguments.count {
     packetsOut = arguments[index + 1]
