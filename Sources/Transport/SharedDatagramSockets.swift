@@ -143,17 +143,14 @@ final class SharedDatagramHandler: ChannelInboundHandler {
     var socket: SharedDatagramSocket?
     /// Transports that got datagrams in this burst, each once.
     private var touched: [WebRtcTransport] = []
-    /// Datagrams from an address no transport on the socket has.
-    private(set) var unknownSource = 0
 
     init() { touched.reserveCapacity(64) }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
-        guard let transport = socket?.routes.receiver(from: envelope.remoteAddress) else {
-            unknownSource &+= 1
-            return
-        }
+        // From an address no transport here has: nobody's (the core ignores media from
+        // anywhere but the selected path anyway).
+        guard let transport = socket?.routes.receiver(from: envelope.remoteAddress) else { return }
         if transport.receive(envelope.data, from: envelope.remoteAddress, over: .udp) { touched.append(transport) }
     }
 
