@@ -12,9 +12,9 @@ import Transport
 /// and hands whole frames to the member's recorder), and sends what the engine says: NACKs and
 /// key-frame requests from the 20 ms repair step, receiver reports every second. The repair
 /// step runs from the receive path while packets arrive (a clock comparison per packet), and
-/// from a 100 ms timer when they stop: a NIO timer allocates on every run, which at 50 runs a
-/// second was a third of the receive side's allocations. What the loop owns is in a loop-bound
-/// box, so it cannot be touched from elsewhere by mistake.
+/// from the loop's 100 ms ticker when they stop (one timer per loop for all receivers, not two
+/// per receiver: a NIO timer allocates and wakes the loop on every run). What the loop owns is
+/// in a loop-bound box, so it cannot be touched from elsewhere by mistake.
 public final class MediaReceiver: Sendable {
     /// What was received for one consumer (one remote producer).
     public struct ConsumerTotals: Sendable, Equatable {
@@ -36,8 +36,8 @@ public final class MediaReceiver: Sendable {
 
     private final class LoopState {
         let engine: ReceiveEngine
-        var reportTask: RepeatedTask?
-        var repairTask: RepeatedTask?
+        /// Our place on the loop's ticker (repair fallback every tick, reports every tenth).
+        var ticker: EventLoopTicker.Membership?
         var lastLossWarning = -Double.infinity
 
         init(engine: ReceiveEngine) { self.engine = engine }
@@ -69,11 +69,10 @@ public final class MediaReceiver: Sendable {
             rtcp: { [weak self] packets in self?.received(packets) }))
         eventLoop.execute { [self] in
             let loop = state.value
-            loop.reportTask = eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [weak self] _ in
-                self?.sendReports()
-            }
-            loop.repairTask = eventLoop.scheduleRepeatedTask(initialDelay: Self.repairFallback, delay: Self.repairFallback) { [weak self] _ in
+            guard loop.ticker == nil else { return }
+            loop.ticker = EventLoopTicker.join(on: eventLoop) { [weak self] ticks in
                 self?.repairIfDue()
+                if ticks % Self.ticksPerReport == 0 { self?.sendReports() }
             }
         }
     }
@@ -84,10 +83,8 @@ public final class MediaReceiver: Sendable {
     public func stop() async {
         let recorders = (try? await eventLoop.submit { [self] () -> [MemberRecorder] in
             let loop = state.value
-            loop.reportTask?.cancel()
-            loop.reportTask = nil
-            loop.repairTask?.cancel()
-            loop.repairTask = nil
+            if let ticker = loop.ticker { EventLoopTicker.leave(ticker, on: eventLoop) }
+            loop.ticker = nil
             return loop.engine.closeAll(now: Self.now())
         }.get()) ?? []
         for recorder in recorders { _ = recorder.status }  // a barrier on the recorder's queue
@@ -182,8 +179,8 @@ public final class MediaReceiver: Sendable {
         while let compound = engine.nextOutgoing() { transport.sendRTCP(compound) }
     }
 
-    /// The repair step's fallback timer, for when no packet arrives to run it.
-    static let repairFallback = TimeAmount.milliseconds(100)
+    /// Receiver reports every second: every tenth 100 ms tick.
+    private static let ticksPerReport = UInt64(TimeAmount.seconds(1).nanoseconds / EventLoopTicker.period.nanoseconds)
 
     private func sendReports() {
         let loop = state.value

@@ -1,6 +1,9 @@
 import Bytes
 import DTLS
 import ICE
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import NIOCore
 import NIOPosix
@@ -8,8 +11,9 @@ import ORTC
 import RTP
 import SRTP
 
-/// The NIO side of one mediasoup WebRtcTransport: a UDP socket (or the TCP connection of the
-/// fallback), one timer, and the `TransportCore` they drive, all on one event loop. Everything
+/// The NIO side of one mediasoup WebRtcTransport: a UDP socket (shared with the loop's other
+/// transports, see `SharedDatagramSockets`; or the TCP connection of the fallback), one timer,
+/// and the `TransportCore` they drive, all on one event loop. Everything
 /// the loop owns sits in a loop-bound box, so touching it from elsewhere traps instead of
 /// racing. Received media is decrypted and parsed without allocating and handed to the
 /// handlers on the loop; sent media is protected in the buffer it goes out in.
@@ -23,8 +27,22 @@ public final class WebRtcTransport: Sendable {
         public var timing = TransportCore.Timing()
         public var consentInterval: Duration = .seconds(5)
         public var consentTimeout: Duration = .seconds(30)
-        /// Datagrams read per system call (recvmmsg).
+        /// Datagrams read per system call (recvmmsg) on a socket of its own.
         public var datagramsPerRead = 16
+        /// Share a UDP socket with the other transports of the event loop, told apart by the
+        /// server's address (a server with one address for many transports still gets a socket
+        /// per transport). On unless NACHO_SHARED_SOCKETS=0 (an escape hatch, and the
+        /// "before" of a comparison).
+        public var sharesSockets = WebRtcTransport.sharingDefault
+        /// Datagrams read per system call on a shared socket.
+        public var sharedDatagramsPerRead = 64
+        /// Receive buffer asked for a shared socket: it holds the bursts of all its transports
+        /// (a key frame reaches every subscriber at once). Memory is taken only while queued.
+        public var sharedReceiveBufferBytes = 32 << 20
+        /// At most this many transports on one shared socket; fewer when the kernel grants
+        /// less buffer than that many sockets of their own would have had (no CAP_NET_ADMIN and
+        /// a small net.core.rmem_max).
+        public var transportsPerSocket = 256
 
         public init(bindHost: String? = nil, forceTcp: Bool = false) {
             self.bindHost = bindHost
@@ -61,6 +79,10 @@ public final class WebRtcTransport: Sendable {
         var timerDeadline: ContinuousClock.Instant?
         var connectPromise: EventLoopPromise<Void>?
         var finished = false
+        /// The shared socket this transport is on (nil: a socket of its own, or none yet).
+        var sharedSocket: SharedDatagramSocket?
+        /// Datagrams arrived since the last `readComplete`.
+        var readPending = false
         var handlers: Handlers?
         /// Reused for every call into the core.
         var outputs: [TransportCore.Output] = []
@@ -159,12 +181,33 @@ public final class WebRtcTransport: Sendable {
         try Task.checkCancellation()
     }
 
-    private func bindUDP() async throws {
-        let bindHost = configuration.bindHost
+    private var bindHost: String {
+        configuration.bindHost
             ?? (remoteCandidates.allSatisfy { $0.endpoint.host.hasPrefix("127.") || $0.endpoint.host == "::1" } ? "127.0.0.1" : "0.0.0.0")
-        let channel: any Channel
+    }
+
+    private func bindUDP() async throws {
+        let channel = configuration.sharesSockets ? try await attachShared() : try await bindOwn()
+        try await eventLoop.submit { [self] in
+            let loop = state.value
+            // Closed (or cancelled) while the socket was being bound: it must not outlive us.
+            guard !loop.finished else {
+                if loop.sharedSocket == nil { channel.close(promise: nil) }
+                return
+            }
+            loop.channel = channel
+            logger.debug("checking", metadata: ["local": "\(channel.localAddress.map { "\($0)" } ?? "?")",
+                                                "loop": "\(ObjectIdentifier(eventLoop))"])
+            let now = ContinuousClock.now
+            apply(loop, loop.core.start(now: now), now: now)
+        }.get()
+    }
+
+    /// A UDP socket of this transport's own.
+    private func bindOwn() async throws -> any Channel {
+        let bindHost = bindHost
         do {
-            channel = try await DatagramBootstrap(group: eventLoop)
+            return try await DatagramBootstrap(group: eventLoop)
                 .channelOption(.datagramVectorReadMessageCount, value: configuration.datagramsPerRead)
                 .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048 * configuration.datagramsPerRead))
                 .channelInitializer { channel in
@@ -176,18 +219,31 @@ public final class WebRtcTransport: Sendable {
         } catch {
             throw TransportError.socket("cannot bind \(bindHost): \(error)")
         }
-        try await eventLoop.submit { [self] in
-            let loop = state.value
-            // Closed (or cancelled) while the socket was being bound: it must not outlive us.
-            guard !loop.finished else {
-                channel.close(promise: nil)
-                return
-            }
-            loop.channel = channel
-            logger.debug("checking", metadata: ["local": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
-            let now = ContinuousClock.now
-            apply(loop, loop.core.start(now: now), now: now)
-        }.get()
+    }
+
+    /// A place on a socket of the loop's shared ones, routed by the server's UDP addresses.
+    private func attachShared() async throws -> any Channel {
+        let settings = SharedDatagramSockets.Settings(
+            bindHost: bindHost, datagramsPerRead: max(1, configuration.sharedDatagramsPerRead),
+            receiveBufferBytes: configuration.sharedReceiveBufferBytes, transportsPerSocket: max(1, configuration.transportsPerSocket))
+        let remotes = Set(remoteCandidates.compactMap { candidate -> SocketAddress? in
+            guard candidate.endpoint.transport == .udp else { return nil }
+            return try? SocketAddress(ipAddress: candidate.endpoint.host, port: candidate.endpoint.port)
+        })
+        let logger = logger
+        do {
+            return try await eventLoop.flatSubmit { [self] () -> EventLoopFuture<any Channel> in
+                let loop = state.value
+                guard !loop.finished else { return eventLoop.makeFailedFuture(TransportError.closed) }
+                let socket = SharedDatagramSockets.attach(self, remotes: remotes, settings: settings, on: eventLoop, logger: logger)
+                loop.sharedSocket = socket
+                return socket.channel
+            }.get()
+        } catch let error as TransportError {
+            throw error
+        } catch {
+            throw TransportError.socket("cannot bind \(settings.bindHost): \(error)")
+        }
     }
 
     /// Connects to the server's TCP candidate and runs ICE over it (RFC 6544 active side).
@@ -292,17 +348,22 @@ public final class WebRtcTransport: Sendable {
                 self.flush(loop)
                 self.finish(loop, nil)
             }
-            return [loop.channel, loop.tcpChannel].compactMap { $0 }
+            // A shared socket closes when its last transport leaves (`finish`).
+            return [loop.sharedSocket == nil ? loop.channel : nil, loop.tcpChannel].compactMap { $0 }
         }.get()) ?? []
         for channel in channels { try? await channel.close() }
     }
 
     // MARK: - Event loop
 
-    /// One datagram from the socket (or one RFC 4571 frame).
-    func receive(_ datagram: ByteBuffer, from address: SocketAddress, over transport: ICEEndpoint.Transport) {
+    /// One datagram from the socket (or one RFC 4571 frame). True when it is the first since
+    /// the last `readComplete` (the caller then owes this transport one).
+    @discardableResult
+    func receive(_ datagram: ByteBuffer, from address: SocketAddress, over transport: ICEEndpoint.Transport) -> Bool {
         let loop = state.value
-        guard !loop.finished else { return }
+        guard !loop.finished else { return false }
+        let first = !loop.readPending
+        loop.readPending = true
         let now = ContinuousClock.now
         loop.outputs.removeAll(keepingCapacity: true)
         let received = datagram.withUnsafeReadableBytes { bytes in
@@ -318,12 +379,19 @@ public final class WebRtcTransport: Sendable {
             let outputs = loop.outputs
             apply(loop, outputs, now: now)
         }
+        return first
     }
 
-    /// The end of a read burst: send what the handlers queued, at once.
-    func readComplete() {
+    /// The end of a read burst: send what the handlers queued, at once (or leave the flush to
+    /// a shared socket, which flushes once for all its transports).
+    func readComplete(flushing: Bool = true) {
         let loop = state.value
-        flush(loop)
+        loop.readPending = false
+        if flushing {
+            flush(loop)
+        } else {
+            loop.unflushed = false
+        }
         rearm(loop, now: .now)
     }
 
@@ -408,15 +476,23 @@ public final class WebRtcTransport: Sendable {
             logger.debug("transport failed: \(error)")
             loop.connectPromise?.fail(error)
             eventSink.yield(.failed(error))
-            loop.channel?.close(promise: nil)
+            if loop.sharedSocket == nil { loop.channel?.close(promise: nil) }
             loop.tcpChannel?.close(promise: nil)
         } else {
             loop.connectPromise?.fail(TransportError.closed)
         }
+        // Off the shared socket now (whatever ended us): its routes hold this transport.
+        loop.sharedSocket?.detach(self)
         loop.connectPromise = nil
         loop.handlers = nil
         eventSink.finish()
     }
+
+    /// Sharing is on unless NACHO_SHARED_SOCKETS=0.
+    public static let sharingDefault: Bool = {
+        guard let value = getenv("NACHO_SHARED_SOCKETS") else { return true }
+        return String(cString: value) != "0"
+    }()
 
     private static func randomToken(_ length: Int, using random: inout SystemRandomNumberGenerator) -> String {
         let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
