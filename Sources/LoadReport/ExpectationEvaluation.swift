@@ -96,6 +96,14 @@ extension Expectation {
             case .value(let n): limit = n
             case .all, .percentOfPlanned:
                 let available = published(in: roomOfRun[subscriber.run] ?? nil)
+                // Producers from outside the run (another process, a server's own members)
+                // are not in the statistics: "all of none" would pass without checking.
+                guard !available.isEmpty else {
+                    let what = "no \(kind.map { $0 + " " } ?? "")track of its room was published by a bot of this run "
+                        + "(\(text) counts the run's own publishers; tracks>=N counts tracks from elsewhere)"
+                    misses.append(ExpectationMiss(bots: [subscriber.bot], line: missLine(subject, what)))
+                    continue
+                }
                 publishedInRoom = available
                 limit = Double(available.count)
                 shown = { "tracks \(FigureFormat.number($0)) of \(available.count)" }

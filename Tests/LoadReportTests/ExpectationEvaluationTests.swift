@@ -151,6 +151,25 @@ final class ExpectationEvaluationTests: XCTestCase {
         XCTAssertEqual(try misses("video.tracks=all", report), [])
     }
 
+    /// Subscribers of producers no bot of the run published (a load source's virtual members):
+    /// `tracks=all` had nothing to count and passed; it is a miss that says why, and a count holds.
+    func testTracksAllWithoutPublishersInTheRunIsAMiss() throws {
+        let publishers: Set<String> = ["1001", "1002"]
+        let records = StatsFixture().records.filter { record in
+            switch record {
+            case .track(let line): return !publishers.contains(line.bot)
+            case .summary(let line): return !publishers.contains(line.bot)
+            default: return true
+            }
+        }
+        let report = FleetFigures(records: records)
+        let why = "track of its room was published by a bot of this run (tracks=all counts the run's own publishers; "
+            + "tracks>=N counts tracks from elsewhere)"
+        XCTAssertEqual(try misses("tracks=all", report), ["1003", "1004", "1005"].map { "expectation tracks=all missed: bot \($0): no \(why)" })
+        XCTAssertEqual(try misses("tracks>=2", report), [])
+        XCTAssertEqual(try misses("tracks>=3", report).count, 3)
+    }
+
     func testATrackWithoutPacketsHasNoLossButFailsPackets() throws {
         var fixture = StatsFixture()
         fixture.subscribers = ["1003"]
