@@ -1,4 +1,7 @@
 internal import CSRTP
+#if canImport(Glibc)
+import Glibc
+#endif
 import DTLS
 import Foundation
 
@@ -137,8 +140,32 @@ public struct SRTPError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// `srtp_init` once per process.
+/// `srtp_init` once per process, after NSS (when libsrtp2 is built on it, as Debian's is) was
+/// set up for speed rather than space. libsrtp initializes NSS with NSS_INIT_OPTIMIZESPACE,
+/// which gives the softoken 32 session buckets behind one lock, and every AES-GCM packet opens
+/// a session whose new handle is looked up in its bucket's list. With 1,000 received streams
+/// that walk was 8 % of a 250-bot process's CPU, and the single lock made both event loops
+/// wait on each other. The first NSS_InitContext of a process sets the softoken's tables;
+/// libsrtp's own calls then only take references.
 enum SRTPLibrary {
-    private static let once: Void = { _ = srtp_init() }()
+    private static let once: Void = {
+        initializeNSSForSpeed()
+        _ = srtp_init()
+    }()
+
     static func initialize() { _ = once }
+
+    private static func initializeNSSForSpeed() {
+        #if canImport(Glibc)
+        typealias InitContext = @convention(c) (UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<CChar>?,
+                                                UnsafePointer<CChar>?, UnsafeMutableRawPointer?, UInt32) -> OpaquePointer?
+        // Not there: libsrtp2 on OpenSSL, nothing to set up. Looked up by name so that nacho
+        // does not link NSS itself.
+        guard let symbol = dlsym(nil, "NSS_InitContext") else { return }
+        let initContext = unsafeBitCast(symbol, to: InitContext.self)
+        // libsrtp's own flags (nss.h: READONLY, NOCERTDB, NOMODDB, FORCEOPEN) without
+        // OPTIMIZESPACE (0x20). The context lives as long as the process.
+        _ = initContext("", "", "", "", nil, 0x1 | 0x2 | 0x4 | 0x8)
+        #endif
+    }
 }

@@ -149,8 +149,11 @@ public actor SocketIOClient {
         })
         tasks.append(Task { [weak self] in
             while !Task.isCancelled {
-                guard let deadline = await self?.core.livenessDeadline else { return }
-                try? await Task.sleep(until: min(deadline, .now + .milliseconds(500)), clock: .continuous)
+                guard let (deadline, connected) = await self?.livenessWake() else { return }
+                // Connected, the deadline only moves later (each frame heard pushes it), so one
+                // wake-up at it suffices: a bot no longer wakes twice a second for nothing. Before
+                // the handshake it can move earlier (a short ping interval), hence the 500 ms.
+                try? await Task.sleep(until: connected ? deadline : min(deadline, .now + .milliseconds(500)), clock: .continuous)
                 guard let self, await self.checkLiveness() else { return }
             }
         })
@@ -244,6 +247,10 @@ public actor SocketIOClient {
             return
         }
         for output in outputs { apply(output) }
+    }
+
+    private func livenessWake() -> (deadline: ContinuousClock.Instant, connected: Bool) {
+        (core.livenessDeadline, core.phase == .connected)
     }
 
     private func checkLiveness() -> Bool {

@@ -98,6 +98,23 @@ final class SharedDatagramSocket {
         }
     }
 
+    /// Whether a flush is queued for the end of the loop's current turn.
+    private var flushQueued = false
+
+    /// Flushes at the end of the loop's current turn: what the transports write outside a read
+    /// burst (receiver reports and feedback from the loop's ticker, all due in the same turn)
+    /// leaves in one sendmmsg instead of one system call per compound. On the loop.
+    func flushSoon(on eventLoop: any EventLoop) {
+        guard !flushQueued, !closed else { return }
+        flushQueued = true
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        eventLoop.execute {
+            let socket = bound.value
+            socket.flushQueued = false
+            socket.channel.whenSuccess { $0.flush() }
+        }
+    }
+
     /// Takes a transport off; the last one out closes the socket.
     func detach(_ transport: WebRtcTransport) {
         guard routes.remove(transport), routes.isEmpty, !closed else { return }

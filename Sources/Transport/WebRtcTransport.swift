@@ -288,12 +288,18 @@ public final class WebRtcTransport: Sendable {
         send(packet, rtcp: false)
     }
 
-    /// Protects one RTCP compound and sends it at once. Any thread.
+    /// Protects one RTCP compound and sends it in this turn of the loop (on a shared socket
+    /// together with what the loop's other transports send in it). Any thread.
     public func sendRTCP(_ packets: [RTCPPacket]) {
         let bytes = RTCPPacket.serializeCompound(packets)
         onLoop { [self] loop in
             bytes.withUnsafeBytes { send($0, rtcp: true, loop: loop) }
-            flush(loop)
+            if let shared = loop.sharedSocket, loop.unflushed, loop.tcpChannel == nil {
+                loop.unflushed = false
+                shared.flushSoon(on: eventLoop)
+            } else {
+                flush(loop)
+            }
         }
     }
 
