@@ -49,6 +49,12 @@ extension StatsRecord {
     /// The record as one line of a statistics file (no newline): keys sorted, so lines of one
     /// type read alike, and `video/VP8` without escaped slashes.
     public func jsonLine() throws -> String {
+        if case .track(let line) = self { return line.jsonLine() }
+        return try encodedLine()
+    }
+
+    /// The line through JSONEncoder (what `TrackLine.jsonLine` reproduces for track lines).
+    func encodedLine() throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(self), as: UTF8.self)

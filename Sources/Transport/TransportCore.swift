@@ -52,6 +52,10 @@ public final class TransportCore {
     public private(set) var state: State = .new
     public private(set) var statistics = TransportStatistics()
     private var ice: ICEAgent
+    /// The agent's next deadline, read once after each call that can change it: reading it
+    /// from the agent copies the whole agent out of this class (its strings and arrays
+    /// retained and released), and `nextDeadline` is asked after every read burst.
+    private var iceNextDeadline: ContinuousClock.Instant?
     private let iceConfiguration: ICEAgent.Configuration
     private let remoteCandidates: [ICERemoteCandidate]
     private let timing: Timing
@@ -122,7 +126,7 @@ public final class TransportCore {
         case .failed, .closed, .new: return nil
         default: break
         }
-        var next = ice.nextDeadline
+        var next = iceNextDeadline
         if case .handshaking = state {
             if let timeout = dtls.timeout { next = min(next ?? now + timeout, now + timeout) }
             if let dtlsDeadline { next = min(next ?? dtlsDeadline, dtlsDeadline) }
@@ -254,7 +258,10 @@ public final class TransportCore {
 
     // MARK: - State changes
 
+    /// Every call into the agent passes its outputs through here, so the cached deadline
+    /// follows every change.
     private func apply(_ outputs: [ICEAgent.Output], now: ContinuousClock.Instant) -> [Output] {
+        iceNextDeadline = ice.nextDeadline
         var out: [Output] = []
         for output in outputs {
             switch output {
