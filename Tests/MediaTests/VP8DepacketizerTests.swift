@@ -28,23 +28,6 @@ final class VP8DepacketizerTests: XCTestCase {
         XCTAssertNil(depacketizer.add(delta.payload, timestamp: delta.timestamp, marker: delta.marker, discontinuity: false))
     }
 
-    /// The frame handed out takes the buffer with it: between frames the stream holds none
-    /// (it used to keep an empty one as large as its largest frame).
-    func testHoldsNoFrameBufferBetweenFrames() throws {
-        var depacketizer = FrameAssembler(VP8Depacketizer())
-        let parts = try ["rtp-vp8-keyframe-first", "rtp-vp8-keyframe-cont", "rtp-vp8-keyframe-last"].map(packet)
-        for part in parts.dropLast() {
-            _ = depacketizer.add(part.payload, timestamp: part.timestamp, marker: part.marker, discontinuity: false)
-        }
-        XCTAssertGreaterThan(depacketizer.depacketizer.bufferCapacity, 0, "a frame in progress has its buffer")
-        let last = try XCTUnwrap(parts.last)
-        let frame = try XCTUnwrap(depacketizer.add(last.payload, timestamp: last.timestamp, marker: last.marker, discontinuity: false))
-        XCTAssertEqual(depacketizer.depacketizer.bufferCapacity, 0)
-        XCTAssertEqual(frame.data.count, parts.compactMap { part in
-            VP8Depacketizer.descriptor(part.payload).map { part.payload.count - $0.headerSize }
-        }.reduce(0, +), "the frame is whole")
-    }
-
     func testWaitsForAKeyFrameAfterLoss() throws {
         var depacketizer = FrameAssembler(VP8Depacketizer())
         let delta = try packet("rtp-vp8-delta")
