@@ -42,6 +42,20 @@ def spawn(command, name, env=None, cwd=None, stdout=None):
     return process
 
 
+def first_line(process, deadline):
+    """The first line a child prints on its stdout pipe (its address), read byte by byte so
+    nothing after it is buffered away from later readers; what came by the deadline."""
+    line = b""
+    while not line.endswith(b"\n") and time.monotonic() < deadline:
+        ready, _, _ = select.select([process.stdout], [], [], 1)
+        if ready:
+            byte = os.read(process.stdout.fileno(), 1)
+            if not byte:
+                break
+            line += byte
+    return line
+
+
 def finish(process, sig=signal.SIGTERM, timeout=10):
     """Asks a child to stop (sig), kills it after `timeout` s; returns its exit status."""
     if process.poll() is None:
@@ -76,15 +90,7 @@ class RoomServer:
         self.name = name
         self.process = spawn([PYTHON, "-m", "roomserver"] + arguments, name, cwd=os.path.join(ROOT, "Tests/RoomServer"),
                              stdout="pipe")
-        line = b""
-        deadline = time.monotonic() + 60
-        while not line.endswith(b"\n") and time.monotonic() < deadline:
-            ready, _, _ = select.select([self.process.stdout], [], [], 1)
-            if ready:
-                byte = os.read(self.process.stdout.fileno(), 1)
-                if not byte:
-                    break
-                line += byte
+        line = first_line(self.process, time.monotonic() + 60)
         try:
             info = json.loads(line)
         except ValueError:

@@ -12,13 +12,12 @@ NACHO_LOAD_SOURCE_BIN (Scripts/bench builds it in release unless given)."""
 
 import json
 import os
-import select
 import signal
 import threading
 import time
 
 from bench_bots import bots_config, joins_per_second, replay_clips
-from bench_common import (CORES, NACHO, QUIET_WAIT, ROOM, SCRATCH, cpu_seconds, finish, machine_busy, results, spawn, status_kb, tail,
+from bench_common import (CORES, first_line, NACHO, QUIET_WAIT, ROOM, SCRATCH, cpu_seconds, finish, machine_busy, results, spawn, status_kb, tail,
     udp_receive_drops, wait_for_quiet)
 from bench_nacho import WindowCount, bots_outcome, report
 from bench_table import table
@@ -43,7 +42,7 @@ class LoadSource:
                               "--threads", str(LOAD["threads"]), "--stats-interval", "1"], name, stdout="pipe")
         self.lines = []
         self.lock = threading.Lock()
-        first = self._read_line(time.monotonic() + 60)
+        first = first_line(self.process, time.monotonic() + 60)
         try:
             self.url = json.loads(first)["listening"]
         except (ValueError, KeyError, TypeError):
@@ -52,17 +51,6 @@ class LoadSource:
         assert self.url.startswith("ws://127.0.0.1:"), self.url
         self.reader = threading.Thread(target=self._read_all, daemon=True)
         self.reader.start()
-
-    def _read_line(self, deadline):
-        line = b""
-        while not line.endswith(b"\n") and time.monotonic() < deadline:
-            ready, _, _ = select.select([self.process.stdout], [], [], 1)
-            if ready:
-                byte = os.read(self.process.stdout.fileno(), 1)
-                if not byte:
-                    break
-                line += byte
-        return line
 
     def _read_all(self):
         for raw in self.process.stdout:
