@@ -46,15 +46,7 @@ final class ReplayedProducer {
         }
         packetizer.forEachPayload(frame, maxPayloadSize: Self.maxPayloadSize) { descriptor, part, last in
             let start = bytes.count
-            let d = descriptor.bytes
-            bytes.append(d.0)
-            bytes.append(d.1)
-            bytes.append(d.2)
-            bytes.append(d.3)
-            if descriptor.count == 6 {
-                bytes.append(d.4)
-                bytes.append(d.5)
-            }
+            descriptor.append(to: &bytes)
             bytes.append(contentsOf: part)
             payloads.append((start, bytes.count - start, last))
         }

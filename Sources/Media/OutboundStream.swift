@@ -155,17 +155,7 @@ public final class OutboundStream {
         writeHeader(payloadType: configuration.payloadType, sequenceNumber: sequenceNumber, timestamp: timestamp,
                     ssrc: configuration.ssrc, marker: marker, audioLevel: audioLevel, captureNTP: captureNTP)
         let headerLength = scratch.count
-        if let descriptor {
-            let bytes = descriptor.bytes
-            scratch.append(bytes.0)
-            scratch.append(bytes.1)
-            scratch.append(bytes.2)
-            scratch.append(bytes.3)
-            if descriptor.count == 6 {
-                scratch.append(bytes.4)
-                scratch.append(bytes.5)
-            }
-        }
+        descriptor?.append(to: &scratch)
         scratch.append(contentsOf: payload)
         let sequence = sequenceNumber
         sequenceNumber &+= 1

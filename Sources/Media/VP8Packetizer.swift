@@ -12,6 +12,19 @@ public struct VP8Packetizer: Sendable {
         public var array: [UInt8] {
             [bytes.0, bytes.1, bytes.2, bytes.3, bytes.4, bytes.5].prefix(count).map { $0 }
         }
+
+        /// Appends the descriptor's `count` bytes to a packet being built, without an array of
+        /// its own (the send path and the load source write one per packet).
+        public func append(to buffer: inout [UInt8]) {
+            buffer.append(bytes.0)
+            buffer.append(bytes.1)
+            buffer.append(bytes.2)
+            buffer.append(bytes.3)
+            if count == 6 {
+                buffer.append(bytes.4)
+                buffer.append(bytes.5)
+            }
+        }
     }
 
     public private(set) var pictureID: UInt16
