@@ -156,7 +156,10 @@ def bench_send():
     # The send path's congestion controller sets its encoder's bitrate (it starts at 300 kb/s
     # and climbs): the encoders alone encode at the video bitrate the send path sent in its
     # window, so both do the same work on the same frames.
-    video_bitrate = max(50_000, int(round(join["sent_video_kbps"])) * 1000) if join["sent_video_kbps"] else 800_000
+    # No floor and no default: a made-up rate would compare the send path with other work.
+    if not join["sent_video_kbps"]:
+        raise RuntimeError("send: the send path sent no video in its window, so there is no bitrate to encode at alone")
+    video_bitrate = int(round(join["sent_video_kbps"] * 1000))
     alone = encoder_alone(video, audio, video_bitrate)
 
     join_target = next((r.get("target_bitrate") for r in join["report"] if r.get("kind") == "video"), None)
